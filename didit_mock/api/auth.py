@@ -1,0 +1,54 @@
+"""Which tenant a request speaks for, and the auth errors the real API answers."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from ..domain.errors import (
+    CREDENTIALS_INVALID,
+    INVALID_API_KEY,
+    PERMISSION_DENIED,
+    NotAuthenticated,
+    PermissionDenied,
+)
+from ..domain.tenant import Tenant, TenantRegistry
+from ..settings import Settings
+
+API_KEY_HEADER = "x-api-key"
+
+
+def registry_of(request: Request) -> TenantRegistry:
+    return request.app.state.registry
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def authenticate(request: Request, *, unauthorized_401: bool = False) -> Tenant:
+    """The tenant of the request's `x-api-key`, with its due jobs run.
+
+    Missing key: 403 "You do not have permission..." (401 for routes such as share that answer
+    401). Refused key: 401 "Invalid API Key." by default, or 403 in the spec's auth mode.
+    """
+    api_key = request.headers.get(API_KEY_HEADER, "").strip()
+    if unauthorized_401 and not api_key:
+        raise NotAuthenticated(CREDENTIALS_INVALID)
+    if not api_key:
+        raise PermissionDenied(PERMISSION_DENIED)
+    tenant = registry_of(request).get(api_key)
+    if tenant is None:
+        if unauthorized_401:
+            raise NotAuthenticated(CREDENTIALS_INVALID)
+        if settings_of(request).auth_mode == "spec":
+            raise PermissionDenied(PERMISSION_DENIED)
+        raise NotAuthenticated(INVALID_API_KEY)
+    tenant.tick()
+    request.state.tenant = tenant
+    return tenant
+
+
+def peek_tenant(request: Request) -> Tenant | None:
+    """The tenant named by the request's key, if accepted, without raising."""
+    api_key = request.headers.get(API_KEY_HEADER, "").strip()
+    return registry_of(request).get(api_key) if api_key else None

@@ -1,0 +1,105 @@
+"""Pydantic validation errors rewritten in Django REST Framework's words and nesting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..domain.errors import FIELD_REQUIRED
+
+_PREFIX = "Value error, "
+
+
+def drf_errors(error: ValidationError) -> dict[str, Any]:
+    """`{"field": ["msg"]}`, nested as DRF nests: `{"options": {"code_size": ["msg"]}}`."""
+    result: dict[Any, Any] = {}
+    for item in error.errors(include_url=False):
+        loc = [part for part in item["loc"] if not _is_union_tag(part)] or ["non_field_errors"]
+        node = result
+        for part in loc[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        messages = node.setdefault(loc[-1], [])
+        if isinstance(messages, list):
+            message = drf_message(item)
+            if message not in messages:
+                messages.append(message)
+    return _lists_for_indexes(result)
+
+
+def _lists_for_indexes(node: Any) -> Any:
+    """DRF reports list items as a list of per-item errors (`{}` for valid items)."""
+    if not isinstance(node, dict):
+        return node
+    converted = {k: _lists_for_indexes(v) for k, v in node.items()}
+    if converted and all(isinstance(k, int) for k in converted):
+        size = max(converted) + 1
+        return [converted.get(i, {}) for i in range(size)]
+    return {str(k): v for k, v in converted.items()}
+
+
+def _is_union_tag(part: object) -> bool:
+    if isinstance(part, int):
+        return False
+    text = str(part)
+    return text.startswith(("function-", "constrained-")) or text in ("str", "int", "float", "bool", "dict")
+
+
+def drf_message(item: dict[str, Any]) -> str:
+    kind = item["type"]
+    ctx = item.get("ctx") or {}
+    value = item.get("input")
+    if kind == "missing":
+        return FIELD_REQUIRED
+    if kind in ("literal_error", "enum"):
+        return f'"{_display(value)}" is not a valid choice.'
+    if kind in ("string_type",):
+        return "Not a valid string."
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "A valid integer is required."
+    if kind in ("float_type", "float_parsing"):
+        return "A valid number is required."
+    if kind in ("bool_type", "bool_parsing"):
+        return "Must be a valid boolean."
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f'Expected a dictionary of items but got type "{_type_name(value)}".'
+    if kind == "list_type":
+        return f'Expected a list of items but got type "{_type_name(value)}".'
+    if kind in ("uuid_type", "uuid_parsing", "uuid_version"):
+        return "Must be a valid UUID."
+    if kind == "less_than_equal":
+        return f"Ensure this value is less than or equal to {ctx.get('le')}."
+    if kind == "greater_than_equal":
+        return f"Ensure this value is greater than or equal to {ctx.get('ge')}."
+    if kind == "string_too_long":
+        return f"Ensure this field has no more than {ctx.get('max_length')} characters."
+    if kind == "string_too_short":
+        return "This field may not be blank." if ctx.get("min_length") == 1 else (
+            f"Ensure this field has at least {ctx.get('min_length')} characters."
+        )
+    if kind == "too_short":
+        return "This list may not be empty."
+    if kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
+        return "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
+    if kind in ("datetime_type", "datetime_parsing", "datetime_from_date_parsing"):
+        return "Datetime has wrong format."
+    if kind == "value_error" or kind == "assertion_error":
+        message = str(item.get("msg", ""))
+        return message[len(_PREFIX):] if message.startswith(_PREFIX) else message
+    if kind == "extra_forbidden":
+        return "Unexpected field."
+    return str(item.get("msg", "Invalid value."))
+
+
+def _display(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _type_name(value: Any) -> str:
+    return {list: "list", str: "str", int: "int", float: "float", bool: "bool", dict: "dict"}.get(
+        type(value), "NoneType" if value is None else type(value).__name__
+    )

@@ -1,0 +1,58 @@
+"""One place that renders every error as Didit's JSON (or Django's HTML 404 page)."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from ..domain.errors import DiditError, HtmlNotFound
+from .http import json_response
+
+log = logging.getLogger("didit_mock")
+
+DJANGO_404 = """<!doctype html>
+<html lang="en">
+<head>
+  <title>Not Found</title>
+</head>
+<body>
+  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>
+</body>
+</html>
+"""
+
+
+async def didit_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DiditError)
+    return json_response(exc.body, exc.status_code, headers=exc.headers)
+
+
+async def html_not_found(request: Request, exc: Exception) -> Response:
+    return HTMLResponse(DJANGO_404, status_code=404)
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return HTMLResponse(DJANGO_404, status_code=404)
+    if exc.status_code == 405:
+        return json_response(
+            {"detail": f'Method "{request.method}" not allowed.'}, 405, headers=dict(exc.headers or {})
+        )
+    return json_response({"detail": exc.detail}, exc.status_code, headers=dict(exc.headers or {}))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return json_response({"detail": "A server error occurred."}, 500)
+
+
+EXCEPTION_HANDLERS = {
+    DiditError: didit_error,
+    HtmlNotFound: html_not_found,
+    HTTPException: http_exception,
+    Exception: server_error,
+}

@@ -1,0 +1,69 @@
+"""Request parsing and response rendering shared by every route family."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..domain.errors import ValidationFailed
+from .drf import drf_errors
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def dumps(body: Any) -> bytes:
+    """Compact UTF-8 JSON, as Django REST Framework renders it."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+class JSONBody(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)
+
+
+def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return JSONBody(body, status_code=status_code, headers=headers)
+
+
+async def read_json(request: Request, default: Any = None) -> Any:
+    """The request's JSON body (`default` when empty); a 400 in DRF's words when it is not JSON."""
+    raw = await request.body()
+    if not raw.strip():
+        return {} if default is None else default
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed.detail(f"JSON parse error - {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed.detail(f"JSON parse error - {exc}") from None
+    except RecursionError:
+        raise ValidationFailed.detail("JSON parse error - the document is nested too deeply") from None
+
+
+def parse(model: type[M], data: Any) -> M:
+    """Validate `data` with `model`, turning failures into a DRF-shaped 400."""
+    if not isinstance(data, dict):
+        raise ValidationFailed(
+            {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {_json_type(data)}."]}
+        )
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ValidationFailed(drf_errors(exc)) from None
+
+
+async def parse_body(request: Request, model: type[M]) -> M:
+    return parse(model, await read_json(request))
+
+
+def _json_type(value: Any) -> str:
+    return {list: "list", str: "str", int: "int", float: "float", bool: "bool"}.get(type(value), "null")

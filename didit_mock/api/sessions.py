@@ -1,0 +1,347 @@
+"""The session routes: create, decision, list, delete, batch delete and update-status."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..domain import sessions as domain
+from ..domain.decisions import list_row, render_decision
+from ..domain.errors import NotFound, PermissionDenied, ValidationFailed
+from ..domain.sessions import NewSession, Session
+from ..domain.tenant import Tenant
+from .auth import authenticate, registry_of
+from .http import json_response, parse, read_json
+from .paths import is_canonical_uuid, uuid_param
+from .session_models import BatchDeleteBody, CreateSessionBody, DeleteBody, UpdateStatusBody
+
+DEFAULT_LIMIT = 50
+
+
+# ---------------------------------------------------------------- create
+
+def created_body(session: Session) -> dict[str, Any]:
+    return {
+        "session_id": session.session_id,
+        "session_number": session.session_number,
+        "session_token": session.session_token,
+        "url": session.url,
+        "vendor_data": session.vendor_data,
+        "metadata": session.metadata,
+        "status": session.status,
+        "callback": session.callback,
+        "workflow_id": session.workflow.workflow_id,
+        "workflow_version": session.workflow.version,
+    }
+
+
+async def create_session(request: Request) -> Response:
+    tenant = authenticate(request)
+    body = parse(CreateSessionBody, await read_json(request))
+    expected = body.expected_details.provided() if body.expected_details else None
+    contact = body.contact_details.model_dump(mode="json") if body.contact_details else None
+    new = NewSession(
+        workflow_id=body.workflow_id,
+        vendor_data=body.vendor_data,
+        metadata=body.metadata,
+        callback=body.callback,
+        callback_method=body.callback_method,
+        language=body.language,
+        contact_details=contact,
+        expected_details=expected,
+        portrait_digest=body.portrait_image,
+        sandbox_scenario=body.sandbox_scenario,
+    )
+    with tenant.lock:
+        session, _ = domain.create_session(tenant, new)
+        return json_response(created_body(session), 201)
+
+
+# ---------------------------------------------------------------- resolution before auth
+
+def resolve_then_authenticate(
+    request: Request, *, deleted_message: str = "Session not found."
+) -> tuple[Tenant, Session]:
+    """Find the session first (unknown ids are 404 even without a key), then authenticate.
+
+    This is the real API's order for decision, delete, generate-pdf and update-status.
+    """
+    session_id = uuid_param(request, "session_id")
+    if not any(domain.book(t).get(session_id) is not None for t in registry_of(request).tenants()):
+        raise NotFound()
+    tenant = authenticate(request)
+    session = domain.book(tenant).get(session_id)
+    if session is None:
+        raise NotFound(deleted_message)
+    return tenant, session
+
+
+def _verification_decision(tenant: Tenant, request_id: str) -> dict[str, Any] | None:
+    for find in VERIFICATION_LOOKUPS:
+        found = find(tenant, request_id)
+        if found is not None:
+            return found
+    return None
+
+
+#: Functions (tenant, id) -> decision dict for ids that are not KYC sessions (OTP verifications).
+VERIFICATION_LOOKUPS: list[Any] = []
+
+
+# ---------------------------------------------------------------- decision
+
+async def get_decision(request: Request) -> Response:
+    session_id = uuid_param(request, "session_id")
+    api_key = request.headers.get("x-api-key", "").strip()
+    tenant = registry_of(request).get(api_key) if api_key else None
+    if tenant is not None and domain.book(tenant).get(session_id) is None:
+        tenant.tick()
+        with tenant.lock:
+            verification = _verification_decision(tenant, session_id)
+        if verification is not None:
+            return json_response(verification)
+    tenant, session = resolve_then_authenticate(request)
+    with tenant.lock:
+        return json_response(render_decision(tenant, session))
+
+
+# ---------------------------------------------------------------- list
+
+SESSION_KINDS = ("user", "business", "all")
+
+
+def _parse_date(name: str, raw: str | None) -> date | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed.field(name, "Enter a valid date.") from None
+
+
+def _non_negative(raw: str | None, default: int, minimum: int) -> int:
+    """DRF's LimitOffsetPagination: an unusable value falls back to the default."""
+    try:
+        value = int(raw) if raw is not None else default
+    except ValueError:
+        return default
+    return value if value >= minimum else default
+
+
+def page_urls(request: Request, count: int, limit: int, offset: int) -> tuple[str | None, str | None]:
+    """DRF's absolute next/previous links, keeping every other query parameter."""
+    base = str(request.url.replace(query=""))
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("limit", "offset")]
+
+    def link(new_offset: int | None) -> str:
+        query = [*params, ("limit", str(limit))]
+        if new_offset:
+            query.append(("offset", str(new_offset)))
+        return f"{base}?{urlencode(query)}"
+
+    following = link(offset + limit) if offset + limit < count else None
+    preceding = None if offset <= 0 else link(offset - limit if offset - limit > 0 else None)
+    return following, preceding
+
+
+def _candidates(sessions: domain.SessionBook, filters: dict[str, Any]) -> list[Session] | None:
+    """The smallest index that covers the filters, newest first; None means every session."""
+    pools: list[list[Session]] = []
+    if filters["vendor_data"] is not None:
+        pools.append(list(sessions.by_vendor.get(filters["vendor_data"], {}).values()))
+    if filters["statuses"] is not None:
+        pools.append([s for status in filters["statuses"] for s in sessions.by_status.get(status, {}).values()])
+    if filters["workflows"] is not None:
+        pools.append([s for w in filters["workflows"] for s in sessions.by_workflow.get(w, {}).values()])
+    if not pools:
+        return None
+    smallest = min(pools, key=len)
+    return sorted(smallest, key=lambda s: s.session_number, reverse=True)
+
+
+def _matches(tenant: Tenant, session: Session, filters: dict[str, Any]) -> bool:
+    if filters["vendor_data"] is not None and session.vendor_data != filters["vendor_data"]:
+        return False
+    if filters["statuses"] is not None and session.status not in filters["statuses"]:
+        return False
+    if filters["workflows"] is not None and session.workflow.workflow_id not in filters["workflows"]:
+        return False
+    created = datetime.fromtimestamp(session.created_at, tz=timezone.utc).date()
+    if filters["date_from"] is not None and created < filters["date_from"]:
+        return False
+    if filters["date_to"] is not None and created > filters["date_to"]:
+        return False
+    return not (filters["search"] and not SEARCH(tenant, session, filters["search"]))
+
+
+def _default_search(tenant: Tenant, session: Session, term: str) -> bool:
+    from ..domain.search import session_matches
+
+    return session_matches(tenant, session, term)
+
+
+SEARCH = _default_search
+
+
+async def list_sessions(request: Request) -> Response:
+    tenant = authenticate(request)
+    query = request.query_params
+    kind = query.get("session_kind", "user").lower()
+    if kind not in SESSION_KINDS:
+        raise ValidationFailed.field("session_kind", 'Must be "user", "business", or "all".', as_list=False)
+    limit = _non_negative(query.get("limit"), DEFAULT_LIMIT, 1)
+    offset = _non_negative(query.get("offset"), 0, 0)
+    statuses = query.get("status")
+    workflow_ids = query.get("workflow_id")
+    filters = {
+        "vendor_data": query.get("vendor_data"),
+        "statuses": [s.strip() for s in statuses.split(",") if s.strip()] if statuses is not None else None,
+        "workflows": [w.strip().lower() for w in workflow_ids.split(",") if is_canonical_uuid(w.strip().lower())]
+        if workflow_ids else None,
+        "date_from": _parse_date("date_from", query.get("date_from")),
+        "date_to": _parse_date("date_to", query.get("date_to")),
+        "search": (query.get("search") or "").strip(),
+    }
+    with tenant.lock:
+        sessions = domain.book(tenant)
+        if kind == "business":
+            rows: list[dict[str, Any]] = []
+            count = 0
+        else:
+            candidates = _candidates(sessions, filters)
+            simple = not (filters["date_from"] or filters["date_to"] or filters["search"])
+            if candidates is None and simple:
+                count = len(sessions)
+                page = _slice(sessions.newest_first(), offset, limit)
+            else:
+                pool = candidates if candidates is not None else list(sessions.newest_first())
+                matched = [s for s in pool if _matches(tenant, s, filters)]
+                count = len(matched)
+                page = matched[offset:offset + limit]
+            rows = [list_row(tenant, s) for s in page]
+        following, preceding = page_urls(request, count, limit, offset)
+        return json_response({"count": count, "next": following, "previous": preceding, "results": rows})
+
+
+def _slice(items: Any, offset: int, limit: int) -> list[Session]:
+    result: list[Session] = []
+    for index, item in enumerate(items):
+        if index >= offset + limit:
+            break
+        if index >= offset:
+            result.append(item)
+    return result
+
+
+async def sessions_without_slash(request: Request) -> Response:
+    from starlette.responses import RedirectResponse
+
+    query = request.url.query
+    return RedirectResponse("/v3/sessions/" + (f"?{query}" if query else ""), status_code=301)
+
+
+# ---------------------------------------------------------------- delete
+
+def _face_outcome(session: Session, body: DeleteBody, tenant: Tenant) -> tuple[str, str | None]:
+    has_face = bool(session.outcomes) and any(f in (session.outcomes or {}) for f in ("LIVENESS", "FACE_MATCH"))
+    if not has_face:
+        return "none", None
+    if body.retain_face_embeddings:
+        if session.vendor_data is None:
+            return "ineligible_no_vendor_user", None
+        return "retained_with_user", tenant.rng.uuid4()
+    return "deleted", None
+
+
+def _check_retention(body: DeleteBody) -> None:
+    if body.retain_face_embeddings and body.deletion_instruction == "privacy_erasure":
+        raise ValidationFailed.field("retain_face_embeddings", "Privacy erasure cannot retain biometric templates.")
+    if body.retain_face_embeddings and body.face_retention_days is None and body.face_retention_deadline is None:
+        raise ValidationFailed.detail("A finite biometric-template retention duration is required.")
+
+
+def _delete(tenant: Tenant, session: Session, body: DeleteBody) -> dict[str, Any]:
+    outcome, template = _face_outcome(session, body, tenant)
+    domain.delete_session(tenant, session)
+    return {
+        "session_id": session.session_id,
+        "session_number": session.session_number,
+        "face_retention_outcome": outcome,
+        "biometric_template_uuid": template,
+    }
+
+
+async def delete_session(request: Request) -> Response:
+    tenant, session = resolve_then_authenticate(request, deleted_message="Not found.")
+    body = parse(DeleteBody, await read_json(request))
+    _check_retention(body)
+    with tenant.lock:
+        if domain.book(tenant).get(session.session_id) is None:
+            raise NotFound()
+        result = _delete(tenant, session, body)
+    if tenant.config.delete_returns_204:
+        return Response(status_code=204)
+    return json_response(result)
+
+
+async def batch_delete(request: Request) -> Response:
+    tenant = authenticate(request)
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        raise PermissionDenied()
+    body = parse(BatchDeleteBody, await read_json(request))
+    _check_retention(body)
+    numbers: list[int] = []
+    if not body.delete_all:
+        if body.session_numbers is None:
+            raise ValidationFailed.field("session_numbers", "This field is required unless delete_all is true.")
+        if not body.session_numbers:
+            raise ValidationFailed.field("session_numbers", "This list may not be empty.")
+        for raw in body.session_numbers:
+            text = str(raw).strip() if not isinstance(raw, bool) else ""
+            if not text.isdigit():
+                raise ValidationFailed.field("session_numbers", "All session_numbers must be numeric.")
+            numbers.append(int(text))
+    with tenant.lock:
+        sessions = domain.book(tenant)
+        if body.delete_all:
+            targets = list(sessions.by_id.values())
+        else:
+            targets = [sessions.by_number[n] for n in dict.fromkeys(numbers) if n in sessions.by_number]
+        results = [_delete(tenant, s, body) for s in targets]
+    if tenant.config.delete_returns_204:
+        return Response(status_code=204)
+    return json_response({"results": results})
+
+
+# ---------------------------------------------------------------- update-status
+
+async def update_status(request: Request) -> Response:
+    tenant, session = resolve_then_authenticate(request, deleted_message="Not found.")
+    raw = await read_json(request)
+    with tenant.lock:
+        domain.check_overridable(session)
+    body = parse(UpdateStatusBody, raw)
+    if body.new_status == session.status:
+        raise ValidationFailed(["The new status is the same as the current status."])
+    if body.send_email and not body.email_address:
+        raise ValidationFailed.field("email_address", "Email address is required when send_email is true.")
+    nodes = [n.model_dump() for n in body.nodes_to_resubmit] if body.nodes_to_resubmit else None
+    with tenant.lock:
+        domain.update_status(tenant, session, body.new_status, body.comment, nodes)
+    return json_response({"session_id": session.session_id})
+
+
+routes = [
+    Route("/v3/session/", create_session, methods=["POST"]),
+    Route("/v3/session/{session_id}/decision/", get_decision, methods=["GET"]),
+    Route("/v3/sessions/", list_sessions, methods=["GET"]),
+    Route("/v3/sessions", sessions_without_slash, methods=["GET"]),
+    Route("/v3/session/{session_id}/delete/", delete_session, methods=["DELETE"]),
+    Route("/v3/sessions/delete/", batch_delete, methods=["POST"]),
+    Route("/v3/session/{session_id}/update-status/", update_status, methods=["PATCH"]),
+]

@@ -1,0 +1,110 @@
+"""`create_app(settings)`: the Starlette application with every route family and the ticker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.routing import Match, Route, Router
+from starlette.types import Receive, Scope, Send
+
+from .api import admin, sessions, system
+from .api.errors import DJANGO_404, EXCEPTION_HANDLERS
+from .domain.tenant import TenantConfig, TenantRegistry
+from .settings import Settings
+
+log = logging.getLogger("didit_mock")
+
+#: Route families, in matching order. Each module exposes `routes` and may expose
+#: `install(app)` to wire itself (tenant hooks, background workers) into a new app.
+ROUTE_MODULES: list[Any] = [system, sessions, admin]
+
+
+def tenant_defaults(settings: Settings) -> TenantConfig:
+    return TenantConfig(
+        strict_workflows=settings.strict_workflows,
+        clock_frozen=settings.freeze_clock,
+        webhook_url=settings.webhook_url,
+        webhook_secret=settings.webhook_secret,
+        public_base_url=settings.base_url,
+        decision_rate_limit=settings.decision_rate_limit,
+        rate_limits_enabled=settings.rate_limits,
+        rate_limit_scale=settings.rate_limit_scale,
+        delete_returns_204=settings.delete_returns_204,
+    )
+
+
+def build_registry(settings: Settings) -> TenantRegistry:
+    return TenantRegistry(
+        global_seed=settings.seed, allowed_keys=set(settings.api_keys), defaults=tenant_defaults(settings)
+    )
+
+
+class _AppendSlashRouter(Router):
+    """Django's APPEND_SLASH: an unknown path whose slash form exists answers 301 to it."""
+
+    async def not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        if scope["type"] == "http" and not path.endswith("/"):
+            probe = {**scope, "path": path + "/"}
+            if any(route.matches(probe)[0] != Match.NONE for route in self.routes):
+                query = scope.get("query_string", b"").decode("latin-1")
+                target = path + "/" + (f"?{query}" if query else "")
+                await RedirectResponse(target, status_code=301)(scope, receive, send)
+                return
+        if scope["type"] == "http":
+            await HTMLResponse(DJANGO_404, status_code=404)(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, registry: TenantRegistry | None = None) -> Starlette:
+    """The didit-mock ASGI application for `settings` (defaults from the environment)."""
+    settings = settings or Settings.from_env()
+    registry = registry or build_registry(settings)
+
+    routes: list[Route] = []
+    for module in ROUTE_MODULES:
+        routes.extend(module.routes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ticker = asyncio.create_task(_tick_forever(app))
+        for start in app.state.on_startup:
+            await start()
+        try:
+            yield
+        finally:
+            ticker.cancel()
+            for stop in reversed(app.state.on_shutdown):
+                await stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)  # type: ignore[arg-type]
+    app.router = _AppendSlashRouter(routes=routes, redirect_slashes=False, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.registry = registry
+    app.state.on_startup = []
+    app.state.on_shutdown = []
+    for module in ROUTE_MODULES:
+        install = getattr(module, "install", None)
+        if install is not None:
+            install(app)
+    return app
+
+
+async def _tick_forever(app: Starlette) -> None:
+    """Fire due jobs of every tenant, so transitions happen even when no request arrives."""
+    settings: Settings = app.state.settings
+    registry: TenantRegistry = app.state.registry
+    while True:
+        await asyncio.sleep(settings.tick_interval)
+        for tenant in registry.tenants():
+            try:
+                tenant.tick()
+            except Exception:  # a failing job must not stop the ticker
+                log.exception("scheduled job failed for a tenant")

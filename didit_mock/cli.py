@@ -1,0 +1,100 @@
+"""The `didit-mock` command: `serve` (and more subcommands as features arrive)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from .settings import DEFAULT_PORT
+
+Command = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, Command] = {}
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+    from .settings import Settings
+
+    overrides = {
+        "host": args.host,
+        "port": args.port,
+        "seed": args.seed,
+        "public_base_url": args.public_base_url,
+        "log_level": args.log_level,
+        "auth_mode": args.auth_mode,
+        "api_keys": args.api_key or None,
+        "strict_workflows": True if args.strict_workflows else None,
+        "webhook_url": args.webhook_url,
+        "webhook_secret": args.webhook_secret,
+        "rate_limits": False if args.no_rate_limits else None,
+        "rate_limit_scale": args.rate_limit_scale,
+        "decision_rate_limit": args.decision_rate_limit,
+        "journal_size": args.journal_size,
+        "access_log": True if args.access_log else None,
+        "admin_token": args.admin_token,
+        "scenarios": args.scenario or None,
+        "state_file": args.state_file,
+    }
+    settings = Settings.from_env(**overrides)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    print(f"didit-mock listening on {settings.base_url} (Ctrl-C to stop)", flush=True)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=settings.access_log,
+        lifespan="on",
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="didit-mock", description="A local emulator of the Didit API.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the server (flags override DIDIT_MOCK_* variables)")
+    serve.add_argument("--host", help="bind address (default 127.0.0.1; env DIDIT_MOCK_HOST)")
+    serve.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}; env DIDIT_MOCK_PORT)")
+    serve.add_argument("--seed", type=int, help="global random seed (default 0; env DIDIT_MOCK_SEED)")
+    serve.add_argument("--public-base-url", help="base of hosted session URLs (env DIDIT_MOCK_PUBLIC_BASE_URL)")
+    serve.add_argument("--log-level", help="debug, info, warning, error (env DIDIT_MOCK_LOG_LEVEL)")
+    serve.add_argument("--auth-mode", choices=["docs", "spec"], help="401 for refused keys (docs) or 403 (spec)")
+    serve.add_argument("--api-key", action="append", help="accept only this key (repeatable; env DIDIT_MOCK_API_KEYS)")
+    serve.add_argument("--strict-workflows", action="store_true", help="refuse unknown workflow ids")
+    serve.add_argument("--webhook-url", help="default webhook URL for every tenant")
+    serve.add_argument("--webhook-secret", help="default webhook secret for every tenant")
+    serve.add_argument("--no-rate-limits", action="store_true", help="switch rate limits off (load tests)")
+    serve.add_argument("--rate-limit-scale", type=float, help="multiply every rate limit (e.g. 0.01; min 1/scope)")
+    serve.add_argument("--decision-rate-limit", type=int, help="decision GETs per minute (default 600; older docs 100)")
+    serve.add_argument("--journal-size", type=int, help="requests kept per tenant in the journal (default 1000)")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument("--admin-token", help="require this bearer token on /_mock routes")
+    serve.add_argument("--scenario", action="append", help="scenario file or folder (repeatable)")
+    serve.add_argument("--state-file", help="state written on shutdown and loaded on start")
+    serve.set_defaults(func=_serve)
+    for name, (help_text, configure, run) in EXTRA_COMMANDS.items():
+        extra = sub.add_parser(name, help=help_text)
+        configure(extra)
+        extra.set_defaults(func=run)
+    return parser
+
+
+#: Further subcommands: name -> (help, configure(parser), run(args) -> exit code).
+EXTRA_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Command]] = {}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""One seeded source of randomness per tenant: ids, tokens, codes and Faker seeds."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import string
+import uuid
+
+_TOKEN_ALPHABET = string.ascii_letters + string.digits + "-_"
+_ALNUM_UPPER = string.ascii_uppercase + string.digits
+
+
+def derive_seed(*parts: object) -> int:
+    """A stable 64-bit seed from any parts (stable across processes, unlike `hash`)."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+class TenantRandom:
+    """Deterministic randomness: the same seed and the same calls give the same values."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+        self._random = random.Random(seed)
+
+    def uuid4(self) -> str:
+        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def token(self, length: int = 12) -> str:
+        """A URL-safe token such as a 12-character `session_token`."""
+        return "".join(self._random.choice(_TOKEN_ALPHABET) for _ in range(length))
+
+    def digits(self, length: int) -> str:
+        return "".join(self._random.choice(string.digits) for _ in range(length))
+
+    def alphanumeric(self, length: int) -> str:
+        return "".join(self._random.choice(_ALNUM_UPPER) for _ in range(length))
+
+    def random(self) -> float:
+        return self._random.random()
+
+    def randint(self, low: int, high: int) -> int:
+        return self._random.randint(low, high)
+
+    def choice(self, items):  # type: ignore[no-untyped-def]
+        return self._random.choice(items)
+
+    def state(self) -> object:
+        return self._random.getstate()
+
+    def set_state(self, state: object) -> None:
+        self._random.setstate(state)  # type: ignore[arg-type]

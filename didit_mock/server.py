@@ -1,0 +1,80 @@
+"""`MockServer`: the app under uvicorn in a background thread, on a free port."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from .app import create_app
+from .settings import Settings
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class MockServer:
+    """Run didit-mock in-process: `with MockServer() as server: httpx.get(server.url + ...)`.
+
+    Without an explicit `port` (in `settings` or the overrides) a free loopback port is used.
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides: object):
+        base = settings or Settings.from_env(environ={}, port=0)
+        values = {**base.__dict__, **overrides}
+        if not values.get("port"):
+            values["port"] = free_port(str(values.get("host") or "127.0.0.1"))
+        self.settings = Settings(**values)  # type: ignore[arg-type]
+        self.app = create_app(self.settings)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.port}"
+
+    @property
+    def registry(self):  # type: ignore[no-untyped-def]
+        return self.app.state.registry
+
+    def start(self, timeout: float = 10.0) -> MockServer:
+        config = uvicorn.Config(
+            self.app,
+            host=self.settings.host,
+            port=self.settings.port,
+            log_level="warning",
+            access_log=self.settings.access_log,
+            lifespan="on",
+        )
+        self._server = uvicorn.Server(config)
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._thread = threading.Thread(target=self._server.run, name="didit-mock", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"didit-mock did not start on {self.url}")
+            time.sleep(0.005)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

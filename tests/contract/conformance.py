@@ -1,0 +1,68 @@
+"""Checks a response against Didit's own OpenAPI document (the subset kept in this folder)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from openapi_schema_validator import OAS30Validator
+from referencing import Registry, Resource
+
+SPEC_PATH = Path(__file__).with_name("didit-openapi-v3-subset.json")
+
+
+@lru_cache(maxsize=1)
+def spec() -> dict[str, Any]:
+    return json.loads(SPEC_PATH.read_text("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _registry() -> Registry:
+    return Registry().with_resource("urn:didit-spec", Resource.opaque(spec()))
+
+
+def response_schema(method: str, path: str, status: int) -> dict[str, Any] | None:
+    """The JSON schema of a documented response, or None when the spec documents no body."""
+    operation = spec()["paths"][path][method.lower()]
+    responses = operation["responses"]
+    entry = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX")
+    if entry is None:
+        raise AssertionError(f"{method} {path} does not document status {status}")
+    content = entry.get("content", {})
+    media = content.get("application/json")
+    return None if media is None else media.get("schema")
+
+
+def _rewrite_refs(node: Any) -> Any:
+    """Point local `$ref`s at the registered document, and let `nullable` enums take null.
+
+    OpenAPI 3.0.3 says `nullable: true` adds null to the allowed values; validators disagree on
+    whether an `enum` without null still refuses it, so null is added to such enums explicitly.
+    """
+    if isinstance(node, dict):
+        rewritten = {
+            k: ("urn:didit-spec" + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else _rewrite_refs(v))
+            for k, v in node.items()
+        }
+        if rewritten.get("nullable") is True and isinstance(rewritten.get("enum"), list) and None not in rewritten["enum"]:
+            rewritten["enum"] = [*rewritten["enum"], None]
+        return rewritten
+    if isinstance(node, list):
+        return [_rewrite_refs(v) for v in node]
+    return node
+
+
+def conformance_errors(method: str, path: str, status: int, body: Any) -> list[str]:
+    schema = response_schema(method, path, status)
+    if schema is None:
+        return []
+    validator = OAS30Validator(_rewrite_refs(schema), registry=_registry())
+    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in validator.iter_errors(body)]
+
+
+def assert_conforms(method: str, path: str, status: int, body: Any) -> None:
+    """Fail with every violation when `body` breaks the documented schema of that response."""
+    errors = conformance_errors(method, path, status, body)
+    assert not errors, f"{method} {path} {status} breaks Didit's OpenAPI document:\n" + "\n".join(errors[:30])
