@@ -13,7 +13,14 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.routing import Match, Route, Router
 from starlette.types import Receive, Scope, Send
 
-from .api import admin, sessions, system
+from .api import (
+    admin,
+    admin_otp,
+    blocklist,
+    sessions,
+    system,
+    verifications,
+)
 from .api.errors import DJANGO_404, EXCEPTION_HANDLERS
 from .domain.tenant import TenantConfig, TenantRegistry
 from .settings import Settings
@@ -22,7 +29,7 @@ log = logging.getLogger("didit_mock")
 
 #: Route families, in matching order. Each module exposes `routes` and may expose
 #: `install(app)` to wire itself (tenant hooks, background workers) into a new app.
-ROUTE_MODULES: list[Any] = [system, sessions, admin]
+ROUTE_MODULES: list[Any] = [system, sessions, admin, verifications, blocklist, admin_otp]
 
 
 def tenant_defaults(settings: Settings) -> TenantConfig:
@@ -86,6 +93,8 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
 
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)  # type: ignore[arg-type]
     app.router = _AppendSlashRouter(routes=routes, redirect_slashes=False, lifespan=lifespan)
+    # Outermost last: the admin-token gate, then the journal (it sees 429s), then the rate limits,
+    # then the body limits (413/415/400 for bodies no handler should read; complete Allow on 405).
     app.state.settings = settings
     app.state.registry = registry
     app.state.on_startup = []

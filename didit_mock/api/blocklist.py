@@ -1,0 +1,121 @@
+"""The blocklist routes: POST /v3/blocklist/add/, POST /v3/blocklist/remove/, GET /v3/blocklist/."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..domain import blocklist as domain
+from ..domain.errors import ValidationFailed
+from .auth import authenticate
+from .http import json_response, parse_body
+from .session_models import canonical_uuid
+from .sessions import page_urls
+
+DEFAULT_LIMIT = 50
+ADDED = "Successfully added to blocklist."
+REMOVED = "Successfully removed from blocklist."
+NO_ADD_FLAG = "At least one blocklist flag must be true."
+NO_REMOVE_FLAG = "At least one unblock flag must be true."
+
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("This field may not be null.")
+    return value
+
+
+SessionId = Annotated[str, BeforeValidator(_not_null), AfterValidator(canonical_uuid)]
+Flag = Annotated[bool, BeforeValidator(_not_null)]
+DRF = ConfigDict(extra="ignore")
+
+
+class AddBody(BaseModel):
+    model_config = DRF
+    session_id: SessionId
+    blocklist_face: Flag = False
+    blocklist_document: Flag = False
+    blocklist_phone: Flag = False
+    blocklist_email: Flag = False
+
+    def types(self) -> list[str]:
+        flags = {domain.FACE: self.blocklist_face, domain.DOCUMENT: self.blocklist_document,
+                 domain.PHONE: self.blocklist_phone, domain.EMAIL: self.blocklist_email}
+        return [kind for kind, on in flags.items() if on]
+
+    @model_validator(mode="after")
+    def _one_flag(self) -> AddBody:
+        if not self.types():
+            raise ValueError(NO_ADD_FLAG)
+        return self
+
+
+class RemoveBody(BaseModel):
+    model_config = DRF
+    session_id: SessionId
+    unblock_face: Flag = False
+    unblock_document: Flag = False
+    unblock_phone: Flag = False
+    unblock_email: Flag = False
+
+    def types(self) -> list[str]:
+        flags = {domain.FACE: self.unblock_face, domain.DOCUMENT: self.unblock_document,
+                 domain.PHONE: self.unblock_phone, domain.EMAIL: self.unblock_email}
+        return [kind for kind, on in flags.items() if on]
+
+    @model_validator(mode="after")
+    def _one_flag(self) -> RemoveBody:
+        if not self.types():
+            raise ValueError(NO_REMOVE_FLAG)
+        return self
+
+
+async def add(request: Request) -> Response:
+    tenant = authenticate(request)
+    body = await parse_body(request, AddBody)
+    with tenant.lock:
+        domain.add(tenant, body.session_id, body.types())
+    return json_response({"message": ADDED})
+
+
+async def remove(request: Request) -> Response:
+    tenant = authenticate(request)
+    body = await parse_body(request, RemoveBody)
+    with tenant.lock:
+        domain.remove(tenant, body.session_id, body.types())
+    return json_response({"message": REMOVED})
+
+
+def _non_negative(raw: str | None, default: int, minimum: int) -> int:
+    """DRF's LimitOffsetPagination: an unusable value falls back to the default."""
+    try:
+        value = int(raw) if raw is not None else default
+    except ValueError:
+        return default
+    return value if value >= minimum else default
+
+
+async def listing(request: Request) -> Response:
+    tenant = authenticate(request)
+    query = request.query_params
+    item_type = query.get("item_type") or None
+    if item_type is not None and item_type not in domain.ITEM_TYPES:
+        raise ValidationFailed.field("item_type", f'"{item_type}" is not a valid choice.')
+    limit = _non_negative(query.get("limit"), DEFAULT_LIMIT, 1)
+    offset = _non_negative(query.get("offset"), 0, 0)
+    with tenant.lock:
+        entries = domain.blocklist(tenant).newest_first(item_type)
+        page = [entry.to_dict() for entry in entries[offset:offset + limit]]
+    following, preceding = page_urls(request, len(entries), limit, offset)
+    return json_response({"count": len(entries), "next": following, "previous": preceding, "results": page})
+
+
+routes = [
+    Route("/v3/blocklist/add/", add, methods=["POST"]),
+    Route("/v3/blocklist/remove/", remove, methods=["POST"]),
+    Route("/v3/blocklist/", listing, methods=["GET"]),
+]
