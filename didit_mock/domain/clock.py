@@ -27,7 +27,7 @@ class Clock:
         self._frozen_at: float | None = None
         self._lock = threading.Lock()
         if frozen:
-            self.freeze()
+            self._frozen_at = float(start) if start is not None else wall()
 
     @property
     def frozen(self) -> bool:

@@ -378,17 +378,21 @@ def _id_item(ctx: _Context, outcome: FeatureOutcome) -> dict[str, Any]:
     }
 
 
-def _apply_id_overrides(item: dict[str, Any], overrides: dict[str, Any]) -> None:
-    """update-data corrections win over generated values (the person already follows them)."""
+def _apply_overrides(item: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """update-data corrections win over generated values (the person already follows them).
+
+    Object fields (extra_fields, parsed addresses) are corrected key by key; a null removes a key.
+    """
     from .people import document_display_name
 
     for key, value in overrides.items():
         if key == "document_type":
             item[key] = document_display_name(value)
         elif isinstance(value, dict) and isinstance(item.get(key), dict):
-            item[key] = {**item[key], **value}
+            merged = {**item[key], **value}
+            item[key] = {k: v for k, v in merged.items() if k not in value or value[k] is not None}
         else:
-            item[key] = value
+            item[key] = copy.deepcopy(value)
 
 
 # ---------------------------------------------------------------- NFC, liveness, face match
@@ -1002,9 +1006,9 @@ def _feature_arrays(tenant: Tenant, session: Session) -> dict[str, list[dict[str
             item = _BUILDERS[feature](ctx, outcome)
             _merge_data(item, outcome.data, feature)
             if feature == wf.ID_VERIFICATION and session.data_overrides.get(wf.ID_VERIFICATION):
-                _apply_id_overrides(item, session.data_overrides[wf.ID_VERIFICATION])
+                _apply_overrides(item, session.data_overrides[wf.ID_VERIFICATION])
             if feature == wf.POA and session.data_overrides.get(wf.POA):
-                _apply_id_overrides(item, session.data_overrides[wf.POA])
+                _apply_overrides(item, session.data_overrides[wf.POA])
         ctx.items[feature] = item
         arrays[ARRAY_OF[feature]] = [item]
     return arrays
@@ -1078,7 +1082,7 @@ def _build(tenant: Tenant, session: Session) -> dict[str, Any]:
         "document_verifications": None,
     }
     decision.update(arrays)
-    return {key: decision[key] for key in TOP_LEVEL_KEYS if key != "nfc_skip_reason" or decision[key] is not None}
+    return {key: decision[key] for key in TOP_LEVEL_KEYS}
 
 
 def _build_imported(tenant: Tenant, session: Session) -> dict[str, Any]:
@@ -1103,8 +1107,7 @@ def _build_imported(tenant: Tenant, session: Session) -> dict[str, Any]:
         "created_at": iso(_dt(session.created_at)),
         "expires_at": iso(_dt(session.expires_at)) if session.expires_at is not None else None,
     }
-    decision = {key: own[key] if key in own else source.get(key) for key in TOP_LEVEL_KEYS
-                if key != "nfc_skip_reason" or own[key] is not None}
+    decision = {key: own[key] if key in own else source.get(key) for key in TOP_LEVEL_KEYS}
     decision["shared_from_session"] = session.shared_from_session
     return decision
 

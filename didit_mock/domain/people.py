@@ -243,15 +243,32 @@ def person_for(tenant: Tenant, session: Session) -> Person:
 
     Deterministic in the tenant seed and the session's vendor_data/expected/contact details.
     """
-    base = _base_person(tenant, session)
+    person = _base_person(tenant, session)
+    if session.imported_decision is not None:
+        person = _apply_imported(person, session.imported_decision)
     outcome = (session.outcomes or {}).get("ID_VERIFICATION")
-    person = base
     if outcome is not None:
         person = _apply_outcome_data(person, session, outcome.data)
     overrides = session.data_overrides.get("ID_VERIFICATION")
     if overrides:
         person = apply_id_overrides(person, overrides)
     return person
+
+
+def _apply_imported(person: Person, decision: dict[str, Any]) -> Person:
+    """A B2B-imported session shows the shared decision's person: take its document and contacts."""
+    def first(array: str) -> dict[str, Any]:
+        items = decision.get(array)
+        return items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
+
+    document = first("id_verifications")
+    fields = ("first_name", "last_name", "full_name", "document_number", "personal_number", "date_of_birth",
+              "expiration_date", "date_of_issue", "issuing_state", "nationality", "gender", "document_type",
+              "address", "place_of_birth")
+    updated = apply_id_overrides(person, {k: document[k] for k in fields if document.get(k) is not None})
+    phone, email = first("phone_verifications").get("full_number"), first("email_verifications").get("email")
+    changes = {k: v for k, v in (("phone", phone), ("email", email)) if isinstance(v, str) and v}
+    return replace(updated, **changes) if changes else updated
 
 
 def session_day(session: Session) -> date:
@@ -269,7 +286,9 @@ def _apply_outcome_data(person: Person, session: Session, data: dict[str, Any]) 
         expiry = day - timedelta(days=rnd.randint(20, 400))
         changes["expiration_date"] = expiry
         changes["date_of_issue"] = _shift_years(expiry, -10) + timedelta(days=1)
-    return replace(person, **changes) if changes else person
+    adjusted = replace(person, **changes) if changes else person
+    # Document fields given as outcome data (e.g. "expiration_date") describe the person too.
+    return apply_id_overrides(adjusted, data)
 
 
 def apply_id_overrides(person: Person, overrides: dict[str, Any]) -> Person:

@@ -87,6 +87,7 @@ class SessionBook:
         self.by_vendor: dict[str, dict[str, Session]] = {}
         self.by_status: dict[str, dict[str, Session]] = {}
         self.by_workflow: dict[str, dict[str, Session]] = {}
+        self.by_token: dict[str, Session] = {}
 
     def next_number(self) -> int:
         return next(self._numbers)
@@ -98,6 +99,7 @@ class SessionBook:
             self.by_vendor.setdefault(session.vendor_data, {})[session.session_id] = session
         self.by_status.setdefault(session.status, {})[session.session_id] = session
         self.by_workflow.setdefault(session.workflow.workflow_id, {})[session.session_id] = session
+        self.by_token[session.session_token] = session
 
     def remove(self, session: Session) -> None:
         self.by_id.pop(session.session_id, None)
@@ -106,6 +108,7 @@ class SessionBook:
             self.by_vendor.get(session.vendor_data, {}).pop(session.session_id, None)
         self.by_status.get(session.status, {}).pop(session.session_id, None)
         self.by_workflow.get(session.workflow.workflow_id, {}).pop(session.session_id, None)
+        self.by_token.pop(session.session_token, None)
 
     def reindex_status(self, session: Session, old: str) -> None:
         self.by_status.get(old, {}).pop(session.session_id, None)
@@ -203,6 +206,7 @@ def create_session(tenant: Tenant, request: NewSession) -> tuple[Session, bool]:
                 existing.touch()
                 return existing, False
 
+    charge_session_credit(tenant)
     now = tenant.clock.timestamp()
     session_id = tenant.rng.uuid4()
     token = tenant.rng.token(12)
@@ -231,6 +235,19 @@ def create_session(tenant: Tenant, request: NewSession) -> tuple[Session, bool]:
     for hook in CREATE_HOOKS:
         hook(tenant, session)
     return session, True
+
+
+NO_CREDITS = "You don't have enough credits to perform this request. Please top up at https://business.didit.me"
+
+
+def charge_session_credit(tenant: Tenant) -> None:
+    """Live tenants with a credit balance (`TenantConfig.credits`) pay one credit per new session."""
+    credits = tenant.config.credits
+    if credits is None or tenant.is_sandbox:
+        return
+    if credits < 1:
+        raise ValidationFailed.detail(NO_CREDITS)
+    tenant.config.credits = credits - 1
 
 
 def _has_stored_face(tenant: Tenant, vendor_data: str) -> bool:
@@ -333,7 +350,10 @@ def _schedule_document_expiry(tenant: Tenant, session: Session) -> None:
         return
 
     def kyc_expire() -> None:
-        if not session.deleted and session.status == st.APPROVED:
+        if session.deleted or session.status != st.APPROVED:
+            return
+        current = document_expiry_timestamp(tenant, session)  # the date may have been corrected since
+        if current is not None and current <= tenant.clock.timestamp():
             set_status(tenant, session, st.KYC_EXPIRED)
 
     tenant.scheduler.at(due, kyc_expire)

@@ -20,7 +20,7 @@ def spec() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _registry() -> Registry:
-    return Registry().with_resource("urn:didit-spec", Resource.opaque(spec()))
+    return Registry().with_resource("urn:didit-spec", Resource.opaque(_rewrite_refs(spec())))
 
 
 def response_schema(method: str, path: str, status: int) -> dict[str, Any] | None:
