@@ -20,6 +20,7 @@ from .api import (
     sessions,
     system,
     verifications,
+    webhooks,
 )
 from .api.errors import DJANGO_404, EXCEPTION_HANDLERS
 from .domain.tenant import TenantConfig, TenantRegistry
@@ -29,7 +30,7 @@ log = logging.getLogger("didit_mock")
 
 #: Route families, in matching order. Each module exposes `routes` and may expose
 #: `install(app)` to wire itself (tenant hooks, background workers) into a new app.
-ROUTE_MODULES: list[Any] = [system, sessions, admin, verifications, blocklist, admin_otp]
+ROUTE_MODULES: list[Any] = [system, sessions, admin, webhooks, verifications, blocklist, admin_otp]
 
 
 def tenant_defaults(settings: Settings) -> TenantConfig:

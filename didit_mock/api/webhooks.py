@@ -1,0 +1,344 @@
+"""Webhook routes: Didit's configuration and delivery-log endpoints, and the `/_mock/webhook(s)` admin API.
+
+Didit: `GET/PATCH /v3/webhook/` (application-level URL), `GET/POST /v3/webhook/destinations/`,
+`GET/PATCH/DELETE /v3/webhook/destinations/{uuid}/`, `GET /v3/session/{id}/webhooks/`,
+`GET /v3/session/{id}/webhook/{uuid}` and `POST .../resend` (no trailing slash).
+Admin: `GET/POST /_mock/webhook`, `GET/POST /_mock/webhook/faults`, `GET /_mock/webhooks`,
+`GET /_mock/webhooks/wait`, `POST /_mock/webhooks/{uuid}/replay`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..domain import sessions as sessions_domain
+from ..domain import webhooks as domain
+from ..domain.errors import NotFound, ValidationFailed
+from ..domain.tenant import Tenant
+from ..webhook_delivery import WebhookSender
+from .auth import authenticate
+from .http import json_response, parse_body, read_json
+from .paths import uuid_param
+
+MAX_WAIT_SECONDS = 300.0
+DEFAULT_WAIT_SECONDS = 10.0
+
+
+def sender_of(request: Request) -> WebhookSender:
+    return request.app.state.webhook_sender
+
+
+# ---------------------------------------------------------------- Didit: configuration
+
+async def get_legacy(request: Request) -> Response:
+    tenant = authenticate(request)
+    with tenant.lock:
+        return json_response(domain.book(tenant).legacy_view())
+
+
+async def patch_legacy(request: Request) -> Response:
+    tenant = authenticate(request)
+    data = await read_json(request)
+    with tenant.lock:
+        book = domain.book(tenant)
+        book.update_legacy(data)
+        return json_response(book.legacy_view())
+
+
+async def list_destinations(request: Request) -> Response:
+    tenant = authenticate(request)
+    with tenant.lock:
+        book = domain.book(tenant)
+        return json_response([book.destination_row(d) for d in book.destinations.values()])
+
+
+async def create_destination(request: Request) -> Response:
+    tenant = authenticate(request)
+    data = await read_json(request)
+    with tenant.lock:
+        book = domain.book(tenant)
+        return json_response(book.destination_view(book.create_destination(data)), 201)
+
+
+async def get_destination(request: Request) -> Response:
+    tenant = authenticate(request)
+    destination_uuid = uuid_param(request, "destination_uuid")
+    with tenant.lock:
+        book = domain.book(tenant)
+        return json_response(book.destination_view(book.get_destination(destination_uuid)))
+
+
+async def patch_destination(request: Request) -> Response:
+    tenant = authenticate(request)
+    destination_uuid = uuid_param(request, "destination_uuid")
+    data = await read_json(request)
+    with tenant.lock:
+        book = domain.book(tenant)
+        return json_response(book.destination_view(book.update_destination(destination_uuid, data)))
+
+
+async def delete_destination(request: Request) -> Response:
+    tenant = authenticate(request)
+    destination_uuid = uuid_param(request, "destination_uuid")
+    with tenant.lock:
+        domain.book(tenant).delete_destination(destination_uuid)
+    return Response(status_code=204)
+
+
+# ---------------------------------------------------------------- Didit: delivery log
+
+def _session_attempts(tenant: Tenant, session_id: str) -> list[domain.Attempt]:
+    """The session's log entries; 404 when neither the session nor any delivery of it exists."""
+    attempts = domain.book(tenant).find(session_id=session_id)
+    if not attempts and sessions_domain.book(tenant).get(session_id) is None:
+        raise NotFound()
+    return attempts
+
+
+async def session_webhooks(request: Request) -> Response:
+    tenant = authenticate(request)
+    session_id = uuid_param(request, "session_id")
+    with tenant.lock:
+        attempts = _session_attempts(tenant, session_id)
+        return json_response([a.view() for a in reversed(attempts)])
+
+
+def _session_attempt(tenant: Tenant, request: Request) -> domain.Attempt:
+    session_id = uuid_param(request, "session_id")
+    attempt_uuid = uuid_param(request, "webhook_uuid")
+    attempt = domain.book(tenant).attempt(attempt_uuid)
+    if attempt is None or attempt.delivery.session_id != session_id:
+        raise NotFound()
+    return attempt
+
+
+async def session_webhook(request: Request) -> Response:
+    tenant = authenticate(request)
+    with tenant.lock:
+        return json_response(_session_attempt(tenant, request).view())
+
+
+async def resend_session_webhook(request: Request) -> Response:
+    tenant = authenticate(request)
+    with tenant.lock:
+        delivery = _session_attempt(tenant, request).delivery
+    attempt = await sender_of(request).replay(tenant, delivery)
+    with tenant.lock:
+        return json_response(attempt.view())
+
+
+# ---------------------------------------------------------------- admin: configuration and faults
+
+class AdminWebhookBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str | None
+    secret: str | None = Field(default=None, min_length=1)
+    version: Literal["v1", "v2", "v3"] | None = None
+
+
+class FaultsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    wrong_secret: bool = False
+    stale_timestamp: float = Field(default=0, ge=0, le=10 * 365 * 24 * 3600)
+    duplicate: bool = False
+    out_of_order: bool = False
+    delay: float = Field(default=0, ge=0, le=10 * 365 * 24 * 3600)
+
+
+def admin_view(tenant: Tenant) -> dict[str, Any]:
+    book = domain.book(tenant)
+    return {
+        "url": book.legacy.url,
+        "secret": book.legacy_secret(),
+        "version": book.legacy.version,
+        "capture_method": book.legacy.capture_method,
+        "data_retention_months": book.legacy.data_retention_months,
+        "destinations": [book.destination_view(d) for d in book.destinations.values()],
+        "faults": dict(book.faults),
+    }
+
+
+async def admin_get_webhook(request: Request) -> Response:
+    tenant = authenticate(request)
+    with tenant.lock:
+        return json_response(admin_view(tenant))
+
+
+async def admin_set_webhook(request: Request) -> Response:
+    tenant = authenticate(request)
+    body = await parse_body(request, AdminWebhookBody)
+    if body.url:
+        message = domain.url_error(body.url)
+        if message:
+            raise ValidationFailed.field("url", message)
+    with tenant.lock:
+        domain.book(tenant).configure(body.url or None, body.secret, body.version)
+        return json_response(admin_view(tenant))
+
+
+async def admin_get_faults(request: Request) -> Response:
+    tenant = authenticate(request)
+    with tenant.lock:
+        return json_response({"faults": dict(domain.book(tenant).faults)})
+
+
+async def admin_set_faults(request: Request) -> Response:
+    """Replace the tenant's injected faults (omitted keys are switched off)."""
+    tenant = authenticate(request)
+    body = await parse_body(request, FaultsBody)
+    active = {k: v for k, v in body.model_dump().items() if v}
+    with tenant.lock:
+        faults = domain.book(tenant).faults
+        faults.clear()
+        faults.update(active)
+        return json_response({"faults": dict(faults)})
+
+
+# ---------------------------------------------------------------- admin: the log
+
+_FILTERS = ("session_id", "webhook_type", "status", "event_id", "destination_uuid", "trigger")
+
+
+def _bool_param(request: Request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    value = domain.parse_bool(raw)
+    if value is None:
+        raise ValidationFailed.field(name, "Must be a valid boolean.")
+    return value
+
+
+def _filters(request: Request, *, delivered_default: bool | None = None) -> dict[str, Any]:
+    filters: dict[str, Any] = {name: request.query_params.get(name) or None for name in _FILTERS}
+    delivered = _bool_param(request, "delivered")
+    failed = _bool_param(request, "failed")
+    if delivered is None and failed is not None:
+        delivered = not failed
+    filters["delivered"] = delivered_default if delivered is None else delivered
+    filters["exhausted"] = _bool_param(request, "exhausted")
+    return filters
+
+
+def _pending_view(delivery: domain.Delivery) -> dict[str, Any]:
+    return {
+        "delivery_id": delivery.id,
+        "event_id": delivery.event_id,
+        "session_id": delivery.session_id,
+        "webhook_type": delivery.webhook_type,
+        "status": delivery.status,
+        "url": delivery.url,
+        "destination_uuid": delivery.destination_uuid,
+        "attempts": len(delivery.attempts),
+        "next_attempt_at": domain.iso_or_none(delivery.not_before),
+    }
+
+
+async def admin_list_webhooks(request: Request) -> Response:
+    """Every attempt (oldest first) matching the filters, plus the deliveries still pending."""
+    tenant = authenticate(request)
+    filters = _filters(request)
+    with tenant.lock:
+        book = domain.book(tenant)
+        results = [a.view() for a in book.find(**filters)]
+        pending = [_pending_view(d) for d in book.pending()
+                   if filters["session_id"] in (None, d.session_id)]
+        return json_response({"count": len(results), "results": results, "pending": pending})
+
+
+def _number_param(request: Request, name: str, default: float, low: float, high: float) -> float:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationFailed.field(name, "A valid number is required.") from None
+    if not math.isfinite(value):
+        raise ValidationFailed.field(name, "A valid number is required.")
+    if value < low:
+        raise ValidationFailed.field(name, f"Ensure this value is greater than or equal to {low:g}.")
+    if value > high:
+        raise ValidationFailed.field(name, f"Ensure this value is less than or equal to {high:g}.")
+    return value
+
+
+async def admin_wait_webhook(request: Request) -> Response:
+    """Wait until the `count`-th matching attempt (default: a successful one) exists; 408 on timeout."""
+    tenant = authenticate(request)
+    filters = _filters(request, delivered_default=True)
+    timeout = _number_param(request, "timeout", DEFAULT_WAIT_SECONDS, 0, MAX_WAIT_SECONDS)
+    count = int(_number_param(request, "count", 1, 1, 10_000))
+    book = domain.book(tenant)
+
+    def found() -> domain.Attempt | None:
+        hits = book.find(**filters)
+        return hits[count - 1] if len(hits) >= count else None
+
+    attempt = await sender_of(request).wait_for(tenant, found, timeout)
+    with tenant.lock:
+        if attempt is None:
+            seen = len(book.find(**filters))
+            return json_response(
+                {"detail": f"No matching webhook delivery within {timeout:g} seconds.",
+                 "matched": seen, "wanted": count},
+                408,
+            )
+        return json_response(attempt.view())
+
+
+async def admin_replay(request: Request) -> Response:
+    """Send a logged delivery again: a new attempt with a fresh timestamp and signature, same event_id."""
+    tenant = authenticate(request)
+    ref = uuid_param(request, "attempt_uuid")
+    with tenant.lock:
+        book = domain.book(tenant)
+        attempt = book.attempt(ref)
+        delivery = attempt.delivery if attempt is not None else book.deliveries.get(ref)
+        if delivery is None:
+            raise NotFound()
+    replayed = await sender_of(request).replay(tenant, delivery)
+    with tenant.lock:
+        return json_response(replayed.view())
+
+
+# ---------------------------------------------------------------- wiring
+
+def install(app: Starlette) -> None:
+    """Create the app's sender, run it in the lifespan, and attach every tenant (present and future)."""
+    sender = WebhookSender()
+    app.state.webhook_sender = sender
+    app.state.on_startup.append(sender.start)
+    app.state.on_shutdown.append(sender.stop)
+    registry = app.state.registry
+    registry.on_create.append(sender.attach)
+    for tenant in registry.tenants():
+        sender.attach(tenant)
+
+
+routes = [
+    Route("/v3/webhook/", get_legacy, methods=["GET"]),
+    Route("/v3/webhook/", patch_legacy, methods=["PATCH"]),
+    Route("/v3/webhook/destinations/", list_destinations, methods=["GET"]),
+    Route("/v3/webhook/destinations/", create_destination, methods=["POST"]),
+    Route("/v3/webhook/destinations/{destination_uuid}/", get_destination, methods=["GET"]),
+    Route("/v3/webhook/destinations/{destination_uuid}/", patch_destination, methods=["PATCH"]),
+    Route("/v3/webhook/destinations/{destination_uuid}/", delete_destination, methods=["DELETE"]),
+    Route("/v3/session/{session_id}/webhooks/", session_webhooks, methods=["GET"]),
+    Route("/v3/session/{session_id}/webhook/{webhook_uuid}", session_webhook, methods=["GET"]),
+    Route("/v3/session/{session_id}/webhook/{webhook_uuid}/resend", resend_session_webhook, methods=["POST"]),
+    Route("/_mock/webhook", admin_get_webhook, methods=["GET"]),
+    Route("/_mock/webhook", admin_set_webhook, methods=["POST"]),
+    Route("/_mock/webhook/faults", admin_get_faults, methods=["GET"]),
+    Route("/_mock/webhook/faults", admin_set_faults, methods=["POST"]),
+    Route("/_mock/webhooks", admin_list_webhooks, methods=["GET"]),
+    Route("/_mock/webhooks/wait", admin_wait_webhook, methods=["GET"]),
+    Route("/_mock/webhooks/{attempt_uuid}/replay", admin_replay, methods=["POST"]),
+]
