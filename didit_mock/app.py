@@ -17,6 +17,7 @@ from .api import (
     admin,
     admin_otp,
     blocklist,
+    session_lifecycle,
     sessions,
     system,
     verifications,
@@ -30,7 +31,7 @@ log = logging.getLogger("didit_mock")
 
 #: Route families, in matching order. Each module exposes `routes` and may expose
 #: `install(app)` to wire itself (tenant hooks, background workers) into a new app.
-ROUTE_MODULES: list[Any] = [system, sessions, admin, webhooks, verifications, blocklist, admin_otp]
+ROUTE_MODULES: list[Any] = [system, session_lifecycle, sessions, admin, webhooks, verifications, blocklist, admin_otp]
 
 
 def tenant_defaults(settings: Settings) -> TenantConfig:

@@ -1,0 +1,329 @@
+"""The rest of the session lifecycle: PDF report, B2B sharing, sandbox arm, reviews feed, data fixes.
+
+Routes: `GET /v3/session/{id}/generate-pdf/` (and without the slash), `POST .../share/`,
+`POST /v3/session/import-shared/`, `POST .../sandbox/arm/`, `GET|POST /v3/sessions/{id}/reviews/`,
+`PATCH .../update-data/`, `PATCH .../update-poa-data/`, and the admin `POST /_mock/sessions/{id}/start`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..domain import sessions as domain
+from ..domain import sharing
+from ..domain import statuses as st
+from ..domain.clock import iso
+from ..domain.errors import CREDENTIALS_INVALID, NotFound, PermissionDenied, ValidationFailed
+from ..domain.outcomes import sandbox_scenario
+from ..domain.reports import ReportCache, check_reportable, render_report
+from ..domain.sessions import Review, Session
+from ..domain.tenant import Tenant
+from . import session_data
+from .auth import authenticate, registry_of
+from .http import json_response, parse, read_json
+from .paths import uuid_param
+from .session_models import STATUS_CHOICES, canonical_uuid
+from .sessions import page_urls, resolve_then_authenticate
+
+DRF = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+SESSION_TOKEN_HEADER = "session-token"
+
+
+def _render_decision(tenant: Tenant, session: Session) -> dict[str, Any]:
+    from ..domain.decisions import render_decision  # lazily: decisions pulls in Faker
+
+    return render_decision(tenant, session)
+
+
+def _utc(timestamp: float) -> str:
+    from datetime import datetime, timezone
+
+    return iso(datetime.fromtimestamp(timestamp, tz=timezone.utc))
+
+
+# ---------------------------------------------------------------- PDF report
+
+async def generate_pdf(request: Request) -> Response:
+    """The session's PDF report: Approved, Declined, In Review or Kyc Expired sessions only."""
+    tenant, session = resolve_then_authenticate(request, deleted_message="Not found.")
+    with tenant.lock:
+        check_reportable(session)
+        cache = tenant.component(ReportCache)
+        key = (session.session_id, session.revision)
+        data = cache.get(key)
+        if data is None:
+            decision = _render_decision(tenant, session)
+            label = session.workflow.label
+            now = tenant.clock.now()
+    if data is None:
+        data = await run_in_threadpool(render_report, decision, workflow_label=label, generated_at=now)
+        with tenant.lock:
+            cache.put(key, data)
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"attachment; filename=session_{session.session_id}.pdf"},
+    )
+
+
+# ---------------------------------------------------------------- sharing
+
+class ShareBody(BaseModel):
+    model_config = DRF
+    for_application_id: str
+    ttl_in_seconds: int = Field(sharing.DEFAULT_TTL, ge=sharing.MIN_TTL, le=sharing.MAX_TTL)
+
+    @field_validator("for_application_id")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        return canonical_uuid(value)
+
+
+class ImportBody(BaseModel):
+    model_config = DRF
+    share_token: str
+    trust_review: bool
+    workflow_id: str
+    vendor_data: str | None = None
+
+    @field_validator("workflow_id")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        return canonical_uuid(value)
+
+
+async def share_session(request: Request) -> Response:
+    """Mint a share token for another application (this route answers 401 on bad credentials)."""
+    session_id = uuid_param(request, "session_id")
+    tenant = authenticate(request, unauthorized_401=True)
+    raw = await read_json(request)
+    with tenant.lock:
+        session = domain.book(tenant).require(session_id)
+    body = parse(ShareBody, raw)
+    registry = registry_of(request)
+    with tenant.lock:
+        sharing.check_shareable(tenant, session, body.for_application_id, registry)
+        token = sharing.mint(
+            session.session_id, tenant.application_id, body.for_application_id, tenant.clock.timestamp(),
+            body.ttl_in_seconds, sharing.signing_key(registry.global_seed),
+        )
+    return json_response({"share_token": token, "for_application_id": body.for_application_id, "session_kind": "user"})
+
+
+async def import_shared(request: Request) -> Response:
+    """Redeem a share token: the decision is cloned into a new session of the calling application."""
+    tenant = authenticate(request)
+    body = parse(ImportBody, await read_json(request))
+    registry = registry_of(request)
+    claims = sharing.read_token(
+        body.share_token, sharing.signing_key(registry.global_seed), tenant.clock.timestamp(), tenant.application_id
+    )
+    snapshot = sharing.snapshot_source(registry, claims, _render_decision)
+    with tenant.lock:
+        clone = sharing.import_session(
+            tenant, claims, snapshot, trust_review=body.trust_review, workflow_id=body.workflow_id,
+            vendor_data=body.vendor_data,
+        )
+        decision = _render_decision(tenant, clone)
+    decision.setdefault("shared_from_session", clone.shared_from_session)
+    return json_response(decision, 201)
+
+
+# ---------------------------------------------------------------- sandbox arm
+
+class ArmBody(BaseModel):
+    model_config = DRF
+    scenario: str
+
+
+async def arm_sandbox(request: Request) -> Response:
+    """Arm a sandbox scenario on a Not Started session, authenticated by its own Session-Token."""
+    session_id = uuid_param(request, "session_id")
+    token = request.headers.get(SESSION_TOKEN_HEADER, "").strip()
+    if not token:
+        raise PermissionDenied(CREDENTIALS_INVALID)
+    tenant = registry_of(request).by_token(token)
+    if tenant is None or not tenant.is_sandbox:
+        raise NotFound()
+    tenant.tick()
+    with tenant.lock:
+        session = domain.book(tenant).get(session_id)
+        if session is None or session.session_token != token:
+            raise NotFound()
+    body = parse(ArmBody, await read_json(request))
+    if sandbox_scenario(body.scenario) is None:
+        raise ValidationFailed.field("scenario", f"Unknown sandbox scenario: '{body.scenario}'.")
+    with tenant.lock:
+        if session.status != st.NOT_STARTED:
+            raise ValidationFailed(["Scenario can only be armed before the verification starts."])
+        session.sandbox_scenario = body.scenario
+        session.touch()
+        return json_response({"session_id": session.session_id, "scenario": body.scenario, "status": session.status})
+
+
+# ---------------------------------------------------------------- reviews feed
+
+REVIEW_ORDERING_FIELDS = (
+    "uuid", "activity_type", "actor_display", "actor_email", "actor_type", "new_status", "previous_status",
+    "comment", "created_at",
+)
+DEFAULT_REVIEW_LIMIT = 50
+
+
+class ReviewNoteBody(BaseModel):
+    model_config = DRF
+    new_status: Literal[STATUS_CHOICES] | None = None  # type: ignore[valid-type]
+    comment: str | None = None
+
+
+def review_item(review: Review) -> dict[str, Any]:
+    """One entry of the reviews feed (Didit's ReviewItem)."""
+    return {
+        "uuid": review.uuid,
+        "activity_type": review.activity_type,
+        "actor_display": review.actor_display,
+        "actor_email": review.actor_email,
+        "actor_type": review.actor_type,
+        "new_status": review.new_status,
+        "previous_status": review.previous_status,
+        "comment": review.comment,
+        "mentioned_emails": [],
+        "previous_value": review.previous_value,
+        "new_value": review.new_value,
+        "changed_fields": list(review.changed_fields),
+        "metadata": None,
+        "created_at": _utc(review.created_at),
+    }
+
+
+def _ordered(reviews: list[Review], ordering: str | None) -> list[Review]:
+    """DRF's OrderingFilter: known fields (comma-separated, `-` for descending); unknown ones ignored."""
+    fields = [f.strip() for f in (ordering or "").split(",") if f.strip().lstrip("-") in REVIEW_ORDERING_FIELDS]
+    if not fields:
+        fields = ["-created_at"]
+    items = list(reviews)
+    if fields[0].startswith("-"):
+        items.reverse()  # ties keep the primary direction: newest-written first when descending
+    for name in reversed(fields):
+        attribute = name.lstrip("-")
+        items.sort(key=lambda r, a=attribute: _sort_key(getattr(r, a)), reverse=name.startswith("-"))
+    return items
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, "")
+    return (1, value) if isinstance(value, (int, float)) else (1, str(value))
+
+
+def _page_number(raw: str | None, default: int, minimum: int) -> int:
+    try:
+        value = int(raw) if raw is not None else default
+    except ValueError:
+        return default
+    return value if value >= minimum else default
+
+
+def _owned_session(request: Request) -> tuple[Tenant, Session]:
+    """Authenticate first, then find the session in this tenant (the reviews routes' order)."""
+    session_id = uuid_param(request, "session_id")
+    tenant = authenticate(request)
+    with tenant.lock:
+        session = domain.book(tenant).get(session_id)
+    if session is None:
+        raise NotFound("Session not found.")
+    return tenant, session
+
+
+async def list_reviews(request: Request) -> Response:
+    """The session's activity feed, newest first, paginated like every Didit list."""
+    tenant, session = _owned_session(request)
+    query = request.query_params
+    limit = _page_number(query.get("limit"), DEFAULT_REVIEW_LIMIT, 1)
+    offset = _page_number(query.get("offset"), 0, 0)
+    with tenant.lock:
+        ordered = _ordered(session.reviews, query.get("ordering"))
+        rows = [review_item(r) for r in ordered[offset:offset + limit]]
+    following, preceding = page_urls(request, len(ordered), limit, offset)
+    return json_response({"count": len(ordered), "next": following, "previous": preceding, "results": rows})
+
+
+async def add_review_note(request: Request) -> Response:
+    """Record a note on the session's feed; the session itself does not change and no webhook fires."""
+    tenant, session = _owned_session(request)
+    body = parse(ReviewNoteBody, await read_json(request))
+    with tenant.lock:
+        if domain.book(tenant).get(session.session_id) is None:
+            raise NotFound("Session not found.")
+        review = domain.add_review(
+            tenant, session, activity_type="STATUS_UPDATED", new_status=body.new_status, previous_status=None,
+            comment=body.comment, actor_type="CONSOLE_USER", actor_display="Unknown",
+        )
+    return json_response(
+        {"user": "Unknown", "new_status": review.new_status, "comment": review.comment,
+         "created_at": _utc(review.created_at)},
+        201,
+    )
+
+
+# ---------------------------------------------------------------- data corrections
+
+async def update_kyc_data(request: Request) -> Response:
+    """Correct the ID-verification data; answers the full current KYC record."""
+    return await _update_data(request, session_data.KYC)
+
+
+async def update_poa_data(request: Request) -> Response:
+    """Correct the proof-of-address data; answers the full current POA record."""
+    return await _update_data(request, session_data.POA)
+
+
+async def _update_data(request: Request, kind: session_data.RecordKind) -> Response:
+    tenant, session = resolve_then_authenticate(request, deleted_message="Not found.")
+    raw = await read_json(request)
+    node = request.query_params.get("node_id") or (raw.get("node_id") if isinstance(raw, dict) else None)
+    with tenant.lock:
+        if session.status not in st.PDF_ALLOWED:
+            raise NotFound("No Session matches the given query.")
+        session_data.require_record(session, kind, node)
+        current = session_data.current_record(kind, _render_decision(tenant, session), session)
+    changes = session_data.validate_changes(kind, raw)
+    with tenant.lock:
+        session_data.apply_changes(tenant, session, kind, changes, current)
+        record = session_data.current_record(kind, _render_decision(tenant, session), session)
+    return json_response(record)
+
+
+# ---------------------------------------------------------------- admin
+
+async def start_session(request: Request) -> Response:
+    """Admin: the user opened the link (Not Started or Resubmitted becomes In Progress)."""
+    tenant = authenticate(request)
+    session_id = uuid_param(request, "session_id")
+    with tenant.lock:
+        session = domain.book(tenant).require(session_id)
+        if not domain.start_session(tenant, session):
+            raise ValidationFailed.detail(
+                f"Only sessions that are Not Started or Resubmitted can be started. Current status: {session.status}"
+            )
+        return json_response(_render_decision(tenant, session))
+
+
+routes = [
+    Route("/v3/session/{session_id}/generate-pdf/", generate_pdf, methods=["GET"], name="generate_pdf"),
+    Route("/v3/session/{session_id}/generate-pdf", generate_pdf, methods=["GET"], name="generate_pdf_no_slash"),
+    Route("/v3/session/import-shared/", import_shared, methods=["POST"], name="import_shared"),
+    Route("/v3/session/{session_id}/share/", share_session, methods=["POST"], name="share_session"),
+    Route("/v3/session/{session_id}/sandbox/arm/", arm_sandbox, methods=["POST"], name="sandbox_arm"),
+    Route("/v3/sessions/{session_id}/reviews/", list_reviews, methods=["GET"], name="list_reviews"),
+    Route("/v3/sessions/{session_id}/reviews/", add_review_note, methods=["POST"], name="add_review"),
+    Route("/v3/session/{session_id}/update-data/", update_kyc_data, methods=["PATCH"], name="update_data"),
+    Route("/v3/session/{session_id}/update-poa-data/", update_poa_data, methods=["PATCH"], name="update_poa_data"),
+    Route("/_mock/sessions/{session_id}/start", start_session, methods=["POST"], name="mock_start_session"),
+]
