@@ -24,8 +24,11 @@ from .api import (
     verifications,
     webhooks,
 )
+from .api.admin import AdminTokenMiddleware
 from .api.errors import DJANGO_404, EXCEPTION_HANDLERS
+from .api.ratelimit import RateLimitMiddleware
 from .domain.tenant import TenantConfig, TenantRegistry
+from .journal import JournalMiddleware
 from .settings import Settings
 
 log = logging.getLogger("didit_mock")
@@ -98,6 +101,9 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     app.router = _AppendSlashRouter(routes=routes, redirect_slashes=False, lifespan=lifespan)
     # Outermost last: the admin-token gate, then the journal (it sees 429s), then the rate limits,
     # then the body limits (413/415/400 for bodies no handler should read; complete Allow on 405).
+    app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(JournalMiddleware)
+    app.add_middleware(AdminTokenMiddleware)
     app.state.settings = settings
     app.state.registry = registry
     app.state.on_startup = []

@@ -41,7 +41,13 @@ def _serve(args: argparse.Namespace) -> int:
     }
     settings = Settings.from_env(**overrides)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings)
+    from .scenario import ScenarioInvalid
+
+    try:
+        app = create_app(settings)
+    except ScenarioInvalid as exc:  # a bad scenario file stops the start, before anything binds
+        print(f"didit-mock: cannot load the scenarios:\n{exc}", file=sys.stderr)
+        return 1
     print(f"didit-mock listening on {settings.base_url} (Ctrl-C to stop)", flush=True)
     uvicorn.run(
         app,
@@ -77,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--scenario", action="append", help="scenario file or folder (repeatable)")
     serve.add_argument("--state-file", help="state written on shutdown and loaded on start")
     serve.set_defaults(func=_serve)
+    from .scenario import commands as _scenario_commands  # noqa: F401  (registers validate, schema)
+
     for name, (help_text, configure, run) in EXTRA_COMMANDS.items():
         extra = sub.add_parser(name, help=help_text)
         configure(extra)

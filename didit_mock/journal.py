@@ -1,0 +1,257 @@
+"""The request journal: every request a tenant makes, as the client saw it, for tests to assert on.
+
+`JournalMiddleware` (pure ASGI) records each request that names a tenant by `x-api-key` or by a
+session token (the `Session-Token` header or a hosted `/session/{token}` path) into that tenant's
+`RequestJournal`, a bounded ring of the latest entries. `GET /_mock/requests` reads it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .domain.clock import iso
+
+if TYPE_CHECKING:
+    from .domain.tenant import Tenant, TenantRegistry
+
+DEFAULT_SIZE = 1000
+BODY_LIMIT = 4096
+#: The journal's own route is not journaled (reading it would change it).
+EXCLUDED_PATHS = frozenset({"/_mock/requests"})
+_HOSTED_TOKEN = re.compile(r"^/(?:[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*/)?session/([A-Za-z0-9_-]{6,64})(?:/|$)")
+_TEXT_TYPES = ("json", "text/", "xml", "x-www-form-urlencoded", "javascript", "yaml")
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One request and its response; bodies are text cut to `BODY_LIMIT` bytes."""
+
+    id: int
+    method: str
+    path: str
+    query: str
+    status: int
+    duration_ms: float
+    timestamp: float
+    request_body: str
+    request_truncated: bool
+    response_body: str
+    response_truncated: bool
+
+    @property
+    def at(self) -> str:
+        return iso(datetime.fromtimestamp(self.timestamp, tz=timezone.utc))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "duration_ms": self.duration_ms,
+            "at": self.at,
+            "request_body": self.request_body,
+            "request_truncated": self.request_truncated,
+            "response_body": self.response_body,
+            "response_truncated": self.response_truncated,
+        }
+
+
+class RequestJournal:
+    """A tenant's latest requests (its component), oldest first, at most `size` of them."""
+
+    def __init__(self, tenant: Tenant):
+        self._entries: deque[JournalEntry] = deque(maxlen=DEFAULT_SIZE)
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def resize(self, size: int) -> None:
+        if size != self._entries.maxlen:
+            with self._lock:
+                self._entries = deque(self._entries, maxlen=max(1, size))
+
+    def next_id(self) -> int:
+        with self._lock:
+            return next(self._ids)
+
+    def record(self, entry: JournalEntry) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def clear(self) -> int:
+        with self._lock:
+            count = len(self._entries)
+            self._entries.clear()
+            return count
+
+    def entries(self) -> list[JournalEntry]:
+        with self._lock:
+            return list(self._entries)
+
+    def select(
+        self,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        status: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int | None = None,
+    ) -> list[JournalEntry]:
+        """Entries matching every given filter, oldest first; `limit` keeps the latest ones."""
+        status_match = status_matcher(status) if status else None
+        methods = {m.strip().upper() for m in method.split(",") if m.strip()} if method else None
+        found = [
+            e for e in self.entries()
+            if (methods is None or e.method in methods)
+            and (path is None or path_matches(path, e.path))
+            and (status_match is None or status_match(e.status))
+            and (since is None or e.timestamp >= since)
+            and (until is None or e.timestamp <= until)
+        ]
+        if limit is not None:
+            found = found[-limit:] if limit > 0 else []
+        return found
+
+
+def path_matches(pattern: str, path: str) -> bool:
+    """A glob (`*`, `?`, `[...]`) matches the whole path; anything else is a prefix."""
+    if any(c in pattern for c in "*?["):
+        return fnmatch.fnmatchcase(path, pattern)
+    return path.startswith(pattern)
+
+
+def status_matcher(spec: str) -> Any:
+    """`"429"`, `"4xx"` or a comma list of them, as a predicate on a status code.
+
+    Raises ValueError for anything else.
+    """
+    exact: set[int] = set()
+    classes: set[int] = set()
+    for part in (p.strip().lower() for p in spec.split(",")):
+        if not part:
+            continue
+        if len(part) == 3 and part.endswith("xx") and part[0].isdigit():
+            classes.add(int(part[0]))
+        elif part.isdigit():
+            exact.add(int(part))
+        else:
+            raise ValueError(part)
+    return lambda code: code in exact or code // 100 in classes
+
+
+def journal_of(tenant: Tenant) -> RequestJournal:
+    """The tenant's request journal."""
+    return tenant.component(RequestJournal)
+
+
+def tenant_of_request(registry: TenantRegistry, headers: Headers, path: str) -> Tenant | None:
+    """The tenant a request names: its API key, else its session token (header or hosted path)."""
+    api_key = headers.get("x-api-key", "").strip()
+    if api_key:
+        return registry.get(api_key)
+    token = headers.get("session-token", "").strip()
+    if not token:
+        match = _HOSTED_TOKEN.match(path)
+        token = match.group(1) if match else ""
+    return registry.by_token(token) if token else None
+
+
+class _Capture:
+    """The first `BODY_LIMIT` bytes of a body, and its full size."""
+
+    def __init__(self) -> None:
+        self.head = bytearray()
+        self.size = 0
+
+    def feed(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        room = BODY_LIMIT - len(self.head)
+        if room > 0:
+            self.head.extend(chunk[:room])
+
+    def text(self, content_type: str) -> str:
+        if not self.size:
+            return ""
+        kind = content_type.split(";")[0].strip().lower()
+        if kind and not any(t in kind for t in _TEXT_TYPES):
+            return f"<{self.size} bytes of {kind}>"
+        return bytes(self.head).decode("utf-8", errors="replace" if self.size <= BODY_LIMIT else "ignore")
+
+    @property
+    def truncated(self) -> bool:
+        return self.size > BODY_LIMIT
+
+
+class JournalMiddleware:
+    """Record each request of a known tenant into its journal (size: `Settings.journal_size`)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in EXCLUDED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        size = int(getattr(state.settings, "journal_size", DEFAULT_SIZE))
+        headers = Headers(scope=scope)
+        tenant = tenant_of_request(state.registry, headers, scope["path"]) if size > 0 else None
+        if tenant is None:
+            await self.app(scope, receive, send)
+            return
+
+        started = tenant.clock.timestamp()
+        began = time.perf_counter()
+        request, response = _Capture(), _Capture()
+        outcome = {"status": 500, "content_type": ""}
+
+        async def receive_and_copy() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                request.feed(message.get("body", b""))
+            return message
+
+        async def send_and_copy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                outcome["status"] = message["status"]
+                outcome["content_type"] = Headers(raw=message.get("headers", [])).get("content-type", "")
+            elif message["type"] == "http.response.body":
+                response.feed(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive_and_copy, send_and_copy)
+        finally:
+            journal = journal_of(tenant)
+            journal.resize(size)
+            journal.record(JournalEntry(
+                id=journal.next_id(),
+                method=scope["method"],
+                path=scope["path"],
+                query=scope.get("query_string", b"").decode("latin-1"),
+                status=int(outcome["status"]),
+                duration_ms=round((time.perf_counter() - began) * 1000, 3),
+                timestamp=started,
+                request_body=request.text(headers.get("content-type", "")),
+                request_truncated=request.truncated,
+                response_body=response.text(str(outcome["content_type"])),
+                response_truncated=response.truncated,
+            ))
+
+
+def entries_as_dicts(entries: Iterable[JournalEntry]) -> list[dict[str, Any]]:
+    return [e.as_dict() for e in entries]
