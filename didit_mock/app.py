@@ -17,6 +17,7 @@ from .api import (
     admin,
     admin_otp,
     blocklist,
+    feature_status,
     hosted,
     session_lifecycle,
     sessions,
@@ -35,7 +36,7 @@ log = logging.getLogger("didit_mock")
 
 #: Route families, in matching order. Each module exposes `routes` and may expose
 #: `install(app)` to wire itself (tenant hooks, background workers) into a new app.
-ROUTE_MODULES: list[Any] = [system, session_lifecycle, sessions, admin, webhooks, hosted, verifications, blocklist, admin_otp]
+ROUTE_MODULES: list[Any] = [system, session_lifecycle, feature_status, sessions, admin, webhooks, hosted, verifications, blocklist, admin_otp]
 
 
 def tenant_defaults(settings: Settings) -> TenantConfig:

@@ -524,3 +524,44 @@ def test_same_seed_same_requests_same_bytes() -> None:
                             decision.content.replace(running.url.encode(), b"URL"),
                             listing.content.replace(running.url.encode(), b"URL")))
     assert outputs[0] == outputs[1]
+
+
+# ---------------------------------------------------------------- per-feature status
+
+def test_feature_status_override_keeps_the_session_decision(client: httpx.Client) -> None:
+    session = create_session(client)
+    complete(client, session["session_id"], "In Review", AML="In Review")
+    url = f"/v3/session/{session['session_id']}/features/feature_aml_1/update-status/"
+    response = client.patch(url, json={"new_status": "Approved", "comment": "false positive"})
+    assert response.status_code == 200
+    assert response.json() == {"session_id": session["session_id"], "node_id": "feature_aml_1",
+                               "feature_type": "AML", "new_status": "Approved"}
+    path = "/v3/session/{sessionId}/features/{nodeId}/update-status/"
+    assert_conforms("PATCH", path, 200, response.json())
+    decision = client.get(f"/v3/session/{session['session_id']}/decision/").json()
+    assert decision["status"] == "In Review"
+    assert decision["aml_screenings"][0]["status"] == "Approved"
+    assert decision["reviews"][-1]["comment"] == "false positive"
+    same = client.patch(url, json={"new_status": "Approved"})
+    assert same.status_code == 400
+    assert same.json() == {"new_status": "The new status is the same as the current status."}
+    bad = client.patch(url, json={"new_status": "Resubmitted"})
+    assert bad.status_code == 400 and bad.json() == {"new_status": ['"Resubmitted" is not a valid choice.']}
+    missing = client.patch(f"/v3/session/{session['session_id']}/features/feature_nfc_1/update-status/",
+                           json={"new_status": "Approved"})
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "No feature found with node_id 'feature_nfc_1' in this session."}
+    for status, body in ((400, same.json()), (404, missing.json())):
+        assert_conforms("PATCH", path, status, body)
+    unknown = client.patch("/v3/session/5f1f8c9e-0000-4000-8000-000000000009/features/feature_aml_1/update-status/",
+                           json={"new_status": "Approved"})
+    assert unknown.status_code == 404 and unknown.json() == {"detail": "Session not found."}
+
+
+def test_feature_status_refuses_api_sessions_and_bad_keys(client: httpx.Client, anon: httpx.Client) -> None:
+    sent = client.post("/v3/phone/send/", json={"phone_number": "+34600000001"}).json()
+    url = f"/v3/session/{sent['request_id']}/features/feature_phone_1/update-status/"
+    response = client.patch(url, json={"new_status": "Approved"})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Cannot change feature status for API sessions."}
+    assert anon.patch(url, json={"new_status": "Approved"}).status_code == 403

@@ -1,0 +1,38 @@
+"""The limit of this stack: a bare Starlette app on the same uvicorn settings, answering fixed bytes."""
+
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+CREATED = (
+    b'{"session_id":"11111111-2222-3333-4444-555555555555","session_number":1,"session_token":"3FaJ9wLqX2Mz",'
+    b'"url":"http://127.0.0.1/session/3FaJ9wLqX2Mz","vendor_data":"user-1","metadata":null,"status":"Not Started",'
+    b'"callback":null,"workflow_id":"d1d17000-0000-4000-8000-000000000001","workflow_version":1}'
+)
+DECISION = b'{"session_id":"11111111-2222-3333-4444-555555555555","status":"Approved"}'
+
+
+async def create(request: Request) -> Response:
+    await request.body()
+    return Response(CREATED, status_code=201, media_type="application/json")
+
+
+async def decision(request: Request) -> Response:
+    return Response(DECISION, media_type="application/json")
+
+
+app = Starlette(routes=[
+    Route("/v3/session/", create, methods=["POST"]),
+    Route("/v3/session/{session_id}/decision/", decision, methods=["GET"]),
+    Route("/system/healthcheck", decision, methods=["GET"]),
+])
+
+if __name__ == "__main__":
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False,
+                loop="uvloop", http="httptools")

@@ -1,0 +1,316 @@
+"""didit-mock benchmarks: start-up, throughput and latency, memory, list-page flatness.
+
+Run: `python -m benchmarks.bench` (full, a few minutes) or `python -m benchmarks.bench --quick`
+(a smoke run of every measurement, used by the test suite). Loopback only, bounded in time.
+Prints a markdown table. Uses `wrk` when installed, else a bounded asyncio client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+API_KEY = "sk_test_benchmark"
+KYC = "d1d17000-0000-4000-8000-000000000001"
+ROOT = Path(__file__).resolve().parent.parent
+CONNECTIONS = 32
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(url: str, timeout: float = 30.0) -> float:
+    """Seconds until `url` first answers 200 (polling every millisecond)."""
+    start = time.perf_counter()
+    deadline = start + timeout
+    while time.perf_counter() < deadline:
+        try:
+            if httpx.get(url, timeout=0.5).status_code == 200:
+                return time.perf_counter() - start
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.001)
+    raise RuntimeError(f"{url} not ready after {timeout}s")
+
+
+class Process:
+    """A server subprocess, stopped on exit."""
+
+    def __init__(self, args: list[str], port: int, ready_path: str = "/system/healthcheck", timeout: float = 60):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        started = time.perf_counter()
+        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        wait_ready(self.url + ready_path, timeout)
+        self.startup = time.perf_counter() - started
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+    def __enter__(self) -> Process:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_args(port: int) -> list[str]:
+    return [sys.executable, "-m", "didit_mock", "serve", "--port", str(port), "--no-rate-limits",
+            "--log-level", "warning"]
+
+
+# ---------------------------------------------------------------- load generation
+
+LUA_COMMON = """
+local counter = 0
+local thread_id = 0
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+function done(summary, latency, requests)
+  io.write(string.format('{"requests": %d, "duration_us": %d, "errors": %d, "p50_us": %d, "p99_us": %d}\\n',
+    summary.requests, summary.duration,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def lua_script(body: str) -> str:
+    return LUA_COMMON + textwrap.dedent(body)
+
+
+def run_wrk(name: str, url: str, script: str, seconds: float, threads: int = 2) -> Result:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+        path = handle.name
+    try:
+        out = subprocess.run(
+            ["wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{max(1, int(seconds))}s", "-s", path, url],
+            capture_output=True, text=True, timeout=seconds + 60, check=True,
+        ).stdout
+    finally:
+        os.unlink(path)
+    line = next(l for l in out.splitlines() if l.startswith("{"))
+    data = json.loads(line)
+    duration = data["duration_us"] / 1e6
+    return Result(name, data["requests"] / duration, data["p50_us"] / 1000, data["p99_us"] / 1000,
+                  data["requests"], data["errors"])
+
+
+async def _asyncio_load(name: str, make_request, seconds: float) -> Result:  # type: ignore[no-untyped-def]
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    counter = iter(range(10**9))
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < deadline:
+                index = next(counter)
+                started = time.perf_counter()
+                ok = await make_request(client, index)
+                latencies.append(time.perf_counter() - started)
+                errors += 0 if ok else 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else float("nan")
+    return Result(name, len(latencies) / elapsed, statistics.median(latencies) * 1000 if latencies else float("nan"),
+                  p99 * 1000, len(latencies), errors)
+
+
+def load(name: str, base: str, kind: str, seconds: float, session_id: str = "") -> Result:
+    """Drive one workload: create, decision, list or otp."""
+    headers = f'wrk.headers["x-api-key"] = "{API_KEY}"\nwrk.headers["Content-Type"] = "application/json"\n'
+    if shutil.which("wrk"):
+        scripts = {
+            "create": headers + """
+function request()
+  counter = counter + 1
+  return wrk.format("POST", "/v3/session/", nil,
+    '{"workflow_id":"%s","vendor_data":"load-' .. tid .. '-' .. counter .. '"}')
+end
+""" % KYC,
+            "decision": headers + f'wrk.method = "GET"\nwrk.path = "/v3/session/{session_id}/decision/"\n',
+            "list": headers + 'wrk.method = "GET"\nwrk.path = "/v3/sessions/?limit=50"\n',
+            "otp": headers + """
+function request()
+  counter = counter + 1
+  local n = math.floor((counter + 1) / 2)
+  local number = string.format("+346%d%07d", tid, n)
+  if counter % 2 == 1 then
+    return wrk.format("POST", "/v3/phone/send/", nil, '{"phone_number":"' .. number .. '"}')
+  end
+  return wrk.format("POST", "/v3/phone/check/", nil, '{"phone_number":"' .. number .. '","code":"123456"}')
+end
+""",
+        }
+        return run_wrk(name, base, lua_script(scripts[kind]), seconds)
+    api = {"x-api-key": API_KEY}
+
+    async def make(client: httpx.AsyncClient, index: int) -> bool:
+        if kind == "create":
+            r = await client.post(base + "/v3/session/", json={"workflow_id": KYC, "vendor_data": f"load-{index}"},
+                                  headers=api)
+        elif kind == "decision":
+            r = await client.get(f"{base}/v3/session/{session_id}/decision/", headers=api)
+        elif kind == "list":
+            r = await client.get(base + "/v3/sessions/?limit=50", headers=api)
+        else:
+            number = f"+3460{index:07d}"
+            r = await client.post(base + "/v3/phone/send/", json={"phone_number": number}, headers=api)
+            r = await client.post(base + "/v3/phone/check/", json={"phone_number": number, "code": "123456"},
+                                  headers=api)
+        return r.status_code < 400
+
+    return asyncio.run(_asyncio_load(name, make, seconds))
+
+
+# ---------------------------------------------------------------- measurements
+
+def prepare(base: str, sessions: int = 1) -> str:
+    """Create and complete `sessions` sessions; returns the id of the last one."""
+    with httpx.Client(base_url=base, headers={"x-api-key": API_KEY}, timeout=30) as client:
+        client.post("/_mock/phone/codes", json={"prefix": "+346", "code": "123456"})
+        session_id = ""
+        for index in range(sessions):
+            created = client.post("/v3/session/", json={"workflow_id": KYC, "vendor_data": f"prep-{index}"})
+            session_id = created.json()["session_id"]
+            client.post(f"/_mock/sessions/{session_id}/complete", json={"status": "Approved"})
+        return session_id
+
+
+def startup_times(repeats: int) -> tuple[float, float]:
+    """Median seconds: CLI process start to first healthcheck 200; in-process MockServer start."""
+    cli = []
+    for _ in range(repeats):
+        port = free_port()
+        with Process(serve_args(port), port) as proc:
+            cli.append(proc.startup)
+    code = ("import time; t=time.perf_counter(); from didit_mock.server import MockServer; "
+            "s=MockServer().start(); print(time.perf_counter()-t); s.stop()")
+    inproc = [float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                                   check=True).stdout.strip().splitlines()[-1]) for _ in range(repeats)]
+    return statistics.median(cli), statistics.median(inproc)
+
+
+def memory_and_list(sessions: int, seconds: float) -> dict[str, float]:
+    """RSS idle and with `sessions` completed sessions; list-page latency at 100 vs that many."""
+    figures: dict[str, float] = {}
+    port = free_port()
+    with Process(serve_args(port), port) as idle:
+        httpx.get(idle.url + "/v3/sessions/", headers={"x-api-key": API_KEY})
+        figures["rss_idle_mb"] = idle.rss_mb()
+    for count in (100, sessions):
+        port = free_port()
+        args = [sys.executable, "-m", "benchmarks.populated_server", "--port", str(port), "--sessions", str(count)]
+        with Process(args, port, timeout=900) as server:
+            result = load(f"list page ({count:,} sessions)", server.url, "list", seconds)
+            figures[f"list_p50_ms_{count}"] = result.p50_ms
+            figures[f"list_rps_{count}"] = result.rps
+            figures[f"rss_mb_{count}"] = server.rss_mb()
+    return figures
+
+
+def throughput(seconds: float) -> list[tuple[Result, Result | None]]:
+    rows: list[tuple[Result, Result | None]] = []
+    bare_port = free_port()
+    with Process([sys.executable, "-m", "benchmarks.bare_app", str(bare_port)], bare_port) as bare:
+        bare_create = load("bare create", bare.url, "create", seconds)
+        bare_decision = load("bare decision", bare.url, "decision", seconds,
+                             "11111111-2222-3333-4444-555555555555")
+    port = free_port()
+    with Process(serve_args(port), port) as server:
+        session_id = prepare(server.url, sessions=100)
+        rows.append((load("session create", server.url, "create", seconds), bare_create))
+        rows.append((load("decision GET (completed)", server.url, "decision", seconds, session_id), bare_decision))
+        rows.append((load("list page (limit 50)", server.url, "list", seconds), None))
+        rows.append((load("phone send + check", server.url, "otp", seconds), None))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a fast smoke run of every measurement")
+    parser.add_argument("--seconds", type=float, default=None, help="duration of each load run")
+    parser.add_argument("--sessions", type=int, default=None, help="sessions for the memory measurement")
+    args = parser.parse_args(argv)
+    seconds = args.seconds or (1 if args.quick else 10)
+    sessions = args.sessions or (2_000 if args.quick else 100_000)
+
+    cli_start, inproc_start = startup_times(1 if args.quick else 5)
+    rows = throughput(seconds)
+    mem = memory_and_list(sessions, seconds)
+
+    generator = "wrk" if shutil.which("wrk") else "asyncio client"
+    print(f"## didit-mock benchmark — {date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, load: {generator}, {CONNECTIONS} connections, {seconds:g}s per run\n")
+    print("| measurement | result | budget |")
+    print("|---|---|---|")
+    print(f"| `didit-mock serve` start to first healthcheck 200 | {cli_start * 1000:.0f} ms | < 400 ms |")
+    print(f"| in-process MockServer / fixture start | {inproc_start * 1000:.0f} ms | < 150 ms |")
+    print(f"| RSS idle | {mem['rss_idle_mb']:.0f} MB | |")
+    print(f"| RSS with {sessions:,} completed sessions | {mem[f'rss_mb_{sessions}']:.0f} MB | < 400 MB |")
+    flat = mem[f"list_p50_ms_{sessions}"] / mem["list_p50_ms_100"]
+    print(f"| list page p50 at 100 vs {sessions:,} sessions | {mem['list_p50_ms_100']:.2f} ms vs "
+          f"{mem[f'list_p50_ms_{sessions}']:.2f} ms (x{flat:.2f}) | flat |")
+    print()
+    print("| workload | req/s | p50 ms | p99 ms | errors | share of bare Starlette |")
+    print("|---|---|---|---|---|---|")
+    for result, bare in rows:
+        share = f"{result.rps / bare.rps:.0%} of {bare.rps:,.0f} req/s" if bare else "—"
+        print(f"| {result.name} | {result.rps:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} | {result.errors} | "
+              f"{share} |")
+    failures = sum(r.errors for r, _ in rows)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
