@@ -15,12 +15,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-
-import httpx
+from typing import TYPE_CHECKING
 
 from .domain import webhooks
 from .domain.tenant import Tenant
 from .domain.webhooks import Attempt, ChainKey, Delivery, SendOutcome, SignedRequest
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("didit_mock.webhooks")
 
@@ -36,7 +38,7 @@ class WebhookSender:
         self.max_concurrency = max_concurrency
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[tuple[Tenant, ChainKey]] | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._client: httpx.AsyncClient | None = None  # created on the first send (lazy httpx import)
         self._worker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._early: list[tuple[Tenant, ChainKey]] = []
@@ -73,7 +75,6 @@ class WebhookSender:
         self._queue = asyncio.Queue()
         self._changed = asyncio.Condition()
         self._slots = asyncio.Semaphore(self.max_concurrency)
-        self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False)
         self._worker = asyncio.create_task(self._run(), name="didit-mock-webhooks")
         early, self._early = self._early, []
         for item in early:
@@ -132,7 +133,11 @@ class WebhookSender:
 
     async def post(self, request: SignedRequest) -> SendOutcome:
         """POST one signed request; network failures become an outcome without a status."""
-        assert self._client is not None and self._slots is not None
+        import httpx  # on first use: importing it costs start-up time
+
+        assert self._slots is not None
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False)
         async with self._slots:
             started = time.monotonic()
             try:

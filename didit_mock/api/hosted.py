@@ -10,19 +10,18 @@ also the one that started it, so every `callback_method` (initiator, completer, 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import jinja2
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from starlette.templating import Jinja2Templates
 
 from ..domain import sessions as sessions_domain
 from ..domain import statuses as st
@@ -40,6 +39,9 @@ from ..domain.sessions import Session
 from ..domain.tenant import Tenant
 from .auth import registry_of
 from .session_models import LANGUAGES
+
+if TYPE_CHECKING:
+    from starlette.templating import Jinja2Templates
 
 # ---------------------------------------------------------------- presentation tables
 
@@ -126,15 +128,21 @@ class LanguageConvertor(Convertor[str]):
 
 register_url_convertor("didit_language", LanguageConvertor())
 
-templates = Jinja2Templates(
-    env=jinja2.Environment(
-        loader=jinja2.PackageLoader("didit_mock", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+@functools.cache
+def _templates() -> Jinja2Templates:
+    """The page templates, built on first use (Jinja2 costs start-up time)."""
+    import jinja2
+    from starlette.templating import Jinja2Templates
+
+    return Jinja2Templates(
+        env=jinja2.Environment(
+            loader=jinja2.PackageLoader("didit_mock", "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
     )
-)
 
 
 # ---------------------------------------------------------------- handlers
@@ -261,7 +269,7 @@ def callback_url(session: Session) -> str:
 # ---------------------------------------------------------------- rendering
 
 def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response = _templates().TemplateResponse(request, name, context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     return response
 

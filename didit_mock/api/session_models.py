@@ -10,7 +10,6 @@ import re
 from datetime import date
 from typing import Any, Literal
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LANGUAGES = (
@@ -45,6 +44,9 @@ def canonical_uuid(value: str) -> str:
 
 
 def valid_email(value: str) -> str:
+    """The normalised address, or DRF's message (email_validator is imported on first use)."""
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..domain import sessions as domain
-from ..domain.decisions import list_row, render_decision
+from ..domain.decisions import decision_json, list_row
 from ..domain.errors import NotFound, PermissionDenied, ValidationFailed
 from ..domain.sessions import NewSession, Session
 from ..domain.tenant import Tenant
@@ -107,7 +107,8 @@ async def get_decision(request: Request) -> Response:
             return json_response(verification)
     tenant, session = resolve_then_authenticate(request)
     with tenant.lock:
-        return json_response(render_decision(tenant, session))
+        text = decision_json(tenant, session)
+    return Response(text.encode("utf-8"), media_type="application/json")
 
 
 # ---------------------------------------------------------------- list

@@ -1180,6 +1180,11 @@ def render_decision(tenant: Tenant, session: Session) -> dict[str, Any]:
     return json.loads(_entry(tenant, session).text)
 
 
+def decision_json(tenant: Tenant, session: Session) -> str:
+    """The v3 decision already serialised (compact JSON), straight from the cache."""
+    return _entry(tenant, session).text
+
+
 def render_decision_v2(tenant: Tenant, session: Session) -> dict[str, Any]:
     """The legacy v2 decision: singular feature objects (first v3 item without `node_id`)."""
     entry = _entry(tenant, session)
