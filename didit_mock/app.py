@@ -19,6 +19,7 @@ from .api import (
     blocklist,
     feature_status,
     hosted,
+    scenarios,
     session_lifecycle,
     sessions,
     system,
@@ -30,13 +31,14 @@ from .api.errors import DJANGO_404, EXCEPTION_HANDLERS
 from .api.ratelimit import RateLimitMiddleware
 from .domain.tenant import TenantConfig, TenantRegistry
 from .journal import JournalMiddleware
+from .scenario.faults import ScenarioFaultMiddleware
 from .settings import Settings
 
 log = logging.getLogger("didit_mock")
 
 #: Route families, in matching order. Each module exposes `routes` and may expose
 #: `install(app)` to wire itself (tenant hooks, background workers) into a new app.
-ROUTE_MODULES: list[Any] = [system, session_lifecycle, feature_status, sessions, admin, webhooks, hosted, verifications, blocklist, admin_otp]
+ROUTE_MODULES: list[Any] = [system, session_lifecycle, feature_status, sessions, admin, webhooks, hosted, verifications, blocklist, admin_otp, scenarios]
 
 
 def tenant_defaults(settings: Settings) -> TenantConfig:
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     # Outermost last: the admin-token gate, then the journal (it sees 429s), then the rate limits,
     # then the body limits (413/415/400 for bodies no handler should read; complete Allow on 405).
     app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(ScenarioFaultMiddleware)  # scenario faults: journaled, not counted in rate limits
     app.add_middleware(JournalMiddleware)
     app.add_middleware(AdminTokenMiddleware)
     app.state.settings = settings

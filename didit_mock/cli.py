@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 
 from .settings import DEFAULT_PORT
@@ -41,6 +43,7 @@ def _serve(args: argparse.Namespace) -> int:
     }
     settings = Settings.from_env(**overrides)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .api.state import StateFileError
     from .scenario import ScenarioInvalid
 
     try:
@@ -48,7 +51,11 @@ def _serve(args: argparse.Namespace) -> int:
     except ScenarioInvalid as exc:  # a bad scenario file stops the start, before anything binds
         print(f"didit-mock: cannot load the scenarios:\n{exc}", file=sys.stderr)
         return 1
+    except StateFileError as exc:  # so does a bad --state-file
+        print(f"didit-mock: {exc}", file=sys.stderr)
+        return 1
     print(f"didit-mock listening on {settings.base_url} (Ctrl-C to stop)", flush=True)
+    _exit_zero_on_sigterm()
     uvicorn.run(
         app,
         host=settings.host,
@@ -58,6 +65,16 @@ def _serve(args: argparse.Namespace) -> int:
         lifespan="on",
     )
     return 0
+
+
+def _exit_zero_on_sigterm() -> None:
+    """`docker stop` sends SIGTERM: uvicorn shuts down gracefully, then re-raises the signal; end with 0."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -92,6 +92,16 @@ class SessionBook:
     def next_number(self) -> int:
         return next(self._numbers)
 
+    def peek_number(self) -> int:
+        """The number the next session will get, without taking it (for a state export)."""
+        upcoming = next(self._numbers)
+        self._numbers = itertools.count(upcoming)
+        return upcoming
+
+    def restart_numbers(self, upcoming: int) -> None:
+        """Continue numbering at `upcoming` (a state import)."""
+        self._numbers = itertools.count(upcoming)
+
     def add(self, session: Session) -> None:
         self.by_id[session.session_id] = session
         self.by_number[session.session_number] = session

@@ -217,6 +217,12 @@ def _new_verification(
 
 def _start(tenant: Tenant, verification: Verification) -> None:
     """A new pending verification: announce it and schedule its expiry."""
+    arm_expiry(tenant, verification)
+    _emit(tenant, verification, st.IN_PROGRESS, verification.created_at)
+
+
+def arm_expiry(tenant: Tenant, verification: Verification) -> None:
+    """Schedule the expiry of a pending verification (a new one, or one restored by a state import)."""
 
     def expire() -> None:
         if verification.status == PENDING:
@@ -225,7 +231,6 @@ def _start(tenant: Tenant, verification: Verification) -> None:
             _finalise(tenant, verification, st.EXPIRED, None, None, at=at)
 
     verification.expiry_job = tenant.scheduler.at(verification.expires_at, expire)
-    _emit(tenant, verification, st.IN_PROGRESS, verification.created_at)
 
 
 def _finalise(

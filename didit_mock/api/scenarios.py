@@ -1,0 +1,94 @@
+"""`/_mock/scenarios`: the loaded scenarios, and each tenant's own.
+
+* `GET /_mock/scenarios`: the server's set (files, generation, reload `errors`) and, with an
+  `x-api-key`, the calling tenant's own scenario, fault counters and which rule took each session;
+* `PUT /_mock/scenarios`: YAML (`text/yaml`, `application/yaml`, or no content type) or JSON
+  (`application/json`) text: replaces the calling tenant's own scenario, seen by no other key;
+  a bad document is a 400 `{"detail": "Invalid scenario.", "errors": ["request:LINE: reason", ...]}`;
+* `DELETE /_mock/scenarios`: drops the calling tenant's own scenario.
+
+`install(app)` creates the app's `ScenarioEngine`, loads `Settings.scenarios` (a bad file raises
+`ScenarioInvalid` from `create_app`, before anything binds) and starts the reload watcher.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..domain.errors import ValidationFailed
+from ..scenario.engine import ScenarioEngine
+from ..scenario.loader import TENANT, Problem, ScenarioInvalid, load_text
+from ..scenario.reload import ScenarioWatcher, snapshot
+from .auth import authenticate, peek_tenant
+from .http import json_response
+
+REQUEST_SOURCE = "request"
+INVALID = "Invalid scenario."
+
+
+def engine_of(request: Request) -> ScenarioEngine:
+    return request.app.state.scenarios
+
+
+async def get_scenarios(request: Request) -> Response:
+    tenant = peek_tenant(request)
+    return json_response(engine_of(request).view(tenant))
+
+
+async def put_scenario(request: Request) -> Response:
+    tenant = authenticate(request)
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed.detail("The scenario must be UTF-8 text.") from None
+    as_json = "json" in request.headers.get("content-type", "").lower()
+    try:
+        loaded = load_text(text, REQUEST_SOURCE, default_name=REQUEST_SOURCE, scope=TENANT, as_json=as_json)
+    except ScenarioInvalid as exc:
+        return _invalid(exc.problems)
+    if loaded.scenario.tenants:
+        return _invalid([Problem(REQUEST_SOURCE, loaded.line_of(("tenants",)),
+                                 "tenants: API keys can only be declared in scenario files; use `tenant:` for the "
+                                 "settings of the tenant that sends this request")])
+    engine = engine_of(request)
+    engine.set_own(tenant, loaded)
+    return json_response({"loaded": loaded.view(), **engine.view(tenant)})
+
+
+async def delete_scenario(request: Request) -> Response:
+    tenant = authenticate(request)
+    return json_response({"deleted": engine_of(request).drop_own(tenant)})
+
+
+def _invalid(problems: list[Problem]) -> Response:
+    return json_response({"detail": INVALID, "errors": [str(p) for p in problems],
+                          "problems": [p.as_dict() for p in problems]}, 400)
+
+
+def install(app: Starlette) -> None:
+    """Create the engine, load the configured scenario files, and watch them for changes."""
+    settings = app.state.settings
+    engine = ScenarioEngine(app.state.registry, fixed_keys=settings.api_keys)
+    app.state.scenarios = engine
+    paths = list(settings.scenarios or [])
+    if not paths:
+        return
+    before = snapshot(paths)  # taken first: a change during the load is seen by the first poll
+    engine.load(paths)
+    watcher = ScenarioWatcher(engine, paths, before)
+    app.state.scenario_watcher = watcher
+    app.state.on_startup.append(watcher.start)
+    app.state.on_shutdown.append(watcher.stop)
+
+
+routes = [
+    Route("/_mock/scenarios", get_scenarios, methods=["GET"]),
+    Route("/_mock/scenarios", put_scenario, methods=["PUT"]),
+    Route("/_mock/scenarios", delete_scenario, methods=["DELETE"]),
+]
+
+__all__ = ["ScenarioInvalid", "install", "routes"]

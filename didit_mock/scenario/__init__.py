@@ -1,0 +1,14 @@
+"""Scenario files: YAML documents that script outcomes, timing, OTP behaviour, webhooks and faults.
+
+* `schema`: the pydantic models of the format (and the exported JSON Schema);
+* `loader`: YAML with line numbers, validation messages as `path:line: reason`;
+* `engine`: applies scenarios to the registry and its tenants, through the domain functions;
+* `faults`: the ASGI middleware that injects latency, error statuses and dropped connections;
+* `reload`: the watcher that reloads changed files, keeping the last good set.
+"""
+
+from __future__ import annotations
+
+from .loader import LoadedScenario, Problem, ScenarioInvalid, load_paths, load_text
+
+__all__ = ["LoadedScenario", "Problem", "ScenarioInvalid", "load_paths", "load_text"]
