@@ -22,6 +22,7 @@ from .api import (
     scenarios,
     session_lifecycle,
     sessions,
+    state,
     system,
     verifications,
     webhooks,
@@ -38,7 +39,7 @@ log = logging.getLogger("didit_mock")
 
 #: Route families, in matching order. Each module exposes `routes` and may expose
 #: `install(app)` to wire itself (tenant hooks, background workers) into a new app.
-ROUTE_MODULES: list[Any] = [system, session_lifecycle, feature_status, sessions, admin, webhooks, hosted, verifications, blocklist, admin_otp, scenarios]
+ROUTE_MODULES: list[Any] = [system, session_lifecycle, feature_status, sessions, admin, webhooks, hosted, verifications, blocklist, admin_otp, scenarios, state]
 
 
 def tenant_defaults(settings: Settings) -> TenantConfig:

@@ -101,6 +101,20 @@ class RequestJournal:
         with self._lock:
             return list(self._entries)
 
+    def export_state(self) -> tuple[int, list[JournalEntry]]:
+        """The id the next entry will get, and the entries (for a state export)."""
+        with self._lock:
+            upcoming = next(self._ids)
+            self._ids = itertools.count(upcoming)
+            return upcoming, list(self._entries)
+
+    def import_state(self, next_id: int, entries: Iterable[JournalEntry]) -> None:
+        """Replace the entries and continue ids at `next_id` (a state import)."""
+        with self._lock:
+            self._entries.clear()
+            self._entries.extend(entries)
+            self._ids = itertools.count(next_id)
+
     def select(
         self,
         *,

@@ -106,6 +106,21 @@ class Blocklist:
             self.by_value.pop((entry.type, entry.value), None)
         return True
 
+    @property
+    def last_order(self) -> int:
+        """The order number of the latest entry put (for a state export)."""
+        return self._order
+
+    def restore(self, entries: Iterable[BlockEntry], last_order: int) -> None:
+        """Replace every entry with `entries` (keeping their order numbers): a state import."""
+        self.entries.clear()
+        self.by_value.clear()
+        for entry in entries:
+            key = (entry.session_id, entry.type)
+            self.entries[key] = entry
+            self.by_value.setdefault((entry.type, entry.value), {})[key] = entry
+        self._order = max([last_order, *(e.order for e in self.entries.values())])
+
     def matching(self, item_type: str, value: str) -> list[BlockEntry]:
         return sorted(self.by_value.get((item_type, value), {}).values(), key=lambda e: e.order)
 

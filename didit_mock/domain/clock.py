@@ -82,6 +82,18 @@ class Clock:
         if snapshot.get("frozen"):
             self.freeze()
 
+    def export_state(self) -> dict:
+        """The snapshot plus the offset from the wall clock (for a state export)."""
+        with self._lock:
+            return {**self.snapshot(), "offset": self._offset}
+
+    def import_state(self, state: dict) -> None:
+        """Restore `export_state()`: a frozen clock at its instant, a running one at its offset
+        (so a running clock keeps following the wall clock across a restart)."""
+        with self._lock:
+            self._offset = float(state.get("offset", 0.0))
+            self._frozen_at = float(state["timestamp"]) if state.get("frozen") else None
+
 
 def iso(moment: datetime) -> str:
     """ISO-8601 with microseconds and `Z`, the format of Didit's JSON bodies."""

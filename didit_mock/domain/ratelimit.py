@@ -263,6 +263,18 @@ class RateLimiter:
         with self.tenant.lock:
             self._windows.clear()
 
+    def export_windows(self) -> dict[str, list[float]]:
+        """The admitted instants of every non-empty window, oldest first (for a state export)."""
+        with self.tenant.lock:
+            return {name: list(w._hits) for name, w in self._windows.items() if w._hits}
+
+    def restore_windows(self, windows: dict[str, list[float]]) -> None:
+        """Replace every window with `windows` (scope name -> instants): a state import."""
+        with self.tenant.lock:
+            self._windows.clear()
+            for name, hits in windows.items():
+                self.window(name)._hits.extend(sorted(hits))
+
     def state(self, scope: str) -> ScopeState:
         now = self.tenant.clock.timestamp()
         limit = self.limit(scope)

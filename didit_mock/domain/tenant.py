@@ -168,6 +168,23 @@ class TenantRegistry:
         for token in [t for t, owner in self._by_token.items() if owner is tenant]:
             del self._by_token[token]
 
+    def install(self, tenants: list[Tenant], tokens: dict[str, Tenant] | None = None) -> None:
+        """Put fully built tenants (a state import) in place of their keys' tenants, all at once.
+
+        No `on_create` hook runs: the builder ran them. `tokens` are the hosted-session tokens to index.
+        """
+        with self._lock:
+            for tenant in tenants:
+                old = self._tenants.pop(tenant.api_key, None)
+                if old is not None:
+                    self._forget(old)
+            for tenant in tenants:
+                self._tenants[tenant.api_key] = tenant
+                self._by_application[tenant.application_id] = tenant
+                if self.allowed_keys:
+                    self.allowed_keys.add(tenant.api_key)
+            self._by_token.update(tokens or {})
+
     def tenants(self) -> list[Tenant]:
         return list(self._tenants.values())
 

@@ -607,6 +607,10 @@ class WebhookBook:
     def pending_keys(self) -> list[ChainKey]:
         return list(self._chains)
 
+    def requeue(self, delivery: Delivery) -> None:
+        """Put a restored pending delivery at the end of its chain (a state import; see `pending`)."""
+        self._chains.setdefault(delivery.chain_key, deque()).append(delivery)
+
     # ------------------------------------------------ the sender's side
 
     def take(self, key: ChainKey) -> Delivery | None:

@@ -1,0 +1,296 @@
+"""`/_mock/state`: export and import tenant state, and the `--state-file` kept across restarts.
+
+* `GET /_mock/state`: the calling tenant's state document; `?all=true`: every tenant's (no key needed);
+* `PUT /_mock/state`: import a state document: every tenant it names is replaced (or created), all
+  or nothing; a malformed document is a 400 `{"detail": "Invalid state document: <where>: <why>"}`
+  and changes nothing.
+
+With `Settings.state_file` (`--state-file`, `DIDIT_MOCK_STATE_FILE`), `install(app)` loads the file
+when it exists (a bad file raises `StateFileError` from `create_app`, before anything binds) and
+the lifespan writes every tenant to it on shutdown, atomically (a temporary file, then a rename).
+
+This module also registers the state sections kept outside the domain: the request journal and
+the tenant's own scenario (with its fault counters, the rule of each session, and its timelines,
+re-armed on import).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import journal as journal_mod
+from ..domain import sessions as sessions_domain
+from ..domain import statuses as st
+from ..domain.state import (
+    Reader,
+    StateInvalid,
+    StateSection,
+    check,
+    export_registry,
+    export_tenant,
+    import_registry,
+    register_section,
+)
+from ..domain.state import document as state_document
+from ..domain.tenant import Tenant, TenantRegistry
+from ..scenario.engine import FaultCounter, scenarios_of
+from ..scenario.loader import TENANT, ScenarioInvalid, load_text
+from .admin import tenant_view
+from .auth import authenticate, registry_of
+from .http import json_response, read_json
+
+log = logging.getLogger("didit_mock.state")
+
+INVALID = "Invalid state document"
+
+
+class StateFileError(Exception):
+    """The state file named by `--state-file` cannot be read or imported (the start stops)."""
+
+
+# ---------------------------------------------------------------- routes
+
+def _wants_all(request: Request) -> bool:
+    return request.query_params.get("all", "").lower() in ("1", "true", "yes")
+
+
+async def get_state(request: Request) -> Response:
+    """The calling tenant's state document (`?all=true`: every tenant's)."""
+    if _wants_all(request):
+        body = await run_in_threadpool(export_registry, registry_of(request))
+    else:
+        tenant = authenticate(request)
+        body = state_document([await run_in_threadpool(export_tenant, tenant)])
+    return json_response(body)
+
+
+async def put_state(request: Request) -> Response:
+    """Import a state document: the tenants it names are replaced or created, all or nothing."""
+    data = await read_json(request, default={})
+    registry = registry_of(request)
+    try:
+        tenants = await run_in_threadpool(import_registry, registry, data)
+    except StateInvalid as exc:
+        return _invalid(str(exc))
+    except Exception as exc:  # nothing is swapped in before the whole document is built
+        log.exception("state import failed")
+        return _invalid(f"the document could not be imported ({type(exc).__name__}: {exc})")
+    return json_response({"imported": [tenant_view(t) for t in tenants]})
+
+
+def _invalid(message: str) -> Response:
+    return json_response({"detail": f"{INVALID}: {message}", "errors": [message]}, 400)
+
+
+_DOCUMENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "format": {"type": "string", "const": "didit-mock-state"},
+        "version": {"type": "integer", "const": 1},
+        "tenants": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["format", "version", "tenants"],
+}
+
+#: What the served OpenAPI document says of these routes (merged by `api.openapi`).
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/_mock/state"): {
+        "summary": "Export the tenant's state (`?all=true`: every tenant)",
+        "query": {"all": {"type": "boolean"}},
+        "responses": {200: _DOCUMENT},
+    },
+    ("PUT", "/_mock/state"): {
+        "summary": "Import a state document: the tenants it names are replaced or created",
+        "request": _DOCUMENT,
+        "responses": {200: {"type": "object", "properties": {"imported": {"type": "array"}},
+                            "required": ["imported"]}},
+        "security": None,
+    },
+}
+
+routes = [
+    Route("/_mock/state", get_state, methods=["GET"]),
+    Route("/_mock/state", put_state, methods=["PUT"]),
+]
+
+
+# ---------------------------------------------------------------- the state file
+
+def load_state_file(registry: TenantRegistry, path: str) -> list[Tenant] | None:
+    """Import the state file at `path` if it exists (None when it does not)."""
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise StateFileError(f"cannot load the state file {path}: {exc}") from None
+    try:
+        return import_registry(registry, data)
+    except StateInvalid as exc:
+        raise StateFileError(f"cannot load the state file {path}: {exc}") from None
+
+
+def save_state_file(registry: TenantRegistry, path: str) -> int:
+    """Write every tenant's state to `path` atomically; returns the number of tenants written."""
+    body = export_registry(registry)
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=".didit-mock-state-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(body, out, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return len(body["tenants"])
+
+
+def install(app: Starlette) -> None:
+    """Load `Settings.state_file` now (if it exists) and write it when the app shuts down."""
+    path = app.state.settings.state_file
+    if not path:
+        return
+    registry: TenantRegistry = app.state.registry
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):  # found now, not when the state is lost at shutdown
+        raise StateFileError(f"cannot use the state file {path}: the directory {directory} does not exist")
+    loaded = load_state_file(registry, path)
+    if loaded is not None:
+        log.info("state: %d tenant(s) loaded from %s", len(loaded), path)
+
+    async def save() -> None:
+        try:
+            count = await run_in_threadpool(save_state_file, registry, path)
+        except Exception:  # the other shutdown steps must still run
+            log.exception("state: could not write %s", path)
+        else:
+            log.info("state: %d tenant(s) written to %s", count, path)
+
+    app.state.on_shutdown.append(save)
+
+
+# ---------------------------------------------------------------- section: the request journal
+
+_JOURNAL_KINDS = {
+    "id": "int", "method": "str", "path": "str", "query": "str", "status": "int", "duration_ms": "float",
+    "timestamp": "float", "request_body": "str", "request_truncated": "bool", "response_body": "str",
+    "response_truncated": "bool",
+}
+
+
+def _export_journal(tenant: Tenant) -> dict[str, Any]:
+    next_id, entries = journal_mod.journal_of(tenant).export_state()
+    return {"next_id": next_id, "entries": [{name: getattr(e, name) for name in _JOURNAL_KINDS} for e in entries]}
+
+
+def _parse_journal(data: Any, path: str) -> tuple[int, list[journal_mod.JournalEntry]]:
+    r = Reader(data, path)
+    entries = [journal_mod.JournalEntry(**{name: item(name, kind) for name, kind in _JOURNAL_KINDS.items()})
+               for item in r.items("entries")]
+    next_id = r("next_id", "int")
+    if any(e.id >= next_id for e in entries):
+        raise StateInvalid(f"{r.at('next_id')}: must be greater than every entry id.")
+    return next_id, entries
+
+
+def _restore_journal(tenant: Tenant, parsed: tuple[int, list[journal_mod.JournalEntry]]) -> None:
+    next_id, entries = parsed
+    journal = journal_mod.journal_of(tenant)
+    journal.resize(max(journal_mod.DEFAULT_SIZE, len(entries)))  # the server's size applies from the next request
+    journal.import_state(next_id, entries)
+
+
+register_section(StateSection("journal", _export_journal, _parse_journal, _restore_journal))
+
+
+# ---------------------------------------------------------------- section: the tenant's scenarios
+
+def _export_scenarios(tenant: Tenant) -> dict[str, Any]:
+    state = scenarios_of(tenant)
+    own = state.own
+    return {
+        "own": None if own is None else {
+            "name": own.name, "source": own.source, "document": own.scenario.model_dump(mode="json")},
+        "counters": [{"scenario": fingerprint, "index": index, "calls": c.calls, "fired": c.fired,
+                      "indices": list(c.indices)} for (fingerprint, index), c in state.counters.items()],
+        "session_rules": dict(state.session_rules),
+        "exported_at": tenant.clock.timestamp(),
+    }
+
+
+def _parse_scenarios(data: Any, path: str) -> dict[str, Any]:
+    r = Reader(data, path)
+    own = None
+    if r("own", "object?", None) is not None:
+        own_r = r.obj("own")
+        name, source = own_r("name", "str"), own_r("source", "str", "request")
+        text = json.dumps(own_r("document", "object"))
+        try:
+            own = load_text(text, source, default_name=name, scope=TENANT, as_json=True)
+        except ScenarioInvalid as exc:
+            raise StateInvalid(f"{own_r.at('document')}: not a valid scenario ({exc})") from None
+    counters = {}
+    for item in r.items("counters", []):
+        indices = [check(i, "int", f"{item.at('indices')}[{n}]") for n, i in enumerate(item("indices", "list"))]
+        counters[(item("scenario", "str"), item("index", "int"))] = FaultCounter(
+            item("calls", "int"), item("fired", "int"), indices)
+    rules_r = Reader(r("session_rules", "object", {}), r.at("session_rules"))
+    rules = {session_id: rules_r(session_id, "str") for session_id in rules_r.data}
+    return {"own": own, "counters": counters, "session_rules": rules, "exported_at": r("exported_at", "float")}
+
+
+def _prepare_scenarios(tenant: Tenant, parsed: dict[str, Any]) -> None:
+    """Before the engine's hook pushes the scenarios into the new tenant: its own one, its counters."""
+    state = scenarios_of(tenant)
+    state.own = parsed["own"]
+    state.counters = dict(parsed["counters"])
+    state.session_rules = dict(parsed["session_rules"])
+
+
+def _restore_scenarios(tenant: Tenant, parsed: dict[str, Any]) -> None:
+    """Re-arm the timeline steps of scenario rules that were still to come at the export."""
+    from ..scenario.engine import _Run  # the engine's timeline runner (scheduled jobs cannot be exported)
+
+    state = scenarios_of(tenant)
+    rules = {}
+    for loaded in state.active:
+        for index, rule in enumerate(loaded.scenario.sessions):
+            rules.setdefault(f"{loaded.name} / {rule.name or f'sessions[{index}]'}", rule)
+    exported_at = parsed["exported_at"]
+    book = sessions_domain.book(tenant)
+    for session_id, label in state.session_rules.items():
+        session, rule = book.get(session_id), rules.get(label)
+        if session is None or rule is None or rule.wait:
+            continue
+        steps = [(session.created_at + (step.after if step is not None else 0.0), step)
+                 for step in (rule.timeline or [None])]
+        fired = [due for due, _ in steps if due <= exported_at]
+        remaining = [(due, step) for due, step in steps if due > exported_at]
+        if not remaining:
+            continue
+        run = _Run(tenant, session, rule, label)
+        if fired:  # it continues from the session's current status
+            run.outcome_applied = session.finished_at is not None
+        else:  # as when it was scheduled: a session moved before its first step stops it
+            run.expected = session.timeline[0][0] if session.timeline else st.NOT_STARTED
+        for due, step in remaining:
+            tenant.scheduler.at(due, lambda step=step, run=run: run.fire(step))
+
+
+register_section(StateSection("scenarios", _export_scenarios, _parse_scenarios, _restore_scenarios,
+                              prepare=_prepare_scenarios))
