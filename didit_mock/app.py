@@ -17,6 +17,7 @@ from .api import (
     admin,
     admin_otp,
     blocklist,
+    dashboard,
     feature_status,
     hosted,
     scenarios,
@@ -39,7 +40,7 @@ log = logging.getLogger("didit_mock")
 
 #: Route families, in matching order. Each module exposes `routes` and may expose
 #: `install(app)` to wire itself (tenant hooks, background workers) into a new app.
-ROUTE_MODULES: list[Any] = [system, session_lifecycle, feature_status, sessions, admin, webhooks, hosted, verifications, blocklist, admin_otp, scenarios, state]
+ROUTE_MODULES: list[Any] = [system, session_lifecycle, feature_status, sessions, admin, webhooks, hosted, verifications, blocklist, admin_otp, scenarios, dashboard, state]
 
 
 def tenant_defaults(settings: Settings) -> TenantConfig:

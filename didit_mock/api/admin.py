@@ -10,11 +10,12 @@ from __future__ import annotations
 import hmac
 import secrets
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import Headers
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.requests import Request, cookie_parser
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -32,6 +33,10 @@ from .paths import is_canonical_uuid, uuid_param
 ADMIN_PREFIX = "/_mock"
 ADMIN_TOKEN_HEADER = "x-admin-token"
 ADMIN_TOKEN_REQUIRED = "Admin token required."
+DASHBOARD_PREFIX = "/_mock/ui"
+DASHBOARD_LOGIN = "/_mock/ui/login"
+#: The HttpOnly cookie holding the admin token for the dashboard (accepted on dashboard paths only).
+DASHBOARD_COOKIE = "didit_mock_admin"
 TEST_KEY_PREFIX = "sk_test_"
 STATUS_FILTER_HELP = "Use a status code such as 429, a class such as 4xx, or a comma-separated list."
 
@@ -89,13 +94,18 @@ async def clock_now(request: Request) -> Response:
     return json_response(authenticate(request).clock.snapshot())
 
 
+def advance_clock(tenant: Tenant, seconds: float) -> dict[str, Any]:
+    """Move the tenant clock forward, run the jobs that fell due, and return the clock."""
+    with tenant.lock:
+        tenant.clock.advance(seconds)
+    tenant.tick()
+    return tenant.clock.snapshot()
+
+
 async def clock_advance(request: Request) -> Response:
     tenant = authenticate(request)
     body = await parse_body(request, AdvanceBody)
-    with tenant.lock:
-        tenant.clock.advance(body.seconds)
-    tenant.tick()
-    return json_response(tenant.clock.snapshot())
+    return json_response(advance_clock(tenant, body.seconds))
 
 
 async def clock_freeze(request: Request) -> Response:
@@ -124,6 +134,12 @@ async def clock_real(request: Request) -> Response:
     return json_response(tenant.clock.snapshot())
 
 
+def complete(tenant: Tenant, session_id: str, body: CompleteBody) -> Session:
+    """Finish the tenant's session as the user would (404 when unknown); call it holding `tenant.lock`."""
+    session = sessions_domain.book(tenant).require(session_id)
+    return sessions_domain.finish_session(tenant, session, body.status, body.features)
+
+
 async def complete_session(request: Request) -> Response:
     tenant = authenticate(request)
     session_id = uuid_param(request, "session_id")
@@ -131,8 +147,7 @@ async def complete_session(request: Request) -> Response:
     from ..domain.decisions import render_decision
 
     with tenant.lock:
-        session = sessions_domain.book(tenant).require(session_id)
-        sessions_domain.finish_session(tenant, session, body.status, body.features)
+        session = complete(tenant, session_id, body)
         return json_response(render_decision(tenant, session))
 
 
@@ -351,6 +366,16 @@ def is_admin_path(path: str) -> bool:
     return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
 
 
+def is_dashboard_path(path: str) -> bool:
+    return path == DASHBOARD_PREFIX or path.startswith(DASHBOARD_PREFIX + "/")
+
+
+def presents_cookie(headers: Headers, token: str) -> bool:
+    """The dashboard's login cookie (set by `/_mock/ui/login`), compared in constant time."""
+    offered = cookie_parser(headers.get("cookie", "")).get(DASHBOARD_COOKIE, "")
+    return bool(offered) and hmac.compare_digest(offered.encode("utf-8"), token.encode("utf-8"))
+
+
 def presents_token(headers: Headers, token: str) -> bool:
     """`Authorization: Bearer <token>` or `x-admin-token: <token>`, compared in constant time."""
     expected = token.encode("utf-8")
@@ -362,7 +387,12 @@ def presents_token(headers: Headers, token: str) -> bool:
 
 
 class AdminTokenMiddleware:
-    """When `Settings.admin_token` is set, every `/_mock` path needs it (401 otherwise)."""
+    """When `Settings.admin_token` is set, every `/_mock` path needs it (401 otherwise).
+
+    Dashboard pages (`/_mock/ui...`, whose forms carry CSRF tokens) also accept the login cookie and
+    send a browser without it to the login page, the one path open without the token. The token is
+    never read from the query string.
+    """
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -370,7 +400,16 @@ class AdminTokenMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket") and is_admin_path(scope["path"]):
             token = scope["app"].state.settings.admin_token
-            if token and not presents_token(Headers(scope=scope), token):
+            headers = Headers(scope=scope)
+            if token and not presents_token(headers, token):
+                if scope["type"] == "http" and is_dashboard_path(scope["path"]):
+                    if scope["path"] == DASHBOARD_LOGIN or presents_cookie(headers, token):
+                        await self.app(scope, receive, send)
+                    else:
+                        wanted = scope["path"] if scope["method"] in ("GET", "HEAD") else DASHBOARD_PREFIX
+                        login = f"{DASHBOARD_LOGIN}?{urlencode({'next': wanted})}"
+                        await RedirectResponse(login, status_code=303)(scope, receive, send)
+                    return
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 1008})
                     return

@@ -294,16 +294,22 @@ async def admin_wait_webhook(request: Request) -> Response:
         return json_response(attempt.view())
 
 
+def find_delivery(tenant: Tenant, ref: str) -> domain.Delivery:
+    """The delivery of a log entry, by attempt uuid or delivery_id (404 when neither); hold `tenant.lock`."""
+    book = domain.book(tenant)
+    attempt = book.attempt(ref)
+    delivery = attempt.delivery if attempt is not None else book.deliveries.get(ref)
+    if delivery is None:
+        raise NotFound()
+    return delivery
+
+
 async def admin_replay(request: Request) -> Response:
     """Send a logged delivery again: a new attempt with a fresh timestamp and signature, same event_id."""
     tenant = authenticate(request)
     ref = uuid_param(request, "attempt_uuid")
     with tenant.lock:
-        book = domain.book(tenant)
-        attempt = book.attempt(ref)
-        delivery = attempt.delivery if attempt is not None else book.deliveries.get(ref)
-        if delivery is None:
-            raise NotFound()
+        delivery = find_delivery(tenant, ref)
     replayed = await sender_of(request).replay(tenant, delivery)
     with tenant.lock:
         return json_response(replayed.view())
