@@ -20,6 +20,7 @@ from .api import (
     dashboard,
     feature_status,
     hosted,
+    openapi,
     scenarios,
     session_lifecycle,
     sessions,
@@ -30,6 +31,7 @@ from .api import (
 )
 from .api.admin import AdminTokenMiddleware
 from .api.errors import DJANGO_404, EXCEPTION_HANDLERS
+from .api.limits import LimitsMiddleware
 from .api.ratelimit import RateLimitMiddleware
 from .domain.tenant import TenantConfig, TenantRegistry
 from .journal import JournalMiddleware
@@ -40,7 +42,7 @@ log = logging.getLogger("didit_mock")
 
 #: Route families, in matching order. Each module exposes `routes` and may expose
 #: `install(app)` to wire itself (tenant hooks, background workers) into a new app.
-ROUTE_MODULES: list[Any] = [system, session_lifecycle, feature_status, sessions, admin, webhooks, hosted, verifications, blocklist, admin_otp, scenarios, dashboard, state]
+ROUTE_MODULES: list[Any] = [system, session_lifecycle, feature_status, sessions, admin, webhooks, hosted, verifications, blocklist, admin_otp, openapi, scenarios, dashboard, state]
 
 
 def tenant_defaults(settings: Settings) -> TenantConfig:
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     app.router = _AppendSlashRouter(routes=routes, redirect_slashes=False, lifespan=lifespan)
     # Outermost last: the admin-token gate, then the journal (it sees 429s), then the rate limits,
     # then the body limits (413/415/400 for bodies no handler should read; complete Allow on 405).
+    app.add_middleware(LimitsMiddleware)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(ScenarioFaultMiddleware)  # scenario faults: journaled, not counted in rate limits
     app.add_middleware(JournalMiddleware)

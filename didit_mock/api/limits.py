@@ -1,0 +1,384 @@
+"""Request hygiene before any handler runs: body size, media type, JSON sanity and `Allow` headers.
+
+`LimitsMiddleware` is pure ASGI, so nothing a client sends reaches a handler unbounded:
+
+* a body larger than `Settings.max_body_bytes` gets `413 {"detail": "Request body is too large."}`;
+  a declared `Content-Length` is refused before a byte is read, a chunked body as soon as the
+  running count passes the limit;
+* on the Didit API (`/v2/`, `/v3/`), a body whose media type DRF's default parsers would not read
+  (JSON, form, multipart) gets `415 {"detail": "Unsupported media type \\"text/plain\\" in request."}`;
+  form and multipart bodies are turned into the JSON object DRF's FormParser would give the view;
+* JSON nested deeper than `MAX_JSON_DEPTH`, or holding unpaired UTF-16 surrogates (which no UTF-8
+  response can carry back), gets a 400 in DRF's words; on the Didit API, a string holding a NUL
+  character gets DRF's `{"field": ["Null characters are not allowed."]}`;
+* a 405 names every method the path accepts in its `Allow` header, across all routes of the path.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..domain.errors import DiditError
+from .http import dumps, json_response
+
+TOO_LARGE = "Request body is too large."
+NULL_CHARACTERS = "Null characters are not allowed."
+TOO_DEEP = "JSON parse error - the document is nested too deeply"
+OUT_OF_RANGE = "JSON parse error - Out of range float values are not JSON compliant."
+SURROGATES = "JSON parse error - unpaired surrogate characters are not valid Unicode."
+#: Deepest JSON document accepted (arrays and objects); deeper ones could exhaust the stack when echoed.
+MAX_JSON_DEPTH = 100
+#: Paths answered by the emulated Didit API, where DRF's parsers and validators are emulated.
+API_PREFIXES = ("/v2/", "/v3/")
+#: Paths whose bodies are buffered and checked (the Didit API and the admin API).
+CHECKED_PREFIXES = (*API_PREFIXES, "/_mock/")
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: DRF lists allowed methods in Django's `http_method_names` order.
+METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
+
+
+class BodyTooLarge(DiditError):
+    """413: the body passed `Settings.max_body_bytes`."""
+
+    status_code = 413
+
+    def __init__(self) -> None:
+        super().__init__({"detail": TOO_LARGE}, headers={"Connection": "close"})
+
+
+class _Refused(Exception):
+    """An answer decided before the app runs."""
+
+    def __init__(self, status: int, body: Any):
+        super().__init__(body)
+        self.status = status
+        self.body = body
+
+
+def media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def is_json_type(kind: str) -> bool:
+    """`application/json`, `application/*+json`, or no type at all (read as JSON, leniently)."""
+    return kind in ("", "application/json") or (kind.startswith("application/") and kind.endswith("+json"))
+
+
+def unsupported_media_type(content_type: str) -> dict[str, str]:
+    return {"detail": f'Unsupported media type "{content_type}" in request.'}
+
+
+class LimitsMiddleware:
+    """Bound and sanitise request bodies; complete `Allow` headers on 405s (see the module doc)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = int(scope["app"].state.settings.max_body_bytes)
+        headers = Headers(scope=scope)
+        send = self._allow_fixer(scope, send)
+        declared = headers.get("content-length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+            await json_response({"detail": TOO_LARGE}, 413, headers={"Connection": "close"})(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if scope["method"] not in BODY_METHODS or not path.startswith(CHECKED_PREFIXES):
+            await self.app(scope, _counting(receive, limit), send)
+            return
+        try:
+            body = await _read_body(receive, limit)
+            scope, body = await _checked(scope, headers, body, api=path.startswith(API_PREFIXES))
+        except BodyTooLarge as refused:
+            await json_response(refused.body, 413, headers=refused.headers)(scope, receive, send)
+            return
+        except _Refused as refused:
+            await json_response(refused.body, refused.status)(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    def _allow_fixer(self, scope: Scope, send: Send) -> Send:
+        async def fixing_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                allowed = allowed_methods(scope)
+                if allowed:
+                    kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+                    message = {**message, "headers": [*kept, (b"allow", ", ".join(allowed).encode("latin-1"))]}
+            await send(message)
+
+        return fixing_send
+
+
+def allowed_methods(scope: Scope) -> list[str]:
+    """Every method some route of the app accepts at this path, in DRF's order."""
+    methods: set[str] = set()
+    for route in scope["app"].router.routes:
+        match, _ = route.matches({**scope, "method": "GET"})
+        route_methods = getattr(route, "methods", None)
+        if match != Match.NONE and route_methods:
+            methods.update(route_methods)
+    return [m for m in METHOD_ORDER if m in methods] + sorted(methods - set(METHOD_ORDER))
+
+
+# ---------------------------------------------------------------- reading
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    """`receive`, raising `BodyTooLarge` once the streamed body passes `limit` bytes."""
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge()
+        return message
+
+    return counted
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The buffered body as one message, then whatever the server sends next (a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+# ---------------------------------------------------------------- checks
+
+async def _checked(scope: Scope, headers: Headers, body: bytes, *, api: bool) -> tuple[Scope, bytes]:
+    """The scope and body to hand on, or `_Refused` with the answer."""
+    if not body.strip():
+        return scope, body
+    content_type = headers.get("content-type", "")
+    kind = media_type(content_type)
+    if api and kind in FORM_TYPES and not _looks_like_json(body):
+        return _as_json(scope, await _form_data(kind, content_type, body))
+    if api and not is_json_type(kind) and kind not in FORM_TYPES:
+        raise _Refused(415, unsupported_media_type(content_type.strip()))
+    if not (is_json_type(kind) or kind in FORM_TYPES):
+        return scope, body  # admin routes may take other types (YAML scenarios); their handlers decide
+    try:
+        document = parse_json(body, strict=api)
+    except _NotJSON:
+        return scope, body
+    check_document(document, nul_characters=api)
+    return scope, body
+
+
+class _NotJSON(Exception):
+    """The body is no JSON document (the route's handler decides what that means)."""
+
+
+def parse_json(body: bytes, *, strict: bool) -> Any:
+    """The JSON document of `body`, as DRF's strict JSONParser reads it.
+
+    Refused (400, "JSON parse error - ..."): NaN and Infinity, numbers too long for Python's int
+    conversion and documents too deep for the parser; on the Didit API (`strict`) also syntax errors
+    and invalid UTF-8. Elsewhere a body that is not JSON at all is left to the handler.
+    """
+    try:
+        text = body.decode("utf-8")
+        return json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise _Refused(400, {"detail": TOO_DEEP}) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        if strict:
+            raise _Refused(400, {"detail": f"JSON parse error - {exc}"}) from None
+        raise _NotJSON() from None
+    except ValueError as exc:
+        raise _Refused(400, {"detail": f"JSON parse error - {exc}"}) from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"Out of range float values are not JSON compliant: '{name}'")
+
+
+def _looks_like_json(body: bytes) -> bool:
+    """`curl -d '{...}'` sends JSON labelled as a form; read it as the JSON it is."""
+    return body.lstrip()[:1] in (b"{", b"[")
+
+
+def check_document(document: Any, *, nul_characters: bool) -> None:
+    """Refuse (400) documents nested too deeply, unpaired surrogates, and NUL characters in strings."""
+    if _depth(document) > MAX_JSON_DEPTH:
+        raise _Refused(400, {"detail": TOO_DEEP})
+    if any(isinstance(v, float) and not math.isfinite(v) for v in _leaves(document)):
+        raise _Refused(400, {"detail": OUT_OF_RANGE})
+    if any(_has_surrogate(text) for text in _strings(document, keys=True)):
+        raise _Refused(400, {"detail": SURROGATES})
+    if nul_characters:
+        errors = _nul_errors(document)
+        if errors:
+            raise _Refused(400, errors)
+
+
+def _depth(document: Any) -> int:
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, level)
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _leaves(node: Any) -> Iterator[Any]:
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        else:
+            yield item
+
+
+def _strings(node: Any, *, keys: bool) -> Iterator[str]:
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            if keys:
+                yield from (k for k in item if isinstance(k, str))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+#: Free-form JSON fields (DRF JSONField): their strings are not CharFields, NULs are kept.
+FREE_FORM_FIELDS = frozenset({"metadata"})
+
+
+def _nul_errors(document: Any) -> dict[str, Any]:
+    """DRF's CharField refusal of `\\x00`, nested as DRF nests; free-form fields are exempt."""
+    if not isinstance(document, dict):
+        return {}
+    errors: dict[str, Any] = {}
+    for name, value in document.items():
+        if name in FREE_FORM_FIELDS:
+            continue
+        if isinstance(value, dict):
+            nested = _nul_errors(value)
+            if nested:
+                errors[name] = nested
+        elif any("\x00" in text for text in _strings(value, keys=False)):
+            errors[name] = [NULL_CHARACTERS]
+    return errors
+
+
+# ---------------------------------------------------------------- forms
+
+async def _form_data(kind: str, content_type: str, body: bytes) -> dict[str, Any]:
+    """A form body as the JSON object DRF's parsers give a view: dotted names nest, repeats list."""
+    pairs: list[tuple[str, str]]
+    if kind == "application/x-www-form-urlencoded":
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Refused(400, {"detail": "Form parse error - the body is not valid UTF-8."}) from None
+        pairs = parse_qsl(text, keep_blank_values=True)
+    else:
+        pairs = await _multipart_pairs(content_type, body)
+    data: dict[str, Any] = {}
+    for name, value in pairs:
+        if "\x00" in name or _has_surrogate(name) or _has_surrogate(value):
+            raise _Refused(400, {"detail": "Form parse error - invalid characters."})
+        node = data
+        parts = name.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        last = parts[-1]
+        if last in node:
+            previous = node[last]
+            node[last] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            node[last] = value
+    check_document(data, nul_characters=True)
+    return data
+
+
+async def _multipart_pairs(content_type: str, body: bytes) -> list[tuple[str, str]]:
+    """The text fields of a multipart body (file parts are not JSON and are left out)."""
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield body
+
+    parser = MultiPartParser(Headers({"content-type": content_type}), stream())
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise _Refused(400, {"detail": f"Multipart form parse error - {exc.message}"}) from None
+    except Exception:
+        raise _Refused(400, {"detail": "Multipart form parse error - the body is malformed."}) from None
+    try:
+        return [(k, v) for k, v in form.multi_items() if not isinstance(v, UploadFile)]
+    finally:
+        await form.close()
+
+
+def _as_json(scope: Scope, data: dict[str, Any]) -> tuple[Scope, bytes]:
+    """The same request carrying `data` as a JSON body."""
+    body = dumps(data)
+    headers = [
+        (k, v) for k, v in scope["headers"] if k.lower() not in (b"content-type", b"content-length")
+    ]
+    headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    return {**scope, "headers": headers}, body

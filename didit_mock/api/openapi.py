@@ -1,0 +1,532 @@
+"""`GET /_mock/openapi.json`: an OpenAPI 3.1 document of every route the app serves.
+
+The document is generated, so it cannot drift from the code:
+
+* paths and methods come from the app's routes (`{param}` path parameters included);
+* request bodies are the JSON schemas of the pydantic models the handlers validate with, named in
+  `OPERATIONS` (a route module may also expose its own `OPERATIONS` dict, merged over these);
+* Didit's own documentation (summaries, query parameters, request bodies for the handlers that have
+  no model, and every documented response) comes from `didit_responses.json`, extracted from Didit's
+  OpenAPI 3.0 document and converted to 3.1 (see tests/test_openapi.py, which regenerates it);
+* every operation also lists the generic answers of the mock (400, 401, 403, 404, 405, 413, 415, 429).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from .http import json_response
+
+OPENAPI_PATH = "/_mock/openapi.json"
+OPENAPI_VERSION = "3.1.0"
+DIDIT_RESPONSES = Path(__file__).with_name("didit_responses.json")
+REF_TEMPLATE = "#/components/schemas/{model}"
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+UUID_PARAMS = frozenset({"session_id", "destination_uuid", "webhook_uuid", "attempt_uuid"})
+_CONVERTOR = re.compile(r"\{(\w+)(?::[^}]+)?\}")
+
+#: A request or response body: a pydantic model, a JSON schema, or "module:Model" (resolved lazily,
+#: relative to `didit_mock.api`, so this table never imports a route module at import time).
+Body = type[BaseModel] | dict[str, Any] | str
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the document says of one (method, path) beyond what the route itself tells."""
+
+    summary: str | None = None
+    description: str | None = None
+    request: Body | None = None
+    #: Status -> body schema (a `Body`), "pdf", "html", or None for a body-less answer.
+    responses: dict[int, Body | None] = field(default_factory=dict)
+    #: "api_key" (x-api-key), "session_token" (Session-Token) or None (no credential).
+    security: str | None = "api_key"
+    query: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _object(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(required)}
+
+
+_STRING = {"type": "string"}
+_CLOCK = _object(
+    {"now": {"type": "string", "format": "date-time"}, "timestamp": {"type": "number"}, "frozen": {"type": "boolean"}},
+    ("now", "timestamp", "frozen"),
+)
+_TENANT = _object(
+    {"api_key": _STRING, "application_id": {"type": "string", "format": "uuid"},
+     "environment": {"type": "string", "enum": ["sandbox", "live"]}, "clock": _CLOCK, "seed": {"type": "integer"},
+     "settings": {"type": "object"}, "sessions": {"type": "integer"}},
+    ("api_key", "application_id", "environment", "clock"),
+)
+_CODE = _object(
+    {"code": _STRING, "attempts_left": {"type": "integer"}, "expires_at": _STRING},
+    ("code", "attempts_left", "expires_at"),
+)
+_COUNTED = _object({"count": {"type": "integer"}, "results": {"type": "array"}}, ("count", "results"))
+_OBJECT: dict[str, Any] = {"type": "object"}
+_LIST: dict[str, Any] = {"type": "array"}
+_HEALTH = _object({"status": _STRING, "timestamp": _STRING}, ("status", "timestamp"))
+
+
+def _query(kind: str = "string", **extra: Any) -> dict[str, Any]:
+    return {"type": kind, **extra}
+
+
+#: The seed table, keyed by (METHOD, path as in the document).
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("GET", "/system/healthcheck"): Operation(security=None, responses={200: _HEALTH}),
+    # sessions
+    ("POST", "/v3/session/"): Operation(request="session_models:CreateSessionBody"),
+    ("DELETE", "/v3/session/{session_id}/delete/"): Operation(request="session_models:DeleteBody"),
+    ("POST", "/v3/sessions/delete/"): Operation(request="session_models:BatchDeleteBody"),
+    ("PATCH", "/v3/session/{session_id}/update-status/"): Operation(request="session_models:UpdateStatusBody"),
+    ("GET", "/v3/sessions"): Operation(
+        summary="Redirect to /v3/sessions/ (Django's APPEND_SLASH)", responses={301: None}),
+    ("GET", "/v3/session/{session_id}/generate-pdf"): Operation(
+        summary="Generate the session's PDF report (the slash-less form, served directly)", responses={200: "pdf"}),
+    ("POST", "/v3/session/{session_id}/share/"): Operation(request="session_lifecycle:ShareBody"),
+    ("POST", "/v3/session/import-shared/"): Operation(request="session_lifecycle:ImportBody"),
+    ("POST", "/v3/session/{session_id}/sandbox/arm/"): Operation(
+        request="session_lifecycle:ArmBody", security="session_token"),
+    ("POST", "/v3/sessions/{session_id}/reviews/"): Operation(request="session_lifecycle:ReviewNoteBody"),
+    # standalone verifications
+    ("POST", "/v3/phone/send/"): Operation(request="verifications:PhoneSendBody"),
+    ("POST", "/v3/phone/check/"): Operation(request="verifications:PhoneCheckBody"),
+    ("POST", "/v3/email/send/"): Operation(request="verifications:EmailSendBody"),
+    ("POST", "/v3/email/check/"): Operation(request="verifications:EmailCheckBody"),
+    # blocklist
+    ("POST", "/v3/blocklist/add/"): Operation(
+        summary="Blocklist a session's face, document, phone or email", request="blocklist:AddBody",
+        responses={200: _object({"message": _STRING}, ("message",))}),
+    ("POST", "/v3/blocklist/remove/"): Operation(
+        summary="Remove a session's items from the blocklist", request="blocklist:RemoveBody",
+        responses={200: _object({"message": _STRING}, ("message",))}),
+    ("GET", "/v3/blocklist/"): Operation(
+        summary="List blocklisted items, newest first",
+        query={"item_type": _query(), "limit": _query("integer", minimum=1), "offset": _query("integer", minimum=0)},
+        responses={200: _object({"count": {"type": "integer"}, "next": {"type": ["string", "null"]},
+                                 "previous": {"type": ["string", "null"]}, "results": _LIST},
+                                ("count", "next", "previous", "results"))}),
+    # webhooks (Didit)
+    ("GET", "/v3/webhook/"): Operation(summary="The application's webhook settings", responses={200: _OBJECT}),
+    ("PATCH", "/v3/webhook/"): Operation(
+        summary="Change the application's webhook settings", request=_OBJECT, responses={200: _OBJECT}),
+    ("GET", "/v3/session/{session_id}/webhooks/"): Operation(
+        summary="The session's webhook deliveries, newest first", responses={200: _LIST}),
+    ("GET", "/v3/session/{session_id}/webhook/{webhook_uuid}"): Operation(
+        summary="One webhook delivery of the session", responses={200: _OBJECT}),
+    ("POST", "/v3/session/{session_id}/webhook/{webhook_uuid}/resend"): Operation(
+        summary="Send a logged webhook delivery again", responses={200: _OBJECT}),
+    # admin
+    ("GET", OPENAPI_PATH): Operation(summary="This document", security=None, responses={200: _OBJECT}),
+    ("GET", "/_mock/tenant"): Operation(summary="The tenant of the x-api-key", responses={200: _TENANT}),
+    ("POST", "/_mock/tenants"): Operation(
+        summary="Create (or re-create, empty) a tenant with its own settings", request="admin:CreateTenantBody",
+        responses={201: _TENANT}),
+    ("POST", "/_mock/reset"): Operation(
+        summary="Empty the tenant (?all=true: every tenant)", query={"all": _query("boolean")},
+        responses={200: _OBJECT}),
+    ("GET", "/_mock/clock"): Operation(summary="The tenant clock", responses={200: _CLOCK}),
+    ("POST", "/_mock/clock/advance"): Operation(
+        summary="Move the tenant clock forward", request="admin:AdvanceBody", responses={200: _CLOCK}),
+    ("POST", "/_mock/clock/freeze"): Operation(summary="Freeze the tenant clock", responses={200: _CLOCK}),
+    ("POST", "/_mock/clock/set"): Operation(
+        summary="Set the tenant clock to an instant", request="admin:SetClockBody", responses={200: _CLOCK}),
+    ("POST", "/_mock/clock/real"): Operation(summary="Let the tenant clock follow real time", responses={200: _CLOCK}),
+    ("GET", "/_mock/sessions"): Operation(
+        summary="The tenant's sessions, oldest first", query={"status": _query(), "vendor_data": _query()},
+        responses={200: _COUNTED}),
+    ("POST", "/_mock/sessions/{session_id}/complete"): Operation(
+        summary="Finish a session as the user would", request="admin:CompleteBody", responses={200: _OBJECT}),
+    ("POST", "/_mock/sessions/{session_id}/status"): Operation(
+        summary="Put a session in any status", request="admin:ForceStatusBody", responses={200: _OBJECT}),
+    ("POST", "/_mock/sessions/{session_id}/start"): Operation(
+        summary="The user opened the verification link", responses={200: _OBJECT}),
+    ("GET", "/_mock/requests"): Operation(
+        summary="The request journal, oldest first",
+        query={"method": _query(), "path": _query(), "status": _query(), "since": _query(), "until": _query(),
+               "limit": _query("integer", minimum=0)},
+        responses={200: _COUNTED}),
+    ("DELETE", "/_mock/requests"): Operation(summary="Empty the request journal", responses={200: _OBJECT}),
+    ("GET", "/_mock/ratelimits"): Operation(summary="The tenant's rate-limit windows", responses={200: _OBJECT}),
+    ("POST", "/_mock/ratelimits"): Operation(
+        summary="Switch, scale or pre-fill the tenant's rate limits", request="admin:RateLimitsBody",
+        responses={200: _OBJECT}),
+    ("GET", "/_mock/webhook"): Operation(summary="The tenant's webhook destination", responses={200: _OBJECT}),
+    ("POST", "/_mock/webhook"): Operation(
+        summary="Set the tenant's webhook destination", request="webhooks:AdminWebhookBody", responses={200: _OBJECT}),
+    ("GET", "/_mock/webhook/faults"): Operation(summary="The injected webhook faults", responses={200: _OBJECT}),
+    ("POST", "/_mock/webhook/faults"): Operation(
+        summary="Replace the injected webhook faults", request="webhooks:FaultsBody", responses={200: _OBJECT}),
+    ("GET", "/_mock/webhooks"): Operation(
+        summary="The webhook delivery log",
+        query={name: _query() for name in ("session_id", "webhook_type", "status", "event_id", "destination_uuid",
+                                           "trigger", "delivered", "failed", "exhausted")},
+        responses={200: _COUNTED}),
+    ("GET", "/_mock/webhooks/wait"): Operation(
+        summary="Wait for a matching webhook delivery (408 on timeout)",
+        query={"timeout": _query("number", minimum=0, maximum=300), "count": _query("integer", minimum=1),
+               "session_id": _query(), "webhook_type": _query(), "status": _query()},
+        responses={200: _OBJECT, 408: _OBJECT}),
+    ("POST", "/_mock/webhooks/{attempt_uuid}/replay"): Operation(
+        summary="Send a logged delivery again", responses={200: _OBJECT}),
+    ("GET", "/_mock/phone/codes"): Operation(summary="Fixed phone codes", responses={200: _OBJECT}),
+    ("POST", "/_mock/phone/codes"): Operation(
+        summary="Fix (or with code null, drop) the code for a phone prefix", request="admin_otp:PhoneCodeBody",
+        responses={200: _OBJECT}),
+    ("GET", "/_mock/email/codes"): Operation(summary="Fixed email codes", responses={200: _OBJECT}),
+    ("POST", "/_mock/email/codes"): Operation(
+        summary="Fix (or with code null, drop) the code for an email pattern", request="admin_otp:EmailCodeBody",
+        responses={200: _OBJECT}),
+    ("GET", "/_mock/phone/{number}/code"): Operation(
+        summary="The latest OTP sent to a phone number", responses={200: _CODE}),
+    ("GET", "/_mock/email/{address}/code"): Operation(
+        summary="The latest OTP sent to an email address", responses={200: _CODE}),
+    ("GET", "/_mock/otp/config"): Operation(summary="The tenant's OTP configuration", responses={200: _OBJECT}),
+    ("PATCH", "/_mock/otp/config"): Operation(
+        summary="Replace the OTP configuration fields named", request="admin_otp:ConfigPatch",
+        responses={200: _OBJECT}),
+    ("PUT", "/_mock/otp/config"): Operation(
+        summary="Replace the OTP configuration fields named", request="admin_otp:ConfigPatch",
+        responses={200: _OBJECT}),
+    ("POST", "/_mock/otp/config/reset"): Operation(
+        summary="Back to the default OTP configuration", responses={200: _OBJECT}),
+    # hosted verification page
+    ("GET", "/session/{token}"): Operation(summary="The hosted verification page", security=None,
+                                           responses={200: "html"}),
+    ("POST", "/session/{token}"): Operation(summary="Finish the session from the hosted page", security=None,
+                                            responses={303: None, 200: "html"}),
+    ("GET", "/{language}/session/{token}"): Operation(summary="The hosted verification page, in a language",
+                                                      security=None, responses={200: "html"}),
+    ("POST", "/{language}/session/{token}"): Operation(summary="Finish the session from the hosted page",
+                                                       security=None, responses={303: None, 200: "html"}),
+}
+
+_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+GENERIC_RESPONSES: dict[str, dict[str, Any]] = {
+    "400": {"description": "Invalid request: DRF-shaped field errors, a detail, or a bare list of messages.",
+            "content": {"application/json": {"schema": {"type": ["object", "array"]}}}},
+    "401": {"description": "The API key is refused (`{\"detail\": \"Invalid API Key.\"}` in the docs auth mode).",
+            "content": {"application/json": {"schema": _DETAIL}}},
+    "403": {"description": "No API key, or not allowed.", "content": {"application/json": {"schema": _DETAIL}}},
+    "404": {"description": "Not found: JSON for an unknown object, Django's HTML page for a path the router "
+                           "does not match (such as a malformed UUID).",
+            "content": {"application/json": {"schema": _DETAIL}, "text/html": {"schema": {"type": "string"}}}},
+    "405": {"description": "Method not allowed; the `Allow` header lists the methods of the path.",
+            "content": {"application/json": {"schema": _DETAIL}}},
+    "413": {"description": "The body is larger than the server's `max_body_bytes`.",
+            "content": {"application/json": {"schema": _DETAIL}}},
+    "415": {"description": "A body of a media type the API does not parse (JSON, form and multipart are read).",
+            "content": {"application/json": {"schema": _DETAIL}}},
+    "429": {"description": "Rate limited; `Retry-After` says when to try again.",
+            "content": {"application/json": {"schema": _DETAIL}}},
+}
+SECURITY_SCHEMES = {
+    "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "x-api-key",
+                   "description": "Any key names a tenant: a fresh key is a fresh, empty sandbox application."},
+    "SessionTokenAuth": {"type": "apiKey", "in": "header", "name": "Session-Token",
+                         "description": "The `session_token` returned by POST /v3/session/."},
+}
+_SECURITY = {"api_key": [{"ApiKeyAuth": []}], "session_token": [{"SessionTokenAuth": []}], None: []}
+
+
+# ---------------------------------------------------------------- route
+
+async def openapi_json(request: Request) -> Response:
+    """This document, with `servers` naming the URL it was fetched from."""
+    app = request.app
+    document = getattr(app.state, "openapi_document", None)
+    if document is None:
+        document = build_document(app)
+        app.state.openapi_document = document
+    served = {**document, "servers": [{"url": str(request.base_url).rstrip("/")}]}
+    return json_response(served)
+
+
+routes = [Route(OPENAPI_PATH, openapi_json, methods=["GET"], name="mock_openapi")]
+
+
+# ---------------------------------------------------------------- building
+
+@lru_cache(maxsize=1)
+def didit_reference() -> dict[str, Any]:
+    """Didit's documented operations and component schemas (OpenAPI 3.1 form)."""
+    return json.loads(DIDIT_RESPONSES.read_text("utf-8"))
+
+
+def didit_key(method: str, path: str) -> str:
+    """`GET /v3/session/{}/decision/`: parameter names differ between Didit's document and the routes."""
+    return f"{method.upper()} {_CONVERTOR.sub('{}', path)}"
+
+
+def document_path(route_path: str) -> str:
+    """A route path in OpenAPI form: `/{language:didit_language}/x` -> `/{language}/x`."""
+    return _CONVERTOR.sub(r"{\1}", route_path)
+
+
+def route_operations(app: Any) -> list[tuple[str, str, BaseRoute]]:
+    """Every (METHOD, document path, route) the app serves (HEAD is implied by GET and left out)."""
+    found: list[tuple[str, str, BaseRoute]] = []
+    for route in app.router.routes:
+        if isinstance(route, Route):
+            path = document_path(route.path)
+            for method in _route_methods(route):
+                found.append((method, path, route))
+        elif isinstance(route, Mount):
+            found.append(("GET", document_path(route.path.rstrip("/")) + "/{path}", route))
+    return found
+
+
+def _route_methods(route: Route) -> list[str]:
+    methods = set(route.methods or ())
+    if not methods:
+        endpoint = route.endpoint
+        methods = {m for m in METHODS if inspect.isclass(endpoint) and hasattr(endpoint, m.lower())} or {"GET"}
+    return [m for m in METHODS if m in methods]
+
+
+def registered_operations() -> dict[tuple[str, str], Operation]:
+    """The seed table, with every route module's own `OPERATIONS` merged over it."""
+    from ..app import ROUTE_MODULES
+
+    merged = dict(OPERATIONS)
+    for module in ROUTE_MODULES:
+        if getattr(module, "__name__", None) == __name__:
+            continue
+        for (method, path), value in (getattr(module, "OPERATIONS", None) or {}).items():
+            merged[(method.upper(), path)] = value if isinstance(value, Operation) else Operation(**value)
+    return merged
+
+
+def resolve_body(body: Body | None) -> type[BaseModel] | dict[str, Any] | None:
+    """A model class or schema; "module:Model" strings are imported now (None when gone)."""
+    if isinstance(body, str):
+        module_name, _, name = body.partition(":")
+        try:
+            module = importlib.import_module(f"{__package__}.{module_name}")
+        except ImportError:
+            return None
+        found = getattr(module, name, None)
+        return found if isinstance(found, type) and issubclass(found, BaseModel) else None
+    return body
+
+
+class _Schemas:
+    """Collects pydantic models and renders them once into `components.schemas`."""
+
+    def __init__(self) -> None:
+        self.models: list[type[BaseModel]] = []
+        self.refs: dict[type[BaseModel], dict[str, Any]] = {}
+        self.components: dict[str, Any] = {}
+
+    def use(self, body: Body | None) -> dict[str, Any] | None:
+        resolved = resolve_body(body)
+        if resolved is None:
+            return None
+        if isinstance(resolved, dict):
+            return copy.deepcopy(resolved)
+        if resolved not in self.models:
+            self.models.append(resolved)
+        return {"$model": resolved}
+
+    def finish(self, document: dict[str, Any]) -> None:
+        """Render every model used and replace the `$model` placeholders by `$ref`s."""
+        if self.models:
+            refs, definitions = models_json_schema(
+                [(m, "validation") for m in self.models], ref_template=REF_TEMPLATE
+            )
+            for (model, _), ref in refs.items():
+                self.refs[model] = ref
+            self.components.update(definitions.get("$defs", {}))
+        _replace_models(document, self.refs)
+
+
+def _replace_models(node: Any, refs: dict[type[BaseModel], dict[str, Any]]) -> None:
+    if isinstance(node, dict):
+        for key, value in list(node.items()):
+            if isinstance(value, dict) and "$model" in value:
+                node[key] = dict(refs[value["$model"]])
+            else:
+                _replace_models(value, refs)
+    elif isinstance(node, list):
+        for item in node:
+            _replace_models(item, refs)
+
+
+def build_document(app: Any) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of `app` (without `servers`, which depend on the request)."""
+    from .. import __version__
+
+    reference = didit_reference()
+    registered = registered_operations()
+    schemas = _Schemas()
+    paths: dict[str, dict[str, Any]] = {}
+    operation_ids: set[str] = set()
+    for method, path, route in route_operations(app):
+        declared = registered.get((method, path), Operation())
+        didit = reference["operations"].get(didit_key(method, path))
+        item = paths.setdefault(path, {})
+        item[method.lower()] = _operation(method, path, route, declared, didit, schemas, operation_ids)
+    document: dict[str, Any] = {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "didit-mock: the Didit Verification API (v3) emulator",
+            "version": __version__,
+            "description": (
+                "Every route didit-mock serves: the emulated Didit API (`/v3/...`, `/system/healthcheck`), "
+                "the admin API (`/_mock/...`) and the hosted verification page. Request bodies are the "
+                "pydantic models the mock validates with; Didit's documented responses are Didit's own "
+                "schemas. Any `x-api-key` names a tenant."
+            ),
+        },
+        "tags": [
+            {"name": "Didit API", "description": "The emulated Didit endpoints."},
+            {"name": "Admin", "description": "The mock's control surface under /_mock/."},
+            {"name": "Hosted page", "description": "The page behind a session's `url`."},
+            {"name": "Dashboard", "description": "The HTML dashboard under /_mock/ui."},
+        ],
+        "paths": paths,
+        "components": {
+            "schemas": copy.deepcopy(reference.get("schemas", {})),
+            "responses": copy.deepcopy(GENERIC_RESPONSES),
+            "securitySchemes": SECURITY_SCHEMES,
+        },
+    }
+    schemas.finish(document)
+    clashes = set(schemas.components) & set(document["components"]["schemas"])
+    if clashes:
+        raise RuntimeError(f"model names clash with Didit's schema names: {sorted(clashes)}")
+    document["components"]["schemas"].update(schemas.components)
+    return document
+
+
+DASHBOARD_PREFIX = "/_mock/ui"
+
+
+def _tag(path: str) -> str:
+    if path == DASHBOARD_PREFIX or path.startswith(DASHBOARD_PREFIX + "/"):
+        return "Dashboard"
+    if path.startswith("/_mock"):
+        return "Admin"
+    if path.startswith(("/v2/", "/v3/", "/system/")):
+        return "Didit API"
+    return "Hosted page"
+
+
+def _operation(
+    method: str, path: str, route: BaseRoute, declared: Operation, didit: dict[str, Any] | None,
+    schemas: _Schemas, operation_ids: set[str],
+) -> dict[str, Any]:
+    endpoint = getattr(route, "endpoint", None)
+    doc = inspect.getdoc(endpoint) if endpoint is not None else None
+    didit = didit or {}
+    summary = declared.summary or didit.get("summary") or (doc.splitlines()[0] if doc else f"{method} {path}")
+    operation: dict[str, Any] = {
+        "tags": [_tag(path)],
+        "summary": summary,
+        "operationId": _operation_id(method, route, path, operation_ids),
+    }
+    description = declared.description or didit.get("description") or doc
+    if description and description != summary:
+        operation["description"] = description
+    parameters = _path_parameters(path) + _query_parameters(declared, didit)
+    if parameters:
+        operation["parameters"] = parameters
+    body = _request_body(method, declared, didit, schemas)
+    if body is not None:
+        operation["requestBody"] = body
+    operation["responses"] = _responses(declared, didit, schemas, html=_tag(path) in ("Dashboard", "Hosted page"))
+    operation["security"] = _SECURITY.get(declared.security, [])
+    return operation
+
+
+def _operation_id(method: str, route: BaseRoute, path: str, taken: set[str]) -> str:
+    base = getattr(route, "name", None) or re.sub(r"\W+", "_", path).strip("_") or "root"
+    candidate = f"{method.lower()}_{base}"
+    suffix = 2
+    while candidate in taken:
+        candidate = f"{method.lower()}_{base}_{suffix}"
+        suffix += 1
+    taken.add(candidate)
+    return candidate
+
+
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    parameters = []
+    for name in re.findall(r"\{(\w+)\}", path):
+        schema: dict[str, Any] = {"type": "string"}
+        if name in UUID_PARAMS:
+            schema["format"] = "uuid"
+        elif name == "language":
+            from .session_models import LANGUAGES
+
+            schema["enum"] = list(LANGUAGES)
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return parameters
+
+
+def _query_parameters(declared: Operation, didit: dict[str, Any]) -> list[dict[str, Any]]:
+    parameters = [copy.deepcopy(p) for p in didit.get("parameters", []) if p.get("in") == "query"]
+    known = {p["name"] for p in parameters}
+    for name, schema in declared.query.items():
+        if name not in known:
+            parameters.append({"name": name, "in": "query", "required": False, "schema": dict(schema)})
+    return parameters
+
+
+def _request_body(method: str, declared: Operation, didit: dict[str, Any], schemas: _Schemas) -> dict[str, Any] | None:
+    documented = didit.get("requestBody")
+    schema = schemas.use(declared.request)
+    if schema is None:
+        return copy.deepcopy(documented) if documented else None
+    model = resolve_body(declared.request)
+    required = bool(model.model_json_schema().get("required")) if isinstance(model, type) else False
+    media: dict[str, Any] = {"schema": schema}
+    examples = ((documented or {}).get("content", {}).get("application/json", {}) or {}).get("examples")
+    if examples:
+        media["examples"] = copy.deepcopy(examples)
+    return {"required": required, "content": {"application/json": media}}
+
+
+def _responses(declared: Operation, didit: dict[str, Any], schemas: _Schemas, *, html: bool) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, body in declared.responses.items():
+        responses[str(status)] = _response(status, body, schemas)
+    for status, entry in didit.get("responses", {}).items():
+        responses.setdefault(status, copy.deepcopy(entry))
+    not_found = responses.get("404", {}).get("content")
+    if not_found is not None:  # a path the router does not match is Django's HTML page
+        not_found.setdefault("text/html", {"schema": {"type": "string"}})
+    if not any(status.startswith("2") or status.startswith("3") for status in responses):
+        responses["200"] = _response(200, "html", schemas) if html else {
+            "description": "OK", "content": {"application/json": {"schema": {}}}}
+    for status in GENERIC_RESPONSES:
+        responses.setdefault(status, {"$ref": f"#/components/responses/{status}"})
+    return dict(sorted(responses.items()))
+
+
+def _response(status: int, body: Body | None, schemas: _Schemas) -> dict[str, Any]:
+    if body is None:
+        return {"description": "No body" if status == 204 else "Redirect" if 300 <= status < 400 else "OK"}
+    if body == "pdf":
+        return {"description": "The PDF report",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+    if body == "html":
+        return {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+    schema = schemas.use(body)
+    return {"description": "OK", "content": {"application/json": {"schema": schema if schema is not None else {}}}}
