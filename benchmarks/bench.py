@@ -112,7 +112,8 @@ end
 function done(summary, latency, requests)
   io.write(string.format('{"requests": %d, "duration_us": %d, "errors": %d, "p50_us": %d, "p99_us": %d}\\n',
     summary.requests, summary.duration,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout,
+    summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.status + summary.errors.timeout,
     latency:percentile(50), latency:percentile(99)))
 end
 """
@@ -133,7 +134,7 @@ def run_wrk(name: str, url: str, script: str, seconds: float, threads: int = 2) 
         ).stdout
     finally:
         os.unlink(path)
-    line = next(l for l in out.splitlines() if l.startswith("{"))
+    line = next(row for row in out.splitlines() if row.startswith("{"))
     data = json.loads(line)
     duration = data["duration_us"] / 1e6
     return Result(name, data["requests"] / duration, data["p50_us"] / 1000, data["p99_us"] / 1000,
@@ -175,9 +176,9 @@ def load(name: str, base: str, kind: str, seconds: float, session_id: str = "") 
 function request()
   counter = counter + 1
   return wrk.format("POST", "/v3/session/", nil,
-    '{"workflow_id":"%s","vendor_data":"load-' .. tid .. '-' .. counter .. '"}')
+    '{"workflow_id":"WORKFLOW","vendor_data":"load-' .. tid .. '-' .. counter .. '"}')
 end
-""" % KYC,
+""".replace("WORKFLOW", KYC),
             "decision": headers + f'wrk.method = "GET"\nwrk.path = "/v3/session/{session_id}/decision/"\n',
             "list": headers + 'wrk.method = "GET"\nwrk.path = "/v3/sessions/?limit=50"\n',
             "otp": headers + """

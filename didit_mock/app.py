@@ -42,7 +42,22 @@ log = logging.getLogger("didit_mock")
 
 #: Route families, in matching order. Each module exposes `routes` and may expose
 #: `install(app)` to wire itself (tenant hooks, background workers) into a new app.
-ROUTE_MODULES: list[Any] = [system, session_lifecycle, feature_status, sessions, admin, webhooks, hosted, verifications, blocklist, admin_otp, openapi, scenarios, dashboard, state]
+ROUTE_MODULES: list[Any] = [
+    system,
+    session_lifecycle,
+    feature_status,
+    sessions,
+    admin,
+    webhooks,
+    hosted,
+    verifications,
+    blocklist,
+    admin_otp,
+    openapi,
+    scenarios,
+    dashboard,
+    state,
+]
 
 
 def tenant_defaults(settings: Settings) -> TenantConfig:
