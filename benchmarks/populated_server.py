@@ -17,6 +17,7 @@ from didit_mock.domain.workflows import KYC_ID
 from didit_mock.settings import Settings
 
 API_KEY = "sk_test_benchmark"
+RENDERED = 5000
 
 
 def main() -> None:
@@ -32,6 +33,8 @@ def main() -> None:
             request = sessions.NewSession(workflow_id=KYC_ID, vendor_data=f"user-{index}")
             session, _ = sessions.create_session(tenant, request)
             sessions.finish_session(tenant, session, "Approved")
+        # Decisions are rendered on demand and kept in a bounded cache: fill it as a busy run would.
+        for session in list(sessions.book(tenant).newest_first())[:RENDERED]:
             render_decision(tenant, session)
             list_row(tenant, session)
     print("ready", flush=True)

@@ -40,17 +40,18 @@ from .settings import Settings
 
 log = logging.getLogger("didit_mock")
 
-#: Route families, in matching order. Each module exposes `routes` and may expose
+#: Route families, in matching order (the hottest first: requests are matched route by route).
+#: Each module exposes `routes` and may expose
 #: `install(app)` to wire itself (tenant hooks, background workers) into a new app.
 ROUTE_MODULES: list[Any] = [
+    sessions,
+    verifications,
     system,
     session_lifecycle,
     feature_status,
-    sessions,
     admin,
     webhooks,
     hosted,
-    verifications,
     blocklist,
     admin_otp,
     openapi,

@@ -54,17 +54,22 @@ def _serve(args: argparse.Namespace) -> int:
     except StateFileError as exc:  # so does a bad --state-file
         print(f"didit-mock: {exc}", file=sys.stderr)
         return 1
-    print(f"didit-mock listening on {settings.base_url} (Ctrl-C to stop)", flush=True)
-    _exit_zero_on_sigterm()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
         access_log=settings.access_log,
         lifespan="on",
+        loop="uvloop",
+        http="httptools",
     )
+    _exit_zero_on_sigterm()
+    from .server import AnnouncingServer
+
+    AnnouncingServer(config, settings.base_url).run()
     return 0
+
 
 
 def _exit_zero_on_sigterm() -> None:

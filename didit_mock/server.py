@@ -13,6 +13,19 @@ from .app import create_app
 from .settings import Settings
 
 
+class AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that prints its URL once the socket is bound ("listening" means it is)."""
+
+    def __init__(self, config: uvicorn.Config, url: str):
+        super().__init__(config)
+        self.url = url
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(f"didit-mock listening on {self.url} (Ctrl-C to stop)", flush=True)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))

@@ -42,17 +42,17 @@ STATUS_FILTER_HELP = "Use a status code such as 429, a class such as 4xx, or a c
 
 
 class AdvanceBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     seconds: float = Field(ge=0, le=10 * 365 * 24 * 3600)
 
 
 class SetClockBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     now: str
 
 
 class CompleteBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     status: Literal["Approved", "Declined", "In Review", "Abandoned"] | None = None
     features: dict[str, Any] | None = None
 
@@ -154,7 +154,7 @@ async def complete_session(request: Request) -> Response:
 # ---------------------------------------------------------------- tenants
 
 class CreateTenantBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     api_key: str | None = Field(None, min_length=1, max_length=256, pattern=r"^[!-~]+$")
     environment: Literal["live", "sandbox"] | None = None
     application_id: str | None = None
@@ -226,7 +226,7 @@ async def create_tenant(request: Request) -> Response:
 # ---------------------------------------------------------------- sessions
 
 class ForceStatusBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     status: Literal[
         "Not Started", "In Progress", "Approved", "Declined", "In Review", "Expired", "Abandoned",
         "Kyc Expired", "Resubmitted", "Awaiting User",
@@ -321,7 +321,7 @@ async def clear_requests(request: Request) -> Response:
 # ---------------------------------------------------------------- rate limits
 
 class RateLimitsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     enabled: bool | None = None
     scale: float | None = Field(None, ge=0.0001, le=1000)
     decision_limit: int | None = Field(None, ge=1, le=1_000_000)

@@ -56,7 +56,7 @@ def _pattern(value: str) -> str:
 
 Prefix = Annotated[str, AfterValidator(_prefix)]
 Pattern = Annotated[str, AfterValidator(_pattern)]
-Strict = ConfigDict(extra="forbid")
+Strict = ConfigDict(defer_build=True, extra="forbid")
 
 
 class PhoneCodeBody(BaseModel):

@@ -31,7 +31,7 @@ def _not_null(value: Any) -> Any:
 
 SessionId = Annotated[str, BeforeValidator(_not_null), AfterValidator(canonical_uuid)]
 Flag = Annotated[bool, BeforeValidator(_not_null)]
-DRF = ConfigDict(extra="ignore")
+DRF = ConfigDict(defer_build=True, extra="ignore")
 
 
 class AddBody(BaseModel):

@@ -25,17 +25,15 @@ import logging
 import secrets
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlencode
 
-import jinja2
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from starlette.templating import Jinja2Templates
 
 from .. import journal as journal_mod
 from ..domain import otp
@@ -52,6 +50,9 @@ from .auth import registry_of, settings_of
 from .hosted import error_text
 from .http import parse
 from .paths import is_canonical_uuid
+
+if TYPE_CHECKING:
+    from starlette.templating import Jinja2Templates
 
 log = logging.getLogger("didit_mock.dashboard")
 
@@ -72,16 +73,23 @@ NAV = (("sessions", "Sessions"), ("otp", "OTP"), ("webhooks", "Webhooks"), ("blo
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 
-templates = Jinja2Templates(
-    env=jinja2.Environment(
-        loader=jinja2.PackageLoader("didit_mock", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+@lru_cache(maxsize=1)
+def _templates() -> Jinja2Templates:
+    """The dashboard templates, built on first use (Jinja2 costs start-up time)."""
+    import jinja2
+    from starlette.templating import Jinja2Templates
+
+    templates = Jinja2Templates(
+        env=jinja2.Environment(
+            loader=jinja2.PackageLoader("didit_mock", "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
     )
-)
-templates.env.filters["slug"] = lambda value: str(value).lower().replace(" ", "-")
+    templates.env.filters["slug"] = lambda value: str(value).lower().replace(" ", "-")
+    return templates
 
 
 # ---------------------------------------------------------------- tenants, keys and tokens
@@ -212,7 +220,7 @@ def render(request: Request, name: str, context: dict[str, Any], *, status_code:
         "tenant": None,
         **context,
     }
-    response = templates.TemplateResponse(request, f"dashboard/{name}", context, status_code=status_code)
+    response = _templates().TemplateResponse(request, f"dashboard/{name}", context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Frame-Options"] = "DENY"

@@ -31,7 +31,7 @@ from .paths import uuid_param
 from .session_models import STATUS_CHOICES, canonical_uuid
 from .sessions import page_urls, resolve_then_authenticate
 
-DRF = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+DRF = ConfigDict(defer_build=True, extra="ignore", coerce_numbers_to_str=True)
 SESSION_TOKEN_HEADER = "session-token"
 
 

@@ -32,7 +32,7 @@ _ALPHA3 = re.compile(r"^[A-Z]{3}$")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
 
-DRF = ConfigDict(extra="ignore", coerce_numbers_to_str=True, str_strip_whitespace=False)
+DRF = ConfigDict(defer_build=True, extra="ignore", coerce_numbers_to_str=True, str_strip_whitespace=False)
 
 
 def canonical_uuid(value: str) -> str:

@@ -17,7 +17,7 @@ from ..domain.otp import email_facts, phone_facts
 from .auth import authenticate
 from .http import json_response, parse_body
 
-DRF = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+DRF = ConfigDict(defer_build=True, extra="ignore", coerce_numbers_to_str=True)
 
 EMAIL_LOCALES = (
     "en", "ar", "bn", "bg", "bs", "ca", "cs", "da", "de", "el", "es", "et", "fa", "fi", "fr", "he", "hi", "hr",

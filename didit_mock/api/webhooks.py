@@ -137,14 +137,14 @@ async def resend_session_webhook(request: Request) -> Response:
 # ---------------------------------------------------------------- admin: configuration and faults
 
 class AdminWebhookBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     url: str | None
     secret: str | None = Field(default=None, min_length=1)
     version: Literal["v1", "v2", "v3"] | None = None
 
 
 class FaultsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     wrong_secret: bool = False
     stale_timestamp: float = Field(default=0, ge=0, le=10 * 365 * 24 * 3600)
     duplicate: bool = False

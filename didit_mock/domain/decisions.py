@@ -1117,12 +1117,11 @@ def _build_imported(tenant: Tenant, session: Session) -> dict[str, Any]:
 _CACHE_SIZE = 2048
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
-    """One session's renderings; the dicts are shared and never mutated, callers get copies."""
+    """One session's renderings as JSON text (decoded into fresh dicts for callers)."""
 
     fingerprint: tuple[Any, ...]
-    decision: dict[str, Any]
     text: str
     row: str | None = None
     v2: str | None = None
@@ -1162,8 +1161,7 @@ def _entry(tenant: Tenant, session: Session) -> _Entry:
     fingerprint = _fingerprint(tenant, session)
     entry = cache.get(session.session_id, fingerprint)
     if entry is None:
-        decision = _build(tenant, session)
-        entry = _Entry(fingerprint, decision, _dumps(decision))
+        entry = _Entry(fingerprint, _dumps(_build(tenant, session)))
         cache.put(session.session_id, entry)
     return entry
 
@@ -1189,7 +1187,7 @@ def render_decision_v2(tenant: Tenant, session: Session) -> dict[str, Any]:
     """The legacy v2 decision: singular feature objects (first v3 item without `node_id`)."""
     entry = _entry(tenant, session)
     if entry.v2 is None:
-        entry.v2 = _dumps(_build_v2(entry.decision))
+        entry.v2 = _dumps(_build_v2(json.loads(entry.text)))
     return json.loads(entry.v2)
 
 
@@ -1228,7 +1226,7 @@ def list_row(tenant: Tenant, session: Session) -> dict[str, Any]:
     """The KYC row of GET /v3/sessions/ (§5.3), every key present; a fresh dict."""
     entry = _entry(tenant, session)
     if entry.row is None:
-        entry.row = _dumps(_build_row(tenant, session, entry.decision))
+        entry.row = _dumps(_build_row(tenant, session, json.loads(entry.text)))
     return json.loads(entry.row)
 
 

@@ -103,7 +103,7 @@ DEFAULT_REVIEW_ORDER = [wf.AML, wf.FACE_MATCH, wf.LIVENESS, wf.POA, wf.ID_VERIFI
                         wf.PHONE, wf.EMAIL_VERIFICATION, wf.IP_ANALYSIS]
 
 
-@dataclass
+@dataclass(slots=True)
 class RiskWarning:
     """One warning of a feature, rendered as Didit's warning object."""
 
@@ -133,7 +133,7 @@ def make_warning(feature: str, risk: str, log_type: str, additional_data: Any = 
     return RiskWarning(risk, log_type, WARNING_FEATURE.get(feature, feature), short, long, additional_data)
 
 
-@dataclass
+@dataclass(slots=True)
 class FeatureOutcome:
     """The result of one feature: its status, its warnings and field overrides of its item."""
 

@@ -28,15 +28,23 @@ class _Entry:
 class ScheduledJob:
     """A handle that can cancel a job before it runs."""
 
-    def __init__(self, entry: _Entry):
+    def __init__(self, entry: _Entry, scheduler: Scheduler):
         self._entry = entry
+        self._scheduler = scheduler
 
     @property
     def due(self) -> float:
         return self._entry.due
 
     def cancel(self) -> None:
-        self._entry.cancelled = True
+        if not self._entry.cancelled:
+            self._entry.cancelled = True
+            self._entry.job = _noop
+            self._scheduler._forget_one()
+
+
+def _noop() -> None:
+    return None
 
 
 class Scheduler:
@@ -46,12 +54,21 @@ class Scheduler:
         self._clock = clock
         self._heap: list[_Entry] = []
         self._counter = itertools.count()
+        self._cancelled = 0
 
     def at(self, due: float, job: Job) -> ScheduledJob:
         """Run `job` once the clock reaches the Unix time `due`."""
         entry = _Entry(due, next(self._counter), job)
         heapq.heappush(self._heap, entry)
-        return ScheduledJob(entry)
+        return ScheduledJob(entry, self)
+
+    def _forget_one(self) -> None:
+        """Count a cancelled job; drop them all once they are most of the queue (bounded memory)."""
+        self._cancelled += 1
+        if self._cancelled > 64 and self._cancelled * 2 > len(self._heap):
+            self._heap = [e for e in self._heap if not e.cancelled]
+            heapq.heapify(self._heap)
+            self._cancelled = 0
 
     def after(self, seconds: float, job: Job) -> ScheduledJob:
         return self.at(self._clock.timestamp() + seconds, job)
@@ -59,6 +76,7 @@ class Scheduler:
     def next_due(self) -> float | None:
         while self._heap and self._heap[0].cancelled:
             heapq.heappop(self._heap)
+            self._cancelled -= 1
         return self._heap[0].due if self._heap else None
 
     def run_due(self) -> int:
@@ -67,7 +85,10 @@ class Scheduler:
         now = self._clock.timestamp()
         while self._heap and self._heap[0].due <= now:
             entry = heapq.heappop(self._heap)
-            if not entry.cancelled:
+            if entry.cancelled:
+                self._cancelled -= 1
+            else:
+                entry.cancelled = True  # done: a later cancel() of its handle changes nothing
                 entry.job()
                 ran += 1
         return ran

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .tenant import Tenant
 
 
-@dataclass
+@dataclass(slots=True)
 class Review:
     """One entry of a session's review history (the decision's `reviews` and the reviews feed)."""
 
@@ -37,7 +37,7 @@ class Review:
     actor_email: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
     """A verification session and everything its decision is rendered from."""
 

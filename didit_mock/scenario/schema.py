@@ -94,7 +94,7 @@ Duration = Annotated[
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 # ---------------------------------------------------------------- string patterns
@@ -365,7 +365,7 @@ class WebhookFaults(_Model):
 class Scenario(_Model):
     """A didit-mock scenario."""
 
-    model_config = ConfigDict(extra="forbid", title="didit-mock scenario")
+    model_config = ConfigDict(defer_build=True, extra="forbid", title="didit-mock scenario")
 
     version: Literal[1] = 1
     name: str | None = Field(None, min_length=1, description="default: the file name")
