@@ -133,19 +133,43 @@ def make_warning(feature: str, risk: str, log_type: str, additional_data: Any = 
     return RiskWarning(risk, log_type, WARNING_FEATURE.get(feature, feature), short, long, additional_data)
 
 
+class _NoData(dict):  # type: ignore[type-arg]
+    """The shared, unchangeable empty `data` of outcomes that have none (most of them)."""
+
+    def __hash__(self) -> int:  # hashable, so dataclasses accept it as a plain default
+        return 0
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("replace FeatureOutcome.data instead of changing it in place")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _refuse  # type: ignore[assignment]
+
+
+NO_DATA: dict[str, Any] = _NoData()
+
+
 @dataclass(slots=True)
 class FeatureOutcome:
-    """The result of one feature: its status, its warnings and field overrides of its item."""
+    """The result of one feature: its status, its warnings and field overrides of its item.
+
+    A million approved features share one empty warnings tuple and one empty `data`: both are
+    replaced, never changed in place (`flag`, `merge_data`), which keeps sessions small.
+    """
 
     feature: str
     status: str = st.APPROVED
-    warnings: list[RiskWarning] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
+    warnings: list[RiskWarning] | tuple[RiskWarning, ...] = ()
+    data: dict[str, Any] = NO_DATA
+
+    def merge_data(self, changes: dict[str, Any]) -> None:
+        """Add field overrides of this feature's item."""
+        if changes:
+            self.data = {**self.data, **changes}
 
     def flag(self, risk: str, status: str, additional_data: Any = None) -> None:
         """Add a risk and raise the status to at least `status` (Declined > In Review > Approved)."""
         log_type = {st.DECLINED: "error", st.IN_REVIEW: "warning"}.get(status, "information")
-        self.warnings.append(make_warning(self.feature, risk, log_type, additional_data))
+        self.warnings = [*self.warnings, make_warning(self.feature, risk, log_type, additional_data)]
         rank = {st.APPROVED: 0, st.NOT_FINISHED: 1, st.IN_REVIEW: 2, st.DECLINED: 3}
         if rank.get(status, 0) > rank.get(self.status, 0):
             self.status = status
@@ -234,7 +258,7 @@ def plan_outcome(
         if scenario.feature is not None and scenario.risk is not None:
             target = outcomes.setdefault(scenario.feature, FeatureOutcome(scenario.feature))
             target.flag(scenario.risk, scenario.status)
-            target.data.update(scenario.data)
+            target.merge_data(scenario.data)
     status = status or st.APPROVED
 
     for feature, choice in explicit.items():
@@ -274,4 +298,4 @@ def _apply_choice(outcome: FeatureOutcome, choice: Any) -> None:
     data = choice.get("data") or {}
     if not isinstance(data, dict):
         raise ValidationFailed({"features": {outcome.feature: ["data must be an object."]}})
-    outcome.data.update(data)
+    outcome.merge_data(data)
