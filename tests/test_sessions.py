@@ -567,3 +567,15 @@ def test_feature_status_refuses_api_sessions_and_bad_keys(client: httpx.Client, 
     assert response.status_code == 400
     assert response.json() == {"detail": "Cannot change feature status for API sessions."}
     assert anon.patch(url, json={"new_status": "Approved"}).status_code == 403
+
+
+def test_deletes_can_answer_the_older_204() -> None:
+    from didit_mock.server import MockServer
+
+    with MockServer(delete_returns_204=True) as old, httpx.Client(base_url=old.url, headers={"x-api-key": new_key()}) as c:
+        first, second = create_session(c), create_session(c)
+        response = c.delete(f"/v3/session/{first['session_id']}/delete/")
+        assert response.status_code == 204 and response.content == b""
+        batch = c.post("/v3/sessions/delete/", json={"session_numbers": [second["session_number"]]})
+        assert batch.status_code == 204
+        assert c.get("/v3/sessions/").json()["count"] == 0
