@@ -25,7 +25,7 @@ import logging
 import secrets
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
 from starlette.applications import Starlette
@@ -50,9 +50,7 @@ from .auth import registry_of, settings_of
 from .hosted import error_text
 from .http import parse
 from .paths import is_canonical_uuid
-
-if TYPE_CHECKING:
-    from starlette.templating import Jinja2Templates
+from .templating import templates
 
 log = logging.getLogger("didit_mock.dashboard")
 
@@ -73,23 +71,6 @@ NAV = (("sessions", "Sessions"), ("otp", "OTP"), ("webhooks", "Webhooks"), ("blo
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 
-@lru_cache(maxsize=1)
-def _templates() -> Jinja2Templates:
-    """The dashboard templates, built on first use (Jinja2 costs start-up time)."""
-    import jinja2
-    from starlette.templating import Jinja2Templates
-
-    templates = Jinja2Templates(
-        env=jinja2.Environment(
-            loader=jinja2.PackageLoader("didit_mock", "templates"),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-    )
-    templates.env.filters["slug"] = lambda value: str(value).lower().replace(" ", "-")
-    return templates
 
 
 # ---------------------------------------------------------------- tenants, keys and tokens
@@ -220,7 +201,7 @@ def render(request: Request, name: str, context: dict[str, Any], *, status_code:
         "tenant": None,
         **context,
     }
-    response = _templates().TemplateResponse(request, f"dashboard/{name}", context, status_code=status_code)
+    response = templates().TemplateResponse(request, f"dashboard/{name}", context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Frame-Options"] = "DENY"

@@ -10,10 +10,9 @@ also the one that started it, so every `callback_method` (initiator, completer, 
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from starlette.convertors import Convertor, register_url_convertor
@@ -39,9 +38,7 @@ from ..domain.sessions import Session
 from ..domain.tenant import Tenant
 from .auth import registry_of
 from .session_models import LANGUAGES
-
-if TYPE_CHECKING:
-    from starlette.templating import Jinja2Templates
+from .templating import templates
 
 # ---------------------------------------------------------------- presentation tables
 
@@ -127,22 +124,6 @@ class LanguageConvertor(Convertor[str]):
 
 
 register_url_convertor("didit_language", LanguageConvertor())
-
-@functools.cache
-def _templates() -> Jinja2Templates:
-    """The page templates, built on first use (Jinja2 costs start-up time)."""
-    import jinja2
-    from starlette.templating import Jinja2Templates
-
-    return Jinja2Templates(
-        env=jinja2.Environment(
-            loader=jinja2.PackageLoader("didit_mock", "templates"),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-    )
 
 
 # ---------------------------------------------------------------- handlers
@@ -269,7 +250,7 @@ def callback_url(session: Session) -> str:
 # ---------------------------------------------------------------- rendering
 
 def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    response = _templates().TemplateResponse(request, name, context, status_code=status_code)
+    response = templates().TemplateResponse(request, name, context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     return response
 
