@@ -18,11 +18,13 @@ the HttpOnly cookie that `AdminTokenMiddleware` accepts on dashboard paths.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
@@ -335,6 +337,24 @@ async def slash_home(request: Request) -> Response:
     return redirect(UI)
 
 
+
+TenantPage = Callable[[Request, str, Tenant], Awaitable[Response]]
+
+
+def for_tenant(page: TenantPage) -> Callable[[Request], Awaitable[Response]]:
+    """A route handler for `/_mock/ui/t/{ref}/...`: resolves the tenant ref, or the not-found page."""
+
+    @functools.wraps(page)
+    async def handler(request: Request) -> Response:
+        ref = request.path_params["ref"]
+        tenant = find_tenant(request, ref)
+        if tenant is None:
+            return tenant_missing(request)
+        return await page(request, ref, tenant)
+
+    return handler
+
+
 async def tenant_home(request: Request) -> Response:
     ref = request.path_params["ref"]
     if find_tenant(request, ref) is None:
@@ -358,11 +378,8 @@ def session_row(session: sessions_domain.Session, base: str, now: float) -> dict
     }
 
 
-async def sessions_page(request: Request) -> Response:
-    ref = request.path_params["ref"]
-    tenant = find_tenant(request, ref)
-    if tenant is None:
-        return tenant_missing(request)
+@for_tenant
+async def sessions_page(request: Request, ref: str, tenant: Tenant) -> Response:
     wanted = request.query_params.get("status") or None
     with tenant.lock:
         context = tenant_context(tenant, ref, "sessions")
@@ -377,12 +394,9 @@ async def sessions_page(request: Request) -> Response:
     }, refresh=True)
 
 
-async def session_page(request: Request) -> Response:
-    ref = request.path_params["ref"]
+@for_tenant
+async def session_page(request: Request, ref: str, tenant: Tenant) -> Response:
     session_id = request.path_params["session_id"]
-    tenant = find_tenant(request, ref)
-    if tenant is None:
-        return tenant_missing(request)
     from ..domain.decisions import render_decision
 
     with tenant.lock:
@@ -417,13 +431,10 @@ async def session_page(request: Request) -> Response:
     })
 
 
-async def complete_action(request: Request) -> Response:
+@for_tenant
+async def complete_action(request: Request, ref: str, tenant: Tenant) -> Response:
     """Finish a session with the chosen outcome, through the admin API's `complete`."""
-    ref = request.path_params["ref"]
     session_id = request.path_params["session_id"]
-    tenant = find_tenant(request, ref)
-    if tenant is None:
-        return tenant_missing(request)
     form = await read_form(request, ref)
     if form is None:
         return csrf_refused(request)
@@ -445,11 +456,8 @@ async def complete_action(request: Request) -> Response:
 
 # ---------------------------------------------------------------- OTP
 
-async def otp_page(request: Request) -> Response:
-    ref = request.path_params["ref"]
-    tenant = find_tenant(request, ref)
-    if tenant is None:
-        return tenant_missing(request)
+@for_tenant
+async def otp_page(request: Request, ref: str, tenant: Tenant) -> Response:
     with tenant.lock:
         context = tenant_context(tenant, ref, "otp")
         now = context["now"]
@@ -519,11 +527,8 @@ def attempt_row(attempt: Attempt, tenant: Tenant, base: str, now: float) -> dict
     }
 
 
-async def webhooks_page(request: Request) -> Response:
-    ref = request.path_params["ref"]
-    tenant = find_tenant(request, ref)
-    if tenant is None:
-        return tenant_missing(request)
+@for_tenant
+async def webhooks_page(request: Request, ref: str, tenant: Tenant) -> Response:
     with tenant.lock:
         context = tenant_context(tenant, ref, "webhooks")
         base, now = context["tenant"]["base"], context["now"]
@@ -545,12 +550,9 @@ async def webhooks_page(request: Request) -> Response:
     }, refresh=True)
 
 
-async def webhook_page(request: Request) -> Response:
-    ref = request.path_params["ref"]
+@for_tenant
+async def webhook_page(request: Request, ref: str, tenant: Tenant) -> Response:
     attempt_uuid = request.path_params["attempt_uuid"]
-    tenant = find_tenant(request, ref)
-    if tenant is None:
-        return tenant_missing(request)
     with tenant.lock:
         book = webhooks_domain.book(tenant)
         attempt = book.attempt(attempt_uuid)
@@ -571,13 +573,10 @@ async def webhook_page(request: Request) -> Response:
                                             "csrf": csrf_token(request, ref)})
 
 
-async def replay_action(request: Request) -> Response:
+@for_tenant
+async def replay_action(request: Request, ref: str, tenant: Tenant) -> Response:
     """Send a logged delivery again, as `POST /_mock/webhooks/{uuid}/replay` does."""
-    ref = request.path_params["ref"]
     attempt_uuid = request.path_params["attempt_uuid"]
-    tenant = find_tenant(request, ref)
-    if tenant is None:
-        return tenant_missing(request)
     form = await read_form(request, ref)
     if form is None:
         return csrf_refused(request)
@@ -598,11 +597,8 @@ async def replay_action(request: Request) -> Response:
 
 # ---------------------------------------------------------------- blocklist, requests, scenarios
 
-async def blocklist_page(request: Request) -> Response:
-    ref = request.path_params["ref"]
-    tenant = find_tenant(request, ref)
-    if tenant is None:
-        return tenant_missing(request)
+@for_tenant
+async def blocklist_page(request: Request, ref: str, tenant: Tenant) -> Response:
     with tenant.lock:
         context = tenant_context(tenant, ref, "blocklist")
         base, now = context["tenant"]["base"], context["now"]
@@ -623,12 +619,9 @@ async def blocklist_page(request: Request) -> Response:
     return render(request, "blocklist.html", {**context, "rows": rows}, refresh=True)
 
 
-async def requests_page(request: Request) -> Response:
+@for_tenant
+async def requests_page(request: Request, ref: str, tenant: Tenant) -> Response:
     """The request journal, newest first, filtered as `GET /_mock/requests` filters."""
-    ref = request.path_params["ref"]
-    tenant = find_tenant(request, ref)
-    if tenant is None:
-        return tenant_missing(request)
     query = request.query_params
     filters = {name: (query.get(name) or "").strip() for name in ("method", "path", "status")}
     problem = None
@@ -663,12 +656,9 @@ def _masked_document(document: Any) -> Any:
     return document
 
 
-async def scenarios_page(request: Request) -> Response:
+@for_tenant
+async def scenarios_page(request: Request, ref: str, tenant: Tenant) -> Response:
     """The server's scenarios (and reload errors) and the tenant's own, as `GET /_mock/scenarios` shows them."""
-    ref = request.path_params["ref"]
-    tenant = find_tenant(request, ref)
-    if tenant is None:
-        return tenant_missing(request)
     engine = getattr(request.app.state, "scenarios", None)
     view = engine.view(tenant) if engine is not None else {
         "generation": 0, "paths": [], "scenarios": [], "errors": [], "failed_reloads": 0, "tenant": None}
@@ -698,11 +688,8 @@ async def scenarios_page(request: Request) -> Response:
 
 # ---------------------------------------------------------------- clock and reset
 
-async def clock_page(request: Request) -> Response:
-    ref = request.path_params["ref"]
-    tenant = find_tenant(request, ref)
-    if tenant is None:
-        return tenant_missing(request)
+@for_tenant
+async def clock_page(request: Request, ref: str, tenant: Tenant) -> Response:
     with tenant.lock:
         context = tenant_context(tenant, ref, "clock")
         now = context["now"]
@@ -722,12 +709,9 @@ async def clock_page(request: Request) -> Response:
     })
 
 
-async def advance_action(request: Request) -> Response:
+@for_tenant
+async def advance_action(request: Request, ref: str, tenant: Tenant) -> Response:
     """Move the tenant clock forward, as `POST /_mock/clock/advance` does."""
-    ref = request.path_params["ref"]
-    tenant = find_tenant(request, ref)
-    if tenant is None:
-        return tenant_missing(request)
     form = await read_form(request, ref)
     if form is None:
         return csrf_refused(request)
@@ -741,12 +725,9 @@ async def advance_action(request: Request) -> Response:
     return redirect(back, "ok", f"Clock advanced by {span(body.seconds)}: now {fmt_time(snapshot['timestamp'])}.")
 
 
-async def reset_action(request: Request) -> Response:
+@for_tenant
+async def reset_action(request: Request, ref: str, tenant: Tenant) -> Response:
     """Empty the tenant, as `POST /_mock/reset` does (the ref stays valid: the key is the same)."""
-    ref = request.path_params["ref"]
-    tenant = find_tenant(request, ref)
-    if tenant is None:
-        return tenant_missing(request)
     form = await read_form(request, ref)
     if form is None:
         return csrf_refused(request)
