@@ -32,8 +32,14 @@ def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | N
     return JSONBody(body, status_code=status_code, headers=headers)
 
 
+#: Where the body middleware leaves the document it already parsed and checked (see api/limits.py).
+PARSED_JSON = "didit_mock.parsed_json"
+
+
 async def read_json(request: Request, default: Any = None) -> Any:
     """The request's JSON body (`default` when empty); a 400 in DRF's words when it is not JSON."""
+    if PARSED_JSON in request.scope:
+        return request.scope[PARSED_JSON]
     raw = await request.body()
     if not raw.strip():
         return {} if default is None else default

@@ -28,7 +28,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..domain.errors import DiditError
-from .http import dumps, json_response
+from .http import PARSED_JSON, dumps, json_response
 
 TOO_LARGE = "Request body is too large."
 NULL_CHARACTERS = "Null characters are not allowed."
@@ -201,7 +201,7 @@ async def _checked(scope: Scope, headers: Headers, body: bytes, *, api: bool) ->
     except _NotJSON:
         return scope, body
     check_document(document, nul_characters=api)
-    return scope, body
+    return {**scope, PARSED_JSON: document}, body
 
 
 class _NotJSON(Exception):
