@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
 from starlette.requests import Request
@@ -34,44 +34,40 @@ Flag = Annotated[bool, BeforeValidator(_not_null)]
 DRF = ConfigDict(defer_build=True, extra="ignore")
 
 
-class AddBody(BaseModel):
+class _FlagsBody(BaseModel):
+    """A session id and the four per-type flags, at least one of them true."""
+
     model_config = DRF
     session_id: SessionId
+    _prefix: ClassVar[str]
+    _no_flag: ClassVar[str]
+
+    def types(self) -> list[str]:
+        return [kind for kind in domain.ITEM_TYPES if getattr(self, f"{self._prefix}_{kind}")]
+
+    @model_validator(mode="after")
+    def _one_flag(self) -> _FlagsBody:
+        if not self.types():
+            raise ValueError(self._no_flag)
+        return self
+
+
+class AddBody(_FlagsBody):
+    _prefix = "blocklist"
+    _no_flag = NO_ADD_FLAG
     blocklist_face: Flag = False
     blocklist_document: Flag = False
     blocklist_phone: Flag = False
     blocklist_email: Flag = False
 
-    def types(self) -> list[str]:
-        flags = {domain.FACE: self.blocklist_face, domain.DOCUMENT: self.blocklist_document,
-                 domain.PHONE: self.blocklist_phone, domain.EMAIL: self.blocklist_email}
-        return [kind for kind, on in flags.items() if on]
 
-    @model_validator(mode="after")
-    def _one_flag(self) -> AddBody:
-        if not self.types():
-            raise ValueError(NO_ADD_FLAG)
-        return self
-
-
-class RemoveBody(BaseModel):
-    model_config = DRF
-    session_id: SessionId
+class RemoveBody(_FlagsBody):
+    _prefix = "unblock"
+    _no_flag = NO_REMOVE_FLAG
     unblock_face: Flag = False
     unblock_document: Flag = False
     unblock_phone: Flag = False
     unblock_email: Flag = False
-
-    def types(self) -> list[str]:
-        flags = {domain.FACE: self.unblock_face, domain.DOCUMENT: self.unblock_document,
-                 domain.PHONE: self.unblock_phone, domain.EMAIL: self.unblock_email}
-        return [kind for kind, on in flags.items() if on]
-
-    @model_validator(mode="after")
-    def _one_flag(self) -> RemoveBody:
-        if not self.types():
-            raise ValueError(NO_REMOVE_FLAG)
-        return self
 
 
 async def add(request: Request) -> Response:
