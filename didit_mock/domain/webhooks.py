@@ -492,11 +492,7 @@ class WebhookBook:
         """Create / retrieve / update body: with the secret and the `summary` block."""
         stats = self._stats(destination.uuid)
         return {
-            "uuid": destination.uuid,
-            "label": destination.label,
-            "url": destination.url,
-            "enabled": destination.enabled,
-            "webhook_version": destination.webhook_version,
+            **_destination_fields(destination),
             "secret_shared_key": destination.secret_shared_key,
             "subscribed_events": list(destination.subscribed_events),
             "created_at": iso_or_none(destination.created_at),
@@ -516,11 +512,7 @@ class WebhookBook:
         """List row: no secret, flat health counters."""
         stats = self._stats(destination.uuid)
         return {
-            "uuid": destination.uuid,
-            "label": destination.label,
-            "url": destination.url,
-            "enabled": destination.enabled,
-            "webhook_version": destination.webhook_version,
+            **_destination_fields(destination),
             "subscribed_events": list(destination.subscribed_events),
             "subscribed_events_count": len(destination.subscribed_events),
             "deliveries_count": stats["total"],
@@ -861,3 +853,14 @@ def _seconds(value: Any) -> float:
         return max(0.0, float(value or 0))
     except (TypeError, ValueError):
         return 0.0
+
+
+def _destination_fields(destination: Destination) -> dict[str, Any]:
+    """The fields every view of a destination starts with, in Didit's order."""
+    return {
+        "uuid": destination.uuid,
+        "label": destination.label,
+        "url": destination.url,
+        "enabled": destination.enabled,
+        "webhook_version": destination.webhook_version,
+    }
