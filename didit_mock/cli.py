@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from .settings import DEFAULT_PORT
 
 Command = Callable[[argparse.Namespace], int]
-COMMANDS: dict[str, Command] = {}
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -15,7 +15,6 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -28,6 +27,7 @@ from didit_mock.server import MockServer, free_port
 from didit_mock.webhook_delivery import WebhookSender
 from tests.conftest import advance, create_session, new_key
 from tests.contract.conformance import assert_conforms
+from tests.scenario_helpers import Received
 
 SECRET = "local-test-secret-0123456789"
 DESTINATIONS = "/v3/webhook/destinations/"
@@ -36,17 +36,6 @@ WAIT = 8  # seconds: every wait is bounded, below the client's 10 s timeout
 
 
 # ---------------------------------------------------------------- the receiver
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
-
 
 class Receiver:
     """Records every POST; per-path scripted statuses (then 200) and gates that hold the answer."""

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from ..domain import sessions as domain
 from ..domain.decisions import decision_json, list_row
 from ..domain.errors import NotFound, PermissionDenied, ValidationFailed
+from ..domain.search import session_matches
 from ..domain.sessions import NewSession, Session
 from ..domain.tenant import Tenant
 from .auth import authenticate, registry_of
@@ -177,16 +178,9 @@ def _matches(tenant: Tenant, session: Session, filters: dict[str, Any]) -> bool:
         return False
     if filters["date_to"] is not None and created > filters["date_to"]:
         return False
-    return not (filters["search"] and not SEARCH(tenant, session, filters["search"]))
+    return not (filters["search"] and not session_matches(tenant, session, filters["search"]))
 
 
-def _default_search(tenant: Tenant, session: Session, term: str) -> bool:
-    from ..domain.search import session_matches
-
-    return session_matches(tenant, session, term)
-
-
-SEARCH = _default_search
 
 
 async def list_sessions(request: Request) -> Response:
