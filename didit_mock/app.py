@@ -29,13 +29,9 @@ from .api import (
     verifications,
     webhooks,
 )
-from .api.admin import AdminTokenMiddleware
 from .api.errors import DJANGO_404, EXCEPTION_HANDLERS
-from .api.limits import LimitsMiddleware
-from .api.ratelimit import RateLimitMiddleware
+from .api.gateway import Gateway
 from .domain.tenant import TenantConfig, TenantRegistry
-from .journal import JournalMiddleware
-from .scenario.faults import ScenarioFaultMiddleware
 from .settings import Settings
 
 log = logging.getLogger("didit_mock")
@@ -122,13 +118,8 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
 
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)  # type: ignore[arg-type]
     app.router = _AppendSlashRouter(routes=routes, redirect_slashes=False, lifespan=lifespan)
-    # Outermost last: the admin-token gate, then the journal (it sees 429s), then the rate limits,
-    # then the body limits (413/415/400 for bodies no handler should read; complete Allow on 405).
-    app.add_middleware(LimitsMiddleware)
-    app.add_middleware(RateLimitMiddleware)
-    app.add_middleware(ScenarioFaultMiddleware)  # scenario faults: journaled, not counted in rate limits
-    app.add_middleware(JournalMiddleware)
-    app.add_middleware(AdminTokenMiddleware)
+    # One layer for the admin gate, journal, faults, rate limits and body rules (see api/gateway.py).
+    app.add_middleware(Gateway, settings=settings, registry=registry)
     app.state.settings = settings
     app.state.registry = registry
     app.state.on_startup = []

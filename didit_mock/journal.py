@@ -1,8 +1,9 @@
 """The request journal: every request a tenant makes, as the client saw it, for tests to assert on.
 
-`JournalMiddleware` (pure ASGI) records each request that names a tenant by `x-api-key` or by a
-session token (the `Session-Token` header or a hosted `/session/{token}` path) into that tenant's
-`RequestJournal`, a bounded ring of the latest entries. `GET /_mock/requests` reads it.
+The gateway (`api/gateway.py`) records, through a `JournalRecorder`, each request that names a
+tenant by `x-api-key` or by a session token (the `Session-Token` header or a hosted
+`/session/{token}` path) into that tenant's `RequestJournal`, a bounded ring of the latest
+entries. `GET /_mock/requests` reads it.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
 from .domain.clock import iso
 
 if TYPE_CHECKING:
+    from .api.request_head import RequestHead
     from .domain.tenant import Tenant, TenantRegistry
 
 DEFAULT_SIZE = 1000
@@ -172,30 +173,31 @@ def journal_of(tenant: Tenant) -> RequestJournal:
     return tenant.component(RequestJournal)
 
 
-def tenant_of_request(registry: TenantRegistry, headers: Headers, path: str) -> Tenant | None:
+def tenant_of_request(registry: TenantRegistry, head: RequestHead, path: str) -> Tenant | None:
     """The tenant a request names: its API key, else its session token (header or hosted path)."""
-    api_key = headers.get("x-api-key", "").strip()
-    if api_key:
-        return registry.get(api_key)
-    token = headers.get("session-token", "").strip()
+    if head.api_key:
+        return registry.get(head.api_key)
+    token = head.session_token
     if not token:
         match = _HOSTED_TOKEN.match(path)
         token = match.group(1) if match else ""
     return registry.by_token(token) if token else None
 
 
-class _Capture:
+class Capture:
     """The first `BODY_LIMIT` bytes of a body, and its full size."""
 
+    __slots__ = ("head", "size")
+
     def __init__(self) -> None:
-        self.head = bytearray()
+        self.head = b""
         self.size = 0
 
     def feed(self, chunk: bytes) -> None:
         self.size += len(chunk)
         room = BODY_LIMIT - len(self.head)
-        if room > 0:
-            self.head.extend(chunk[:room])
+        if room > 0 and chunk:
+            self.head += chunk[:room]
 
     def text(self, content_type: str) -> str:
         if not self.size:
@@ -203,68 +205,63 @@ class _Capture:
         kind = content_type.split(";")[0].strip().lower()
         if kind and not any(t in kind for t in _TEXT_TYPES):
             return f"<{self.size} bytes of {kind}>"
-        return bytes(self.head).decode("utf-8", errors="replace" if self.size <= BODY_LIMIT else "ignore")
+        return self.head.decode("utf-8", errors="replace" if self.size <= BODY_LIMIT else "ignore")
 
     @property
     def truncated(self) -> bool:
         return self.size > BODY_LIMIT
 
 
-class JournalMiddleware:
-    """Record each request of a known tenant into its journal (size: `Settings.journal_size`)."""
+class JournalRecorder:
+    """One request on its way into its tenant's journal: fed by the gateway, recorded by `finish`."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
+    __slots__ = ("journal", "scope", "request_type", "started", "began", "status", "response_type",
+                 "request", "response")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in EXCLUDED_PATHS:
-            await self.app(scope, receive, send)
-            return
-        state = scope["app"].state
-        size = int(getattr(state.settings, "journal_size", DEFAULT_SIZE))
-        headers = Headers(scope=scope)
-        tenant = tenant_of_request(state.registry, headers, scope["path"]) if size > 0 else None
-        if tenant is None:
-            await self.app(scope, receive, send)
-            return
+    def __init__(self, journal: RequestJournal, scope: Scope, request_type: str, started: float):
+        self.journal = journal
+        self.scope = scope
+        self.request_type = request_type
+        self.started = started
+        self.began = time.perf_counter()
+        self.status = 500
+        self.response_type = ""
+        self.request = Capture()
+        self.response = Capture()
 
-        started = tenant.clock.timestamp()
-        began = time.perf_counter()
-        request, response = _Capture(), _Capture()
-        outcome = {"status": 500, "content_type": ""}
+    @classmethod
+    def start(cls, tenant: Tenant | None, scope: Scope, head: RequestHead, size: int) -> JournalRecorder | None:
+        """A recorder for a request of `tenant`, or None when it is not journaled."""
+        if tenant is None or size <= 0 or scope["path"] in EXCLUDED_PATHS:
+            return None
+        journal = journal_of(tenant)
+        journal.resize(size)
+        return cls(journal, scope, head.content_type, tenant.clock.timestamp())
 
-        async def receive_and_copy() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                request.feed(message.get("body", b""))
-            return message
+    def response_started(self, message: Message) -> None:
+        self.status = int(message["status"])
+        for name, value in message.get("headers", ()):
+            if name.lower() == b"content-type":
+                self.response_type = value.decode("latin-1")
+                break
 
-        async def send_and_copy(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                outcome["status"] = message["status"]
-                outcome["content_type"] = Headers(raw=message.get("headers", [])).get("content-type", "")
-            elif message["type"] == "http.response.body":
-                response.feed(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive_and_copy, send_and_copy)
-        finally:
-            journal = journal_of(tenant)
-            journal.resize(size)
-            journal.record(JournalEntry(
-                id=journal.next_id(),
-                method=scope["method"],
-                path=scope["path"],
-                query=scope.get("query_string", b"").decode("latin-1"),
-                status=int(outcome["status"]),
-                duration_ms=round((time.perf_counter() - began) * 1000, 3),
-                timestamp=started,
-                request_body=request.text(headers.get("content-type", "")),
-                request_truncated=request.truncated,
-                response_body=response.text(str(outcome["content_type"])),
-                response_truncated=response.truncated,
-            ))
+    def finish(self) -> None:
+        """Record the request with what was seen of it (a 500 if no response was started)."""
+        scope = self.scope
+        journal = self.journal
+        journal.record(JournalEntry(
+            id=journal.next_id(),
+            method=scope["method"],
+            path=scope["path"],
+            query=scope.get("query_string", b"").decode("latin-1"),
+            status=self.status,
+            duration_ms=round((time.perf_counter() - self.began) * 1000, 3),
+            timestamp=self.started,
+            request_body=self.request.text(self.request_type),
+            request_truncated=self.request.truncated,
+            response_body=self.response.text(self.response_type),
+            response_truncated=self.response.truncated,
+        ))
 
 
 def entries_as_dicts(entries: Iterable[JournalEntry]) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request, cookie_parser
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from .. import journal as journal_mod
 from ..domain import ratelimit
@@ -26,6 +26,7 @@ from ..domain.clock import parse_iso
 from ..domain.errors import ValidationFailed
 from ..domain.sessions import Session
 from ..domain.tenant import LIVE_KEY_PREFIX, Tenant, TenantConfig
+from ..settings import Settings
 from .auth import authenticate, registry_of
 from .http import json_response, parse_body
 from .paths import is_canonical_uuid, uuid_param
@@ -386,37 +387,29 @@ def presents_token(headers: Headers, token: str) -> bool:
     return any(o and hmac.compare_digest(o.encode("utf-8"), expected) for o in offered)
 
 
-class AdminTokenMiddleware:
-    """When `Settings.admin_token` is set, every `/_mock` path needs it (401 otherwise).
+def refusal(scope: Scope, token: str) -> Response | None:
+    """The answer to an HTTP request on a `/_mock` path without the admin `token`, or None to let it in.
 
     Dashboard pages (`/_mock/ui...`, whose forms carry CSRF tokens) also accept the login cookie and
-    send a browser without it to the login page, the one path open without the token. The token is
-    never read from the query string.
+    send a browser without it to the login page, the one path open without the token. Other paths
+    answer 401. The token is never read from the query string.
     """
+    headers = Headers(scope=scope)
+    if presents_token(headers, token):
+        return None
+    path: str = scope["path"]
+    if is_dashboard_path(path):
+        if path == DASHBOARD_LOGIN or presents_cookie(headers, token):
+            return None
+        wanted = path if scope["method"] in ("GET", "HEAD") else DASHBOARD_PREFIX
+        return RedirectResponse(f"{DASHBOARD_LOGIN}?{urlencode({'next': wanted})}", status_code=303)
+    return json_response({"detail": ADMIN_TOKEN_REQUIRED}, 401, headers={"WWW-Authenticate": "Bearer"})
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and is_admin_path(scope["path"]):
-            token = scope["app"].state.settings.admin_token
-            headers = Headers(scope=scope)
-            if token and not presents_token(headers, token):
-                if scope["type"] == "http" and is_dashboard_path(scope["path"]):
-                    if scope["path"] == DASHBOARD_LOGIN or presents_cookie(headers, token):
-                        await self.app(scope, receive, send)
-                    else:
-                        wanted = scope["path"] if scope["method"] in ("GET", "HEAD") else DASHBOARD_PREFIX
-                        login = f"{DASHBOARD_LOGIN}?{urlencode({'next': wanted})}"
-                        await RedirectResponse(login, status_code=303)(scope, receive, send)
-                    return
-                if scope["type"] == "websocket":
-                    await send({"type": "websocket.close", "code": 1008})
-                    return
-                refusal = json_response({"detail": ADMIN_TOKEN_REQUIRED}, 401, headers={"WWW-Authenticate": "Bearer"})
-                await refusal(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+def refuses_websocket(scope: Scope, settings: Settings) -> bool:
+    """A websocket to a `/_mock` path without the admin token (closed with 1008)."""
+    token = settings.admin_token
+    return bool(token) and is_admin_path(scope["path"]) and not presents_token(Headers(scope=scope), token)
 
 
 routes = [

@@ -1,6 +1,7 @@
 """Request hygiene before any handler runs: body size, media type, JSON sanity and `Allow` headers.
 
-`LimitsMiddleware` is pure ASGI, so nothing a client sends reaches a handler unbounded:
+The gateway (`api/gateway.py`) applies these rules, so nothing a client sends reaches a handler
+unbounded:
 
 * a body larger than `Settings.max_body_bytes` gets `413 {"detail": "Request body is too large."}`;
   a declared `Content-Length` is refused before a byte is read, a chunked body as soon as the
@@ -18,17 +19,18 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope
 
 from ..domain.errors import DiditError
-from .http import PARSED_JSON, dumps, json_response
+from .http import PARSED_JSON, dumps
+from .request_head import HEAD, RequestHead
 
 TOO_LARGE = "Request body is too large."
 NULL_CHARACTERS = "Null characters are not allowed."
@@ -56,13 +58,9 @@ class BodyTooLarge(DiditError):
         super().__init__({"detail": TOO_LARGE}, headers={"Connection": "close"})
 
 
-class _Refused(Exception):
+def _refused(status: int, body: Any) -> DiditError:
     """An answer decided before the app runs."""
-
-    def __init__(self, status: int, body: Any):
-        super().__init__(body)
-        self.status = status
-        self.body = body
+    return DiditError(body, status)
 
 
 def media_type(content_type: str) -> str:
@@ -78,48 +76,20 @@ def unsupported_media_type(content_type: str) -> dict[str, str]:
     return {"detail": f'Unsupported media type "{content_type}" in request.'}
 
 
-class LimitsMiddleware:
-    """Bound and sanitise request bodies; complete `Allow` headers on 405s (see the module doc)."""
+def refuse_declared_size(head: RequestHead, limit: int) -> None:
+    """413 before a byte is read when the declared `Content-Length` passes `limit`."""
+    declared = head.content_length
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge()
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = int(scope["app"].state.settings.max_body_bytes)
-        headers = Headers(scope=scope)
-        send = self._allow_fixer(scope, send)
-        declared = headers.get("content-length")
-        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-            await json_response({"detail": TOO_LARGE}, 413, headers={"Connection": "close"})(scope, receive, send)
-            return
-        path: str = scope["path"]
-        if scope["method"] not in BODY_METHODS or not path.startswith(CHECKED_PREFIXES):
-            await self.app(scope, _counting(receive, limit), send)
-            return
-        try:
-            body = await _read_body(receive, limit)
-            scope, body = await _checked(scope, headers, body, api=path.startswith(API_PREFIXES))
-        except BodyTooLarge as refused:
-            await json_response(refused.body, 413, headers=refused.headers)(scope, receive, send)
-            return
-        except _Refused as refused:
-            await json_response(refused.body, refused.status)(scope, receive, send)
-            return
-        await self.app(scope, _replay(body, receive), send)
-
-    def _allow_fixer(self, scope: Scope, send: Send) -> Send:
-        async def fixing_send(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 405:
-                allowed = allowed_methods(scope)
-                if allowed:
-                    kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
-                    message = {**message, "headers": [*kept, (b"allow", ", ".join(allowed).encode("latin-1"))]}
-            await send(message)
-
-        return fixing_send
+def with_allow_header(scope: Scope, message: Message) -> Message:
+    """A 405's start message naming every method of the path in `Allow`."""
+    allowed = allowed_methods(scope)
+    if not allowed:
+        return message
+    kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+    return {**message, "headers": [*kept, (b"allow", ", ".join(allowed).encode("latin-1"))]}
 
 
 def allowed_methods(scope: Scope) -> list[str]:
@@ -135,15 +105,21 @@ def allowed_methods(scope: Scope) -> list[str]:
 
 # ---------------------------------------------------------------- reading
 
-def _counting(receive: Receive, limit: int) -> Receive:
-    """`receive`, raising `BodyTooLarge` once the streamed body passes `limit` bytes."""
+def counting(receive: Receive, limit: int, observe: Callable[[bytes], None] | None = None) -> Receive:
+    """`receive`, raising `BodyTooLarge` once the streamed body passes `limit` bytes.
+
+    `observe` (the journal) sees every chunk the app reads.
+    """
     seen = 0
 
     async def counted() -> Message:
         nonlocal seen
         message = await receive()
         if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if observe is not None:
+                observe(chunk)
             if seen > limit:
                 raise BodyTooLarge()
         return message
@@ -151,7 +127,7 @@ def _counting(receive: Receive, limit: int) -> Receive:
     return counted
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
+async def read_body(receive: Receive, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -168,7 +144,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
     """The buffered body as one message, then whatever the server sends next (a disconnect)."""
     sent = False
 
@@ -184,24 +160,28 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 # ---------------------------------------------------------------- checks
 
-async def _checked(scope: Scope, headers: Headers, body: bytes, *, api: bool) -> tuple[Scope, bytes]:
-    """The scope and body to hand on, or `_Refused` with the answer."""
+async def checked(scope: Scope, head: RequestHead, body: bytes, *, api: bool) -> tuple[Scope, bytes]:
+    """The scope and body to hand on; a `DiditError` with the answer when the body is refused."""
     if not body.strip():
         return scope, body
-    content_type = headers.get("content-type", "")
+    content_type = head.content_type
     kind = media_type(content_type)
     if api and kind in FORM_TYPES and not _looks_like_json(body):
         return _as_json(scope, await _form_data(kind, content_type, body))
     if api and not is_json_type(kind) and kind not in FORM_TYPES:
-        raise _Refused(415, unsupported_media_type(content_type.strip()))
+        raise _refused(415, unsupported_media_type(content_type.strip()))
     if not (is_json_type(kind) or kind in FORM_TYPES):
         return scope, body  # admin routes may take other types (YAML scenarios); their handlers decide
     try:
         document = parse_json(body, strict=api)
     except _NotJSON:
         return scope, body
-    check_document(document, nul_characters=api)
-    return {**scope, PARSED_JSON: document}, body
+    if b"\\u" in body or body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH:
+        # Only escapes can carry NULs or lone surrogates, and only that many brackets can nest that
+        # deep: any other document is known to pass without a walk.
+        check_document(document, nul_characters=api)
+    scope[PARSED_JSON] = document
+    return scope, body
 
 
 class _NotJSON(Exception):
@@ -217,19 +197,32 @@ def parse_json(body: bytes, *, strict: bool) -> Any:
     """
     try:
         text = body.decode("utf-8")
-        return json.loads(text, parse_constant=_refuse_constant)
+        if text.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _DECODER.decode(text)
     except RecursionError:
-        raise _Refused(400, {"detail": TOO_DEEP}) from None
+        raise _refused(400, {"detail": TOO_DEEP}) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         if strict:
-            raise _Refused(400, {"detail": f"JSON parse error - {exc}"}) from None
+            raise _refused(400, {"detail": f"JSON parse error - {exc}"}) from None
         raise _NotJSON() from None
     except ValueError as exc:
-        raise _Refused(400, {"detail": f"JSON parse error - {exc}"}) from None
+        raise _refused(400, {"detail": f"JSON parse error - {exc}"}) from None
 
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"Out of range float values are not JSON compliant: '{name}'")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # such as 1e999
+        raise ValueError(OUT_OF_RANGE.removeprefix("JSON parse error - "))
+    return value
+
+
+#: DRF's strict JSON reading: NaN, Infinity and numbers beyond a float's range are refused.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
 def _looks_like_json(body: bytes) -> bool:
@@ -238,17 +231,18 @@ def _looks_like_json(body: bytes) -> bool:
 
 
 def check_document(document: Any, *, nul_characters: bool) -> None:
-    """Refuse (400) documents nested too deeply, unpaired surrogates, and NUL characters in strings."""
+    """Refuse (400) documents nested too deeply, unpaired surrogates, and NUL characters in strings.
+
+    (Out-of-range floats are refused while parsing, by `parse_json`.)
+    """
     if _depth(document) > MAX_JSON_DEPTH:
-        raise _Refused(400, {"detail": TOO_DEEP})
-    if any(isinstance(v, float) and not math.isfinite(v) for v in _leaves(document)):
-        raise _Refused(400, {"detail": OUT_OF_RANGE})
+        raise _refused(400, {"detail": TOO_DEEP})
     if any(_has_surrogate(text) for text in _strings(document, keys=True)):
-        raise _Refused(400, {"detail": SURROGATES})
+        raise _refused(400, {"detail": SURROGATES})
     if nul_characters:
         errors = _nul_errors(document)
         if errors:
-            raise _Refused(400, errors)
+            raise _refused(400, errors)
 
 
 def _depth(document: Any) -> int:
@@ -263,18 +257,6 @@ def _depth(document: Any) -> int:
             children = node.values() if isinstance(node, dict) else node
             stack.extend((child, level + 1) for child in children)
     return deepest
-
-
-def _leaves(node: Any) -> Iterator[Any]:
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        else:
-            yield item
 
 
 def _strings(node: Any, *, keys: bool) -> Iterator[str]:
@@ -329,14 +311,14 @@ async def _form_data(kind: str, content_type: str, body: bytes) -> dict[str, Any
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            raise _Refused(400, {"detail": "Form parse error - the body is not valid UTF-8."}) from None
+            raise _refused(400, {"detail": "Form parse error - the body is not valid UTF-8."}) from None
         pairs = parse_qsl(text, keep_blank_values=True)
     else:
         pairs = await _multipart_pairs(content_type, body)
     data: dict[str, Any] = {}
     for name, value in pairs:
         if "\x00" in name or _has_surrogate(name) or _has_surrogate(value):
-            raise _Refused(400, {"detail": "Form parse error - invalid characters."})
+            raise _refused(400, {"detail": "Form parse error - invalid characters."})
         node = data
         parts = name.split(".")
         for part in parts[:-1]:
@@ -365,9 +347,9 @@ async def _multipart_pairs(content_type: str, body: bytes) -> list[tuple[str, st
     try:
         form = await parser.parse()
     except MultiPartException as exc:
-        raise _Refused(400, {"detail": f"Multipart form parse error - {exc.message}"}) from None
+        raise _refused(400, {"detail": f"Multipart form parse error - {exc.message}"}) from None
     except Exception:
-        raise _Refused(400, {"detail": "Multipart form parse error - the body is malformed."}) from None
+        raise _refused(400, {"detail": "Multipart form parse error - the body is malformed."}) from None
     try:
         return [(k, v) for k, v in form.multi_items() if not isinstance(v, UploadFile)]
     finally:
@@ -381,4 +363,6 @@ def _as_json(scope: Scope, data: dict[str, Any]) -> tuple[Scope, bytes]:
         (k, v) for k, v in scope["headers"] if k.lower() not in (b"content-type", b"content-length")
     ]
     headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    return {**scope, "headers": headers}, body
+    converted = {**scope, "headers": headers}
+    converted[HEAD] = RequestHead.of({"headers": headers})
+    return converted, body

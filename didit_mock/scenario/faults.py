@@ -1,8 +1,9 @@
-"""The fault middleware: injects a tenant's scenario faults into its API calls.
+"""Scenario faults on the wire: a tenant's faults injected into its API calls.
 
-Pure ASGI, placed inside the request journal (which records what the client saw) and outside
-the rate limits (an injected 429 is not counted in the real windows). Only requests that name a
-tenant by `x-api-key` are considered, and never `/_mock/*` (the control surface stays reliable).
+The gateway (`api/gateway.py`) applies them inside the request journal (which records what the
+client saw) and before the rate limits (an injected 429 is not counted in the real windows). Only
+requests that name a tenant by `x-api-key` are considered, and never `/_mock/*` (the control
+surface stays reliable).
 
 * latency: real time (`asyncio.sleep`), before the request goes on or the fault answers;
 * a status: the fault's JSON body (or a Didit-like default), with `Retry-After` and the
@@ -15,43 +16,37 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Send
 
 from .engine import FaultDecision, decide_faults
 
+if TYPE_CHECKING:
+    from ..domain.tenant import Tenant
+
 log = logging.getLogger("didit_mock.scenarios")
 
-ADMIN_PREFIX = "/_mock"
+
+def fault_for(tenant: Tenant, method: str, path: str) -> FaultDecision | None:
+    """The faults this API call of `tenant` triggers (counted), or None."""
+    decision = decide_faults(tenant, method, path)
+    if decision is not None:
+        log.info("fault on %s %s: %s", method, path, ", ".join(decision.names))
+    return decision
 
 
-class ScenarioFaultMiddleware:
-    """Apply the faults of the calling tenant's scenarios (see `engine.decide_faults`)."""
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == ADMIN_PREFIX or scope["path"].startswith(ADMIN_PREFIX + "/"):
-            await self.app(scope, receive, send)
-            return
-        api_key = Headers(scope=scope).get("x-api-key", "").strip()
-        tenant = scope["app"].state.registry.get(api_key) if api_key else None
-        decision = decide_faults(tenant, scope["method"], scope["path"]) if tenant is not None else None
-        if decision is None:
-            await self.app(scope, receive, send)
-            return
-        log.info("fault on %s %s: %s", scope["method"], scope["path"], ", ".join(decision.names))
-        if decision.latency > 0:
-            await asyncio.sleep(decision.latency)
-        if decision.drop:
-            await drop_connection(receive, send)
-        elif decision.status is not None:
-            await _respond(decision, send)
-        else:
-            await self.app(scope, receive, send)
+async def apply_fault(decision: FaultDecision, receive: Receive, send: Send) -> bool:
+    """Wait the fault's latency, then drop or answer; False when the request should go on."""
+    if decision.latency > 0:
+        await asyncio.sleep(decision.latency)
+    if decision.drop:
+        await drop_connection(receive, send)
+        return True
+    if decision.status is not None:
+        await _respond(decision, send)
+        return True
+    return False
 
 
 async def _respond(decision: FaultDecision, send: Send) -> None:

@@ -1,0 +1,111 @@
+"""The gateway: every rule that applies to a request before routing, in one pass over it.
+
+One pure-ASGI layer reads the headers once and applies, outermost first:
+
+1. the admin-token gate on `/_mock` paths (`admin.refusal`);
+2. the request journal of the tenant the request names (`journal.JournalRecorder`), which
+   records what the client saw, including every refusal below;
+3. the tenant's scenario faults (`scenario.faults`): latency, a status, a dropped connection;
+4. the rate limits (`domain.ratelimit`), so a refused request reaches no handler;
+5. the body rules (`limits`): size, media type, JSON sanity; the parsed document is handed on;
+6. the complete `Allow` header on 405s.
+
+One layer instead of a stack of five keeps the cost of these rules to one header scan, one
+wrapper around `send` and one body read per request.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..domain.errors import DiditError
+from ..domain.ratelimit import install_hooks, limiter
+from ..domain.tenant import Tenant, TenantRegistry
+from ..journal import JournalRecorder, tenant_of_request
+from ..scenario.faults import apply_fault, fault_for
+from ..settings import Settings
+from . import admin, limits
+from .http import json_response
+from .request_head import HEAD, RequestHead
+
+
+class Gateway:
+    """Admin gate, journal, faults, rate limits, body rules and `Allow` headers (see the module doc)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, registry: TenantRegistry):
+        self.app = app
+        self.settings = settings
+        self.registry = registry
+        install_hooks()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "websocket" and admin.refuses_websocket(scope, self.settings):
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await self.app(scope, receive, send)
+            return
+        head = RequestHead.of(scope)
+        scope[HEAD] = head
+        path: str = scope["path"]
+        on_admin = admin.is_admin_path(path)
+        if on_admin and self.settings.admin_token:
+            refusal = admin.refusal(scope, self.settings.admin_token)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        tenant = tenant_of_request(self.registry, head, path)
+        recorder = JournalRecorder.start(tenant, scope, head, self.settings.journal_size)
+        send = self._observing(scope, send, recorder)
+        # Faults and rate limits apply to the API calls of a key, not to session-token or admin calls.
+        api_tenant = tenant if head.api_key and not on_admin else None
+        try:
+            await self._checked(scope, receive, send, head, recorder, api_tenant)
+        finally:
+            if recorder is not None:
+                recorder.finish()
+
+    async def _checked(
+        self, scope: Scope, receive: Receive, send: Send, head: RequestHead,
+        recorder: JournalRecorder | None, api_tenant: Tenant | None,
+    ) -> None:
+        """Faults, rate limits and body rules; then the app, unless one of them answered."""
+        method: str = scope["method"]
+        path: str = scope["path"]
+        try:
+            if api_tenant is not None:
+                decision = fault_for(api_tenant, method, path)
+                if decision is not None and await apply_fault(decision, receive, send):
+                    return
+                limiter(api_tenant).admit(method, path)  # RateLimited: 429
+            limit = self.settings.max_body_bytes
+            limits.refuse_declared_size(head, limit)
+            if method in limits.BODY_METHODS and path.startswith(limits.CHECKED_PREFIXES):
+                body = await limits.read_body(receive, limit)
+                if recorder is not None:
+                    recorder.request.feed(body)
+                scope, body = await limits.checked(scope, head, body, api=path.startswith(limits.API_PREFIXES))
+                receive = limits.replay(body, receive)
+            else:
+                receive = limits.counting(receive, limit, recorder.request.feed if recorder else None)
+        except DiditError as refused:
+            await json_response(refused.body, refused.status_code, headers=refused.headers)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _observing(scope: Scope, send: Send, recorder: JournalRecorder | None) -> Send:
+        """`send`, completing `Allow` on 405s and copying the response into the journal."""
+
+        async def observed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                if message["status"] == 405:
+                    message = limits.with_allow_header(scope, message)
+                if recorder is not None:
+                    recorder.response_started(message)
+            elif recorder is not None and message["type"] == "http.response.body":
+                recorder.response.feed(message.get("body", b""))
+            await send(message)
+
+        return observed
+

@@ -1,0 +1,38 @@
+"""The request headers every request needs, read once by the gateway and kept in the scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.types import Scope
+
+#: The scope key under which the gateway leaves the request's `RequestHead`.
+HEAD = "didit_mock.head"
+
+
+@dataclass(slots=True)
+class RequestHead:
+    """`x-api-key`, `session-token`, `content-type` and `content-length`, stripped ("" when absent)."""
+
+    api_key: str = ""
+    session_token: str = ""
+    content_type: str = ""
+    content_length: str = ""
+
+    @classmethod
+    def of(cls, scope: Scope) -> RequestHead:
+        """The request's `HEAD` entry, or one read from its headers (lower-case names, as ASGI gives)."""
+        head = scope.get(HEAD)
+        if head is not None:
+            return head
+        head = cls()
+        for name, value in reversed(scope["headers"]):  # the first of repeated headers wins
+            if name == b"x-api-key":
+                head.api_key = value.decode("latin-1").strip()
+            elif name == b"content-type":
+                head.content_type = value.decode("latin-1")
+            elif name == b"content-length":
+                head.content_length = value.decode("latin-1").strip()
+            elif name == b"session-token":
+                head.session_token = value.decode("latin-1").strip()
+        return head
