@@ -9,9 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.responses import HTMLResponse, RedirectResponse
-from starlette.routing import Match, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.routing import Route
 
 from .api import (
     admin,
@@ -29,8 +27,10 @@ from .api import (
     verifications,
     webhooks,
 )
-from .api.errors import DJANGO_404, EXCEPTION_HANDLERS
+from .api.endpoints import use_lean_endpoints
+from .api.errors import EXCEPTION_HANDLERS
 from .api.gateway import Gateway
+from .api.router import DiditRouter
 from .domain.tenant import TenantConfig, TenantRegistry
 from .settings import Settings
 
@@ -77,22 +77,6 @@ def build_registry(settings: Settings) -> TenantRegistry:
     )
 
 
-class _AppendSlashRouter(Router):
-    """Django's APPEND_SLASH: an unknown path whose slash form exists answers 301 to it."""
-
-    async def not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope["path"]
-        if scope["type"] == "http" and not path.endswith("/"):
-            probe = {**scope, "path": path + "/"}
-            if any(route.matches(probe)[0] != Match.NONE for route in self.routes):
-                query = scope.get("query_string", b"").decode("latin-1")
-                target = path + "/" + (f"?{query}" if query else "")
-                await RedirectResponse(target, status_code=301)(scope, receive, send)
-                return
-        if scope["type"] == "http":
-            await HTMLResponse(DJANGO_404, status_code=404)(scope, receive, send)
-
-
 def create_app(settings: Settings | None = None, registry: TenantRegistry | None = None) -> Starlette:
     """The didit-mock ASGI application for `settings` (defaults from the environment)."""
     settings = settings or Settings.from_env()
@@ -101,6 +85,7 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     routes: list[Route] = []
     for module in ROUTE_MODULES:
         routes.extend(module.routes)
+    use_lean_endpoints(routes)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -117,7 +102,7 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
                 await ticker
 
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)  # type: ignore[arg-type]
-    app.router = _AppendSlashRouter(routes=routes, redirect_slashes=False, lifespan=lifespan)
+    app.router = DiditRouter(routes=routes, redirect_slashes=False, lifespan=lifespan)
     # One layer for the admin gate, journal, faults, rate limits and body rules (see api/gateway.py).
     app.add_middleware(Gateway, settings=settings, registry=registry)
     app.state.settings = settings

@@ -15,9 +15,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from starlette.types import Message, Scope
 
@@ -35,9 +34,8 @@ _HOSTED_TOKEN = re.compile(r"^/(?:[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*/)?sessi
 _TEXT_TYPES = ("json", "text/", "xml", "x-www-form-urlencoded", "javascript", "yaml")
 
 
-@dataclass(frozen=True)
-class JournalEntry:
-    """One request and its response; bodies are text cut to `BODY_LIMIT` bytes."""
+class JournalEntry(NamedTuple):
+    """One request and its response; bodies are text cut to `BODY_LIMIT` bytes (immutable)."""
 
     id: int
     method: str
@@ -72,10 +70,14 @@ class JournalEntry:
 
 
 class RequestJournal:
-    """A tenant's latest requests (its component), oldest first, at most `size` of them."""
+    """A tenant's latest requests (its component), oldest first, at most `size` of them.
+
+    Requests are kept as their recorders and turned into `JournalEntry` values when read, so
+    recording a request costs an append.
+    """
 
     def __init__(self, tenant: Tenant):
-        self._entries: deque[JournalEntry] = deque(maxlen=DEFAULT_SIZE)
+        self._entries: deque[JournalEntry | JournalRecorder] = deque(maxlen=DEFAULT_SIZE)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -84,13 +86,11 @@ class RequestJournal:
             with self._lock:
                 self._entries = deque(self._entries, maxlen=max(1, size))
 
-    def next_id(self) -> int:
+    def record(self, recorder: JournalRecorder) -> None:
+        """Append a finished request, giving it the next id."""
         with self._lock:
-            return next(self._ids)
-
-    def record(self, entry: JournalEntry) -> None:
-        with self._lock:
-            self._entries.append(entry)
+            recorder.id = next(self._ids)
+            self._entries.append(recorder)
 
     def clear(self) -> int:
         with self._lock:
@@ -100,14 +100,16 @@ class RequestJournal:
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:
-            return list(self._entries)
+            kept = list(self._entries)
+        return _as_entries(kept)
 
     def export_state(self) -> tuple[int, list[JournalEntry]]:
         """The id the next entry will get, and the entries (for a state export)."""
         with self._lock:
             upcoming = next(self._ids)
             self._ids = itertools.count(upcoming)
-            return upcoming, list(self._entries)
+            kept = list(self._entries)
+        return upcoming, _as_entries(kept)
 
     def import_state(self, next_id: int, entries: Iterable[JournalEntry]) -> None:
         """Replace the entries and continue ids at `next_id` (a state import)."""
@@ -215,15 +217,19 @@ class Capture:
 class JournalRecorder:
     """One request on its way into its tenant's journal: fed by the gateway, recorded by `finish`."""
 
-    __slots__ = ("journal", "scope", "request_type", "started", "began", "status", "response_type",
-                 "request", "response")
+    __slots__ = ("journal", "id", "method", "path", "query", "request_type", "started", "began",
+                 "duration", "status", "response_type", "request", "response")
 
     def __init__(self, journal: RequestJournal, scope: Scope, request_type: str, started: float):
         self.journal = journal
-        self.scope = scope
+        self.id = 0
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        self.query: bytes = scope.get("query_string", b"")
         self.request_type = request_type
         self.started = started
         self.began = time.perf_counter()
+        self.duration = 0.0
         self.status = 500
         self.response_type = ""
         self.request = Capture()
@@ -247,21 +253,28 @@ class JournalRecorder:
 
     def finish(self) -> None:
         """Record the request with what was seen of it (a 500 if no response was started)."""
-        scope = self.scope
-        journal = self.journal
-        journal.record(JournalEntry(
-            id=journal.next_id(),
-            method=scope["method"],
-            path=scope["path"],
-            query=scope.get("query_string", b"").decode("latin-1"),
+        self.duration = time.perf_counter() - self.began
+        self.journal.record(self)
+
+    def entry(self) -> JournalEntry:
+        """The recorded request as a journal entry."""
+        return JournalEntry(
+            id=self.id,
+            method=self.method,
+            path=self.path,
+            query=self.query.decode("latin-1"),
             status=self.status,
-            duration_ms=round((time.perf_counter() - self.began) * 1000, 3),
+            duration_ms=round(self.duration * 1000, 3),
             timestamp=self.started,
             request_body=self.request.text(self.request_type),
             request_truncated=self.request.truncated,
             response_body=self.response.text(self.response_type),
             response_truncated=self.response.truncated,
-        ))
+        )
+
+
+def _as_entries(kept: Iterable[JournalEntry | JournalRecorder]) -> list[JournalEntry]:
+    return [e if isinstance(e, JournalEntry) else e.entry() for e in kept]
 
 
 def entries_as_dicts(entries: Iterable[JournalEntry]) -> list[dict[str, Any]]:

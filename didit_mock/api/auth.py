@@ -13,6 +13,7 @@ from ..domain.errors import (
 )
 from ..domain.tenant import Tenant, TenantRegistry
 from ..settings import Settings
+from .request_head import RequestHead
 
 API_KEY_HEADER = "x-api-key"
 
@@ -25,13 +26,18 @@ def settings_of(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def api_key_of(request: Request) -> str:
+    """The request's `x-api-key`, stripped ("" when absent), as the gateway read it."""
+    return RequestHead.of(request.scope).api_key
+
+
 def authenticate(request: Request, *, unauthorized_401: bool = False) -> Tenant:
     """The tenant of the request's `x-api-key`, with its due jobs run.
 
     Missing key: 403 "You do not have permission..." (401 for routes such as share that answer
     401). Refused key: 401 "Invalid API Key." by default, or 403 in the spec's auth mode.
     """
-    api_key = request.headers.get(API_KEY_HEADER, "").strip()
+    api_key = api_key_of(request)
     if unauthorized_401 and not api_key:
         raise NotAuthenticated(CREDENTIALS_INVALID)
     if not api_key:
@@ -44,11 +50,10 @@ def authenticate(request: Request, *, unauthorized_401: bool = False) -> Tenant:
             raise PermissionDenied(PERMISSION_DENIED)
         raise NotAuthenticated(INVALID_API_KEY)
     tenant.tick()
-    request.state.tenant = tenant
     return tenant
 
 
 def peek_tenant(request: Request) -> Tenant | None:
     """The tenant named by the request's key, if accepted, without raising."""
-    api_key = request.headers.get(API_KEY_HEADER, "").strip()
+    api_key = api_key_of(request)
     return registry_of(request).get(api_key) if api_key else None

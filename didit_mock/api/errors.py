@@ -25,9 +25,14 @@ DJANGO_404 = """<!doctype html>
 """
 
 
+def error_response(error: DiditError) -> Response:
+    """Didit's JSON answer for `error`: its status, body and headers."""
+    return json_response(error.body, error.status_code, headers=error.headers)
+
+
 async def didit_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DiditError)
-    return json_response(exc.body, exc.status_code, headers=exc.headers)
+    return error_response(exc)
 
 
 async def html_not_found(request: Request, exc: Exception) -> Response:

@@ -25,7 +25,7 @@ from ..journal import JournalRecorder, tenant_of_request
 from ..scenario.faults import apply_fault, fault_for
 from ..settings import Settings
 from . import admin, limits
-from .http import json_response
+from .errors import error_response
 from .request_head import HEAD, RequestHead
 
 
@@ -89,7 +89,7 @@ class Gateway:
             else:
                 receive = limits.counting(receive, limit, recorder.request.feed if recorder else None)
         except DiditError as refused:
-            await json_response(refused.body, refused.status_code, headers=refused.headers)(scope, receive, send)
+            await error_response(refused)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

@@ -16,9 +16,12 @@ from .drf import drf_errors
 M = TypeVar("M", bound=BaseModel)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(body: Any) -> bytes:
     """Compact UTF-8 JSON, as Django REST Framework renders it."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return _ENCODER.encode(body).encode("utf-8")
 
 
 class JSONBody(Response):

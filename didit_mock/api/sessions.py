@@ -16,7 +16,7 @@ from ..domain.errors import NotFound, PermissionDenied, ValidationFailed
 from ..domain.search import session_matches
 from ..domain.sessions import NewSession, Session
 from ..domain.tenant import Tenant
-from .auth import authenticate, registry_of
+from .auth import authenticate, peek_tenant, registry_of
 from .http import json_response, parse, read_json
 from .paths import is_canonical_uuid, uuid_param
 from .session_models import BatchDeleteBody, CreateSessionBody, DeleteBody, UpdateStatusBody
@@ -98,15 +98,18 @@ VERIFICATION_LOOKUPS: list[Any] = []
 
 async def get_decision(request: Request) -> Response:
     session_id = uuid_param(request, "session_id")
-    api_key = request.headers.get("x-api-key", "").strip()
-    tenant = registry_of(request).get(api_key) if api_key else None
-    if tenant is not None and domain.book(tenant).get(session_id) is None:
+    tenant = peek_tenant(request)
+    session = None
+    if tenant is not None:
         tenant.tick()
-        with tenant.lock:
-            verification = _verification_decision(tenant, session_id)
-        if verification is not None:
-            return json_response(verification)
-    tenant, session = resolve_then_authenticate(request)
+        session = domain.book(tenant).get(session_id)
+        if session is None:
+            with tenant.lock:
+                verification = _verification_decision(tenant, session_id)
+            if verification is not None:
+                return json_response(verification)
+    if session is None:  # another tenant's session, or none: the real API's 404/401/403 order
+        tenant, session = resolve_then_authenticate(request)
     with tenant.lock:
         text = decision_json(tenant, session)
     return Response(text.encode("utf-8"), media_type="application/json")

@@ -223,8 +223,8 @@ class RateLimiter:
         return scopes
 
     def count_created_session(self) -> None:
-        """A sandbox session was created: it takes a place in the 24-hour quota."""
-        if not self.tenant.is_sandbox:
+        """A sandbox session was created: it takes a place in the 24-hour quota (while limits are on)."""
+        if not self.enabled or not self.tenant.is_sandbox:
             return
         with self.tenant.lock:
             window = self.window(SANDBOX_QUOTA)

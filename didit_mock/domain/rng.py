@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import random
 import string
-import uuid
 
-_TOKEN_ALPHABET = string.ascii_letters + string.digits + "-_"
+#: The version (4) and variant (RFC 4122) bits of a random UUID.
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID_V4 = (4 << 76) | (0x8000 << 48)
 _ALNUM_UPPER = string.ascii_uppercase + string.digits
 
 
@@ -25,11 +27,15 @@ class TenantRandom:
         self._random = random.Random(seed)
 
     def uuid4(self) -> str:
-        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+        """A version-4 UUID string (the same as `str(uuid.UUID(int=bits, version=4))`, built faster)."""
+        bits = self._random.getrandbits(128) & _UUID_CLEAR | _UUID_V4
+        h = f"{bits:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def token(self, length: int = 12) -> str:
-        """A URL-safe token such as a 12-character `session_token`."""
-        return "".join(self._random.choice(_TOKEN_ALPHABET) for _ in range(length))
+        """A URL-safe token such as a 12-character `session_token` (letters, digits, `-` and `_`)."""
+        size = -(-length * 6 // 8)  # whole bytes for `length` base64 characters of 6 random bits
+        return base64.urlsafe_b64encode(self._random.randbytes(size))[:length].decode("ascii")
 
     def digits(self, length: int) -> str:
         return "".join(self._random.choice(string.digits) for _ in range(length))

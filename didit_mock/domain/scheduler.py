@@ -10,36 +10,27 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from .clock import Clock
 
 Job = Callable[[], None]
 
 
-@dataclass(order=True)
-class _Entry:
-    due: float
-    order: int
-    job: Job = field(compare=False)
-    cancelled: bool = field(default=False, compare=False)
-
-
 class ScheduledJob:
-    """A handle that can cancel a job before it runs."""
+    """A job in the queue, and the handle that can cancel it before it runs."""
 
-    def __init__(self, entry: _Entry, scheduler: Scheduler):
-        self._entry = entry
+    __slots__ = ("due", "job", "cancelled", "_scheduler")
+
+    def __init__(self, due: float, job: Job, scheduler: Scheduler):
+        self.due = due
+        self.job = job
+        self.cancelled = False
         self._scheduler = scheduler
 
-    @property
-    def due(self) -> float:
-        return self._entry.due
-
     def cancel(self) -> None:
-        if not self._entry.cancelled:
-            self._entry.cancelled = True
-            self._entry.job = _noop
+        if not self.cancelled:
+            self.cancelled = True
+            self.job = _noop
             self._scheduler._forget_one()
 
 
@@ -48,25 +39,28 @@ def _noop() -> None:
 
 
 class Scheduler:
-    """A priority queue of jobs keyed by due time on one clock; ties run in scheduling order."""
+    """A priority queue of jobs keyed by due time on one clock; ties run in scheduling order.
+
+    The heap holds `(due, order, job)` tuples, so ordering compares numbers, never objects.
+    """
 
     def __init__(self, clock: Clock):
         self._clock = clock
-        self._heap: list[_Entry] = []
+        self._heap: list[tuple[float, int, ScheduledJob]] = []
         self._counter = itertools.count()
         self._cancelled = 0
 
     def at(self, due: float, job: Job) -> ScheduledJob:
         """Run `job` once the clock reaches the Unix time `due`."""
-        entry = _Entry(due, next(self._counter), job)
-        heapq.heappush(self._heap, entry)
-        return ScheduledJob(entry, self)
+        handle = ScheduledJob(due, job, self)
+        heapq.heappush(self._heap, (due, next(self._counter), handle))
+        return handle
 
     def _forget_one(self) -> None:
         """Count a cancelled job; drop them all once they are most of the queue (bounded memory)."""
         self._cancelled += 1
         if self._cancelled > 64 and self._cancelled * 2 > len(self._heap):
-            self._heap = [e for e in self._heap if not e.cancelled]
+            self._heap = [item for item in self._heap if not item[2].cancelled]
             heapq.heapify(self._heap)
             self._cancelled = 0
 
@@ -74,17 +68,17 @@ class Scheduler:
         return self.at(self._clock.timestamp() + seconds, job)
 
     def next_due(self) -> float | None:
-        while self._heap and self._heap[0].cancelled:
+        while self._heap and self._heap[0][2].cancelled:
             heapq.heappop(self._heap)
             self._cancelled -= 1
-        return self._heap[0].due if self._heap else None
+        return self._heap[0][0] if self._heap else None
 
     def run_due(self) -> int:
         """Run every job whose time has come, earliest first (jobs may schedule more)."""
         ran = 0
         now = self._clock.timestamp()
-        while self._heap and self._heap[0].due <= now:
-            entry = heapq.heappop(self._heap)
+        while self._heap and self._heap[0][0] <= now:
+            entry = heapq.heappop(self._heap)[2]
             if entry.cancelled:
                 self._cancelled -= 1
             else:
@@ -94,4 +88,4 @@ class Scheduler:
         return ran
 
     def __len__(self) -> int:
-        return sum(1 for e in self._heap if not e.cancelled)
+        return sum(1 for item in self._heap if not item[2].cancelled)

@@ -1,0 +1,47 @@
+"""Route handlers as lean ASGI apps: one `Request`, one `try`, one response.
+
+Starlette wraps each function endpoint in a layer that looks up exception handlers and watches
+`send` on every request. Didit's errors are raised by handlers as `DiditError`; the adapter renders
+them directly, and leaves every other exception to the app's exception middleware as before.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
+
+from ..domain.errors import DiditError
+from .errors import error_response
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class Endpoint:
+    """An `async def handler(request) -> Response` as an ASGI app."""
+
+    __slots__ = ("handler",)
+
+    def __init__(self, handler: Handler):
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        try:
+            response = await self.handler(request)
+        except DiditError as error:
+            response = error_response(error)
+        await response(scope, receive, send)
+
+
+def use_lean_endpoints(routes: Iterable[BaseRoute]) -> None:
+    """Serve every route whose endpoint is an `async def` function through `Endpoint`."""
+    for route in routes:
+        endpoint: Any = getattr(route, "endpoint", None)
+        if isinstance(route, Route) and inspect.isfunction(endpoint) and inspect.iscoroutinefunction(endpoint):
+            route.app = Endpoint(endpoint)
