@@ -176,9 +176,14 @@ def journal_of(tenant: Tenant) -> RequestJournal:
 
 
 def tenant_of_request(registry: TenantRegistry, head: RequestHead, path: str) -> Tenant | None:
-    """The tenant a request names: its API key, else its session token (header or hosted path)."""
+    """The tenant a request names: its API key, else its session token (header or hosted path).
+
+    The key's tenant is remembered in `head` for the handlers.
+    """
     if head.api_key:
-        return registry.get(head.api_key)
+        head.key_tenant = registry.get(head.api_key)
+        head.key_resolved = True
+        return head.key_tenant
     token = head.session_token
     if not token:
         match = _HOSTED_TOKEN.match(path)

@@ -42,7 +42,7 @@ def authenticate(request: Request, *, unauthorized_401: bool = False) -> Tenant:
         raise NotAuthenticated(CREDENTIALS_INVALID)
     if not api_key:
         raise PermissionDenied(PERMISSION_DENIED)
-    tenant = registry_of(request).get(api_key)
+    tenant = _key_tenant(request, api_key)
     if tenant is None:
         if unauthorized_401:
             raise NotAuthenticated(CREDENTIALS_INVALID)
@@ -56,4 +56,11 @@ def authenticate(request: Request, *, unauthorized_401: bool = False) -> Tenant:
 def peek_tenant(request: Request) -> Tenant | None:
     """The tenant named by the request's key, if accepted, without raising."""
     api_key = api_key_of(request)
-    return registry_of(request).get(api_key) if api_key else None
+    return _key_tenant(request, api_key) if api_key else None
+
+
+def _key_tenant(request: Request, api_key: str) -> Tenant | None:
+    head = RequestHead.of(request.scope)
+    if head.key_resolved and head.api_key == api_key:
+        return head.key_tenant
+    return registry_of(request).get(api_key)

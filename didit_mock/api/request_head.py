@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.types import Scope
+
+if TYPE_CHECKING:
+    from ..domain.tenant import Tenant
 
 #: The scope key under which the gateway leaves the request's `RequestHead`.
 HEAD = "didit_mock.head"
@@ -12,12 +16,18 @@ HEAD = "didit_mock.head"
 
 @dataclass(slots=True)
 class RequestHead:
-    """`x-api-key`, `session-token`, `content-type` and `content-length`, stripped ("" when absent)."""
+    """`x-api-key`, `session-token`, `content-type` and `content-length`, stripped ("" when absent).
+
+    `key_tenant` is the tenant of `api_key` (None for a refused key) once `key_resolved` is set by
+    the gateway, which looks it up once per request.
+    """
 
     api_key: str = ""
     session_token: str = ""
     content_type: str = ""
     content_length: str = ""
+    key_resolved: bool = False
+    key_tenant: Tenant | None = None
 
     @classmethod
     def of(cls, scope: Scope) -> RequestHead:

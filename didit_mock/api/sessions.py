@@ -111,8 +111,8 @@ async def get_decision(request: Request) -> Response:
     if session is None:  # another tenant's session, or none: the real API's 404/401/403 order
         tenant, session = resolve_then_authenticate(request)
     with tenant.lock:
-        text = decision_json(tenant, session)
-    return Response(text.encode("utf-8"), media_type="application/json")
+        body = decision_json(tenant, session)
+    return Response(body, media_type="application/json")
 
 
 # ---------------------------------------------------------------- list

@@ -1119,12 +1119,12 @@ _CACHE_SIZE = 2048
 
 @dataclass(slots=True)
 class _Entry:
-    """One session's renderings as JSON text (decoded into fresh dicts for callers)."""
+    """One session's renderings as compact UTF-8 JSON (decoded into fresh dicts for callers)."""
 
     fingerprint: tuple[Any, ...]
-    text: str
-    row: str | None = None
-    v2: str | None = None
+    body: bytes
+    row: bytes | None = None
+    v2: bytes | None = None
 
 
 class DecisionCache:
@@ -1166,8 +1166,8 @@ def _entry(tenant: Tenant, session: Session) -> _Entry:
     return entry
 
 
-def _dumps(body: dict[str, Any]) -> str:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+def _dumps(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def render_decision(tenant: Tenant, session: Session) -> dict[str, Any]:
@@ -1175,19 +1175,19 @@ def render_decision(tenant: Tenant, session: Session) -> dict[str, Any]:
 
     Cached per session revision: a repeated call only decodes the cached JSON (no Faker work).
     """
-    return json.loads(_entry(tenant, session).text)
+    return json.loads(_entry(tenant, session).body)
 
 
-def decision_json(tenant: Tenant, session: Session) -> str:
-    """The v3 decision already serialised (compact JSON), straight from the cache."""
-    return _entry(tenant, session).text
+def decision_json(tenant: Tenant, session: Session) -> bytes:
+    """The v3 decision already serialised (compact UTF-8 JSON), straight from the cache."""
+    return _entry(tenant, session).body
 
 
 def render_decision_v2(tenant: Tenant, session: Session) -> dict[str, Any]:
     """The legacy v2 decision: singular feature objects (first v3 item without `node_id`)."""
     entry = _entry(tenant, session)
     if entry.v2 is None:
-        entry.v2 = _dumps(_build_v2(json.loads(entry.text)))
+        entry.v2 = _dumps(_build_v2(json.loads(entry.body)))
     return json.loads(entry.v2)
 
 
@@ -1226,7 +1226,7 @@ def list_row(tenant: Tenant, session: Session) -> dict[str, Any]:
     """The KYC row of GET /v3/sessions/ (§5.3), every key present; a fresh dict."""
     entry = _entry(tenant, session)
     if entry.row is None:
-        entry.row = _dumps(_build_row(tenant, session, json.loads(entry.text)))
+        entry.row = _dumps(_build_row(tenant, session, json.loads(entry.body)))
     return json.loads(entry.row)
 
 
