@@ -1224,10 +1224,15 @@ _ROW_DOCUMENT_TYPES = ("Passport", "Identity Card", "Driver's License", "Residen
 
 def list_row(tenant: Tenant, session: Session) -> dict[str, Any]:
     """The KYC row of GET /v3/sessions/ (§5.3), every key present; a fresh dict."""
+    return json.loads(list_row_json(tenant, session))
+
+
+def list_row_json(tenant: Tenant, session: Session) -> bytes:
+    """The list row already serialised (compact UTF-8 JSON), straight from the cache."""
     entry = _entry(tenant, session)
     if entry.row is None:
         entry.row = _dumps(_build_row(tenant, session, json.loads(entry.body)))
-    return json.loads(entry.row)
+    return entry.row
 
 
 def _first(decision: dict[str, Any], array: str) -> dict[str, Any] | None:

@@ -1,0 +1,146 @@
+"""The fast request path keeps the old answers: prefix routing, randomness, JSON checks, journal."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import string
+import uuid
+
+import httpx
+import pytest
+from starlette.routing import Match, Route
+
+from didit_mock.api.router import DiditRouter, literal_prefix
+from didit_mock.app import create_app
+from didit_mock.domain.rng import TenantRandom
+from didit_mock.server import MockServer
+
+PARAMETER = re.compile(r"{([^}:]+)(?::[^}]+)?}")
+SAMPLES = {"session_id": "0f5e1c5e-1c9a-4f5e-9e7b-3f1c2a7d9b10", "token": "AbCdEf123456", "lang": "en"}
+
+
+def sample_path(path: str) -> str:
+    return PARAMETER.sub(lambda m: SAMPLES.get(m.group(1), "0f5e1c5e-1c9a-4f5e-9e7b-3f1c2a7d9b10"), path)
+
+
+def first_match(routes: list, scope: dict) -> tuple[object, Match]:
+    partial = None
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return route, match
+        if match is Match.PARTIAL and partial is None:
+            partial = route
+    return partial, Match.PARTIAL if partial is not None else Match.NONE
+
+
+def test_literal_prefix_stops_at_the_first_parameter() -> None:
+    assert literal_prefix("/v3/session/{session_id}/decision/") == ("v3", "session")
+    assert literal_prefix("/session/{token}") == ("session",)
+    assert literal_prefix("/{lang}/session/{token}") == ()
+    assert literal_prefix("/_mock") == ("_mock",)
+
+
+def test_every_route_and_method_is_found_as_the_full_route_list_would_find_it() -> None:
+    app = create_app()
+    router = app.router
+    assert isinstance(router, DiditRouter)
+    routes = [r for r in router.routes if isinstance(r, Route)]
+    checked = 0
+    for route in routes:
+        path = sample_path(route.path)
+        for method in sorted(route.methods or {"GET"}) + ["PUT", "TRACE"]:
+            scope = {"type": "http", "path": path, "root_path": "", "method": method, "headers": []}
+            expected = first_match(router.routes, scope)
+            assert first_match(router.candidates(scope), scope) == expected, (method, path)
+            checked += 1
+    for path in ("/", "/nowhere", "/v3", "/v3/", "/v3/session", "/_mock", "/v3/unknown/x/y"):
+        scope = {"type": "http", "path": path, "root_path": "", "method": "GET", "headers": []}
+        assert first_match(router.candidates(scope), scope) == first_match(router.routes, scope), path
+    assert checked > 3 * len(routes)
+
+
+def test_uuid4_is_the_standard_library_rendering_of_the_same_bits() -> None:
+    ours, reference = TenantRandom(42), random.Random(42)
+    for _ in range(2000):
+        assert ours.uuid4() == str(uuid.UUID(int=reference.getrandbits(128), version=4))
+
+
+@pytest.mark.parametrize("length", [1, 8, 12, 32, 33])
+def test_tokens_are_url_safe_of_the_asked_length_and_seed_stable(length: int) -> None:
+    alphabet = set(string.ascii_letters + string.digits + "-_")
+    first = [TenantRandom(7).token(length) for _ in range(3)]
+    tokens = [TenantRandom(s).token(length) for s in range(1000, 1200)]
+    assert len(set(first)) == 1
+    assert all(len(t) == length and set(t) <= alphabet for t in tokens)
+    if length >= 8:
+        assert len(set(tokens)) == len(tokens)  # 6 random bits a character: no collisions here
+
+
+@pytest.fixture(scope="module")
+def server() -> MockServer:
+    with MockServer() as running:
+        yield running
+
+
+@pytest.fixture()
+def client(server: MockServer) -> httpx.Client:
+    with httpx.Client(base_url=server.url, headers={"x-api-key": f"sk_test_{uuid.uuid4().hex}"}) as client:
+        yield client
+
+
+KYC = "d1d17000-0000-4000-8000-000000000001"
+
+
+def document(rest: str) -> str:
+    """A create-session body as raw JSON text: the KYC workflow and `rest`."""
+    return '{"workflow_id":"' + KYC + '",' + rest + "}"
+
+
+@pytest.mark.parametrize(("raw", "status", "body"), [
+    # NUL and lone surrogates can only arrive as escapes: the escape triggers the full check.
+    (document('"vendor_data":"a\\u0000b"'), 400, {"vendor_data": ["Null characters are not allowed."]}),
+    (document('"vendor_data":"\\ud800"'), 400,
+     {"detail": "JSON parse error - unpaired surrogate characters are not valid Unicode."}),
+    # 101 levels of nesting, each bracket counted.
+    (document('"metadata":' + "[" * 101 + "]" * 101), 400,
+     {"detail": "JSON parse error - the document is nested too deeply"}),
+    # Numbers beyond a float's range are refused while parsing, whatever their form.
+    (document('"metadata":{"x":1e999}'), 400,
+     {"detail": "JSON parse error - Out of range float values are not JSON compliant."}),
+    (document('"metadata":{"x":-1E400}'), 400,
+     {"detail": "JSON parse error - Out of range float values are not JSON compliant."}),
+])
+def test_the_json_checks_refuse_what_they_must(client: httpx.Client, raw: str, status: int, body: dict) -> None:
+    response = client.post("/v3/session/", content=raw, headers={"content-type": "application/json"})
+    assert (response.status_code, response.json()) == (status, body)
+    assert client.get("/v3/sessions/").json()["count"] == 0  # nothing was created
+
+
+def test_documents_at_the_limits_pass(client: httpx.Client) -> None:
+    deep = "[" * 98 + "]" * 98  # 100 levels with the two objects around it
+    escaped = '"caf\\u00e9 \\u2603"'  # escapes that are neither NUL nor surrogates
+    raw = document(f'"vendor_data":{escaped},"metadata":{{"deep":{deep},"f":1.5e300}}')
+    response = client.post("/v3/session/", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 201, response.text
+    assert response.json()["vendor_data"] == "café ☃"
+    assert response.json()["metadata"]["f"] == 1.5e300
+
+
+def test_the_journal_records_bodies_and_statuses_as_the_client_saw_them(client: httpx.Client) -> None:
+    created = client.post("/v3/session/", json={"workflow_id": KYC, "vendor_data": "journal-1"})
+    client.post("/v3/session/", content=b"{", headers={"content-type": "application/json"})
+    client.get("/v3/session/" + created.json()["session_id"] + "/decision/")
+    entries = client.get("/_mock/requests").json()["results"]
+    assert [(e["method"], e["path"], e["status"]) for e in entries] == [
+        ("POST", "/v3/session/", 201),
+        ("POST", "/v3/session/", 400),
+        ("GET", f"/v3/session/{created.json()['session_id']}/decision/", 200),
+    ]
+    assert json.loads(entries[0]["request_body"]) == {"workflow_id": KYC, "vendor_data": "journal-1"}
+    assert json.loads(entries[0]["response_body"]) == created.json()
+    assert entries[1]["request_body"] == "{" and "JSON parse error" in entries[1]["response_body"]
+    assert [e["id"] for e in entries] == sorted(e["id"] for e in entries)
+    assert all(e["duration_ms"] >= 0 for e in entries)
