@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from .app import create_app
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .domain.tenant import TenantRegistry
 
 
 class AnnouncingServer(uvicorn.Server):
@@ -24,6 +27,30 @@ class AnnouncingServer(uvicorn.Server):
         await super().startup(sockets)
         if self.started:
             print(f"didit-mock listening on {self.url} (Ctrl-C to stop)", flush=True)
+
+
+class BackgroundServer(uvicorn.Server):
+    """A uvicorn server for a background thread: `ready` is set once its start-up ends, bound or not."""
+
+    def __init__(self, config: uvicorn.Config):
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    def install_signal_handlers(self) -> None:
+        """Signals belong to the main thread (older uvicorn versions call this)."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()  # `started` tells whether it is listening
+
+    def run_in_thread(self) -> None:
+        """The thread's target: `ready` is set even when the server fails before its start-up."""
+        try:
+            self.run()
+        except SystemExit:  # uvicorn's way out when it cannot start (port taken, failed lifespan): `start` says so
+            pass
+        finally:
+            self.ready.set()
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -45,7 +72,7 @@ class MockServer:
             values["port"] = free_port(str(values.get("host") or "127.0.0.1"))
         self.settings = Settings(**values)  # type: ignore[arg-type]
         self.app = create_app(self.settings)
-        self._server: uvicorn.Server | None = None
+        self._server: BackgroundServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -53,8 +80,9 @@ class MockServer:
         return f"http://{self.settings.host}:{self.settings.port}"
 
     @property
-    def registry(self):  # type: ignore[no-untyped-def]
-        return self.app.state.registry
+    def registry(self) -> TenantRegistry:
+        registry: TenantRegistry = self.app.state.registry
+        return registry
 
     def start(self, timeout: float = 10.0) -> MockServer:
         config = uvicorn.Config(
@@ -65,15 +93,11 @@ class MockServer:
             access_log=self.settings.access_log,
             lifespan="on",
         )
-        self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        self._thread = threading.Thread(target=self._server.run, name="didit-mock", daemon=True)
+        self._server = BackgroundServer(config)
+        self._thread = threading.Thread(target=self._server.run_in_thread, name="didit-mock", daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"didit-mock did not start on {self.url}")
-            time.sleep(0.005)
+        if not self._server.ready.wait(timeout) or not self._server.started:
+            raise RuntimeError(f"didit-mock did not start on {self.url}")
         return self
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -3,7 +3,7 @@
 One application mints a token bound to another application (`share`); the receiver redeems it
 once (`import-shared`) and gets a copy of the decision as a new session of its own. Token
 times come from the clocks passed in: `iat`/`exp` on the sharing tenant's clock, the expiry
-check on the receiver's clock.
+check on the receiver's clock. PyJWT loads with the first token.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import copy
 import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-import jwt
 
 from . import sessions as sessions_domain
 from . import statuses as st
@@ -70,6 +68,8 @@ def check_shareable(tenant: Tenant, session: Session, for_application_id: str, r
 def mint(session_id: str, from_application_id: str, for_application_id: str, now: float, ttl: int,
          key: str) -> str:
     """A signed share token valid for `ttl` seconds from `now` (the sharing tenant's clock)."""
+    import jwt
+
     issued = int(now)
     payload = {
         "session_id": session_id,
@@ -89,6 +89,8 @@ def _token_error(message: str) -> ValidationFailed:
 
 def read_token(token: str, key: str, now: float, receiver_application_id: str) -> ShareClaims:
     """Verify a token's signature, expiry (against `now`, the receiver's clock) and receiver."""
+    import jwt
+
     try:
         payload = jwt.decode(token, key, algorithms=[ALGORITHM], options={"verify_exp": False, "verify_iat": False})
     except jwt.PyJWTError:

@@ -7,7 +7,6 @@ import sys
 
 from ..cli import EXTRA_COMMANDS
 from .loader import load_paths
-from .schema import json_schema_text
 
 
 def _configure_validate(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +27,8 @@ def validate(args: argparse.Namespace) -> int:
 
 def schema(args: argparse.Namespace) -> int:
     """Print the JSON Schema of scenario files."""
+    from .schema import json_schema_text  # the models load only for this command
+
     sys.stdout.write(json_schema_text())
     return 0
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import ratelimit, webhooks
 from ..domain import sessions as sessions_domain
@@ -38,7 +38,9 @@ from ..domain.sessions import Session
 from ..domain.tenant import Tenant, TenantConfig, TenantRegistry
 from ..domain.workflows import BUILTIN_WORKFLOWS, Workflow
 from .loader import TENANT, LoadedScenario, Problem, load_paths_or_raise
-from .schema import Fault, Outcome, SessionMatch, SessionRule, Step, TenantSettings, TenantSpec, canonical_feature
+
+if TYPE_CHECKING:  # the models load with the first scenario (the fault middleware imports this module)
+    from .schema import Fault, Outcome, SessionMatch, SessionRule, Step, TenantSettings, TenantSpec
 
 log = logging.getLogger("didit_mock.scenarios")
 
@@ -95,6 +97,8 @@ class _Undo:
 
 @dataclass
 class FaultCounter:
+    """How often a fault matched a call and fired, and on which calls."""
+
     calls: int = 0
     fired: int = 0
     indices: list[int] = field(default_factory=list)
@@ -132,6 +136,8 @@ class TenantScenarios:
     # ------------------------------------------------ settings (a value is applied when it changes)
 
     def _apply_settings(self, loaded: LoadedScenario) -> None:
+        from .schema import TenantSettings
+
         scenario = loaded.scenario
         blocks: list[tuple[str, TenantSettings]] = [
             ("tenants", spec) for spec in scenario.tenants if spec.api_key == self.tenant.api_key]
@@ -251,6 +257,8 @@ def apply_settings(tenant: Tenant, settings: TenantSettings) -> None:
 
 
 def _workflow(spec: Any) -> Workflow:
+    from .schema import canonical_feature
+
     base = next(w for w in BUILTIN_WORKFLOWS.values() if w.label == spec.template)
     features = tuple(dict.fromkeys(canonical_feature(f) or f for f in spec.features)) if spec.features \
         else base.features
@@ -299,6 +307,8 @@ def outcome_features(outcome: Outcome | None) -> dict[str, dict[str, Any]]:
     """A scenario outcome in `finish_session`'s format: {"FEATURE": {"status", "risks", "data"}}."""
     if outcome is None:
         return {}
+    from .schema import canonical_feature
+
     result: dict[str, dict[str, Any]] = {}
     preset = sandbox_scenario(outcome.preset) if outcome.preset else None
     if preset is not None and preset.feature is not None and preset.risk is not None:

@@ -2,11 +2,12 @@
 
 Every problem is reported as `source:line: where: reason`, the line taken from the YAML node the
 pydantic error location (or a cross-field rule) points at. Nothing here touches a tenant.
+
+PyYAML and the scenario models load on first use (a server without scenarios never needs them).
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import types
@@ -14,13 +15,14 @@ import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .schema import Loc, Scenario, semantic_errors
+if TYPE_CHECKING:
+    from yaml.nodes import Node
+
+    from .schema import Loc, Scenario
 
 SERVER = "server"
 TENANT = "tenant"
@@ -106,6 +108,8 @@ def load_text(
     as_json: bool = False,
 ) -> LoadedScenario:
     """Parse and validate one document; raises `ScenarioInvalid` with every problem found."""
+    from .schema import Scenario, semantic_errors
+
     data, node = _parse_json(text, source) if as_json else _parse_yaml(text, source)
     try:
         scenario = Scenario.model_validate(data)
@@ -134,6 +138,8 @@ def load_file(path: Path, source: str | None = None) -> LoadedScenario:
 
 
 def _parse_yaml(text: str, source: str) -> tuple[Any, Node | None]:
+    import yaml
+
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -158,6 +164,8 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, Node | None]:
 
 
 def _parse_json(text: str, source: str) -> tuple[Any, Node | None]:
+    import yaml
+
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -170,6 +178,8 @@ def _parse_json(text: str, source: str) -> tuple[Any, Node | None]:
 
 
 def _duplicate_keys(node: Node, source: str) -> Iterable[Problem]:
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
     if isinstance(node, MappingNode):
         seen: dict[str, int] = {}
         for key, value in node.value:
@@ -188,6 +198,8 @@ def _duplicate_keys(node: Node, source: str) -> Iterable[Problem]:
 
 def locate(node: Node | None, loc: Loc) -> tuple[int | None, str]:
     """The line of the node a pydantic location points at (its key's line) and the dotted path."""
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
     line = node.start_mark.line + 1 if node is not None else None
     current = node
     path = ""
@@ -273,6 +285,8 @@ def _suggestion(parent: Loc, key: str) -> str:
     allowed = _fields_at(parent)
     if not allowed:
         return ""
+    import difflib
+
     close = difflib.get_close_matches(key, allowed, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return f"{hint}; allowed here: {', '.join(allowed)}"
@@ -280,6 +294,8 @@ def _suggestion(parent: Loc, key: str) -> str:
 
 def _fields_at(loc: Loc) -> list[str]:
     """The keys the model at `loc` accepts (for "did you mean" hints)."""
+    from .schema import Scenario
+
     kind: Any = Scenario
     for part in loc:
         if _is_tag(part):

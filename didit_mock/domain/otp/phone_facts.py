@@ -2,32 +2,35 @@
 
 Country, carrier and line type come from the `phonenumbers` metadata (including
 `phonenumbers.carrier`), overridden per prefix by the tenant's `OtpConfig.carriers`.
+
+`phonenumbers` takes ~20 ms to import: it is imported by the functions that parse, on first use.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import phonenumbers
-from phonenumbers import PhoneNumberType
+from typing import TYPE_CHECKING
 
 from .config import OtpConfig, any_prefix, longest_prefix
 
-#: `phonenumbers` number types -> Didit's `carrier.type` values.
+if TYPE_CHECKING:
+    from phonenumbers import PhoneNumber
+
+#: `phonenumbers.PhoneNumberType` names -> Didit's `carrier.type` values.
 LINE_TYPES = {
-    PhoneNumberType.FIXED_LINE: "fixed_line",
-    PhoneNumberType.MOBILE: "mobile",
+    "FIXED_LINE": "fixed_line",
+    "MOBILE": "mobile",
     # NANP numbers do not tell fixed from mobile; a real lookup mostly answers mobile.
-    PhoneNumberType.FIXED_LINE_OR_MOBILE: "mobile",
-    PhoneNumberType.TOLL_FREE: "toll_free",
-    PhoneNumberType.PREMIUM_RATE: "premium_rate",
-    PhoneNumberType.SHARED_COST: "shared_cost",
-    PhoneNumberType.VOIP: "voip",
-    PhoneNumberType.PERSONAL_NUMBER: "other",
-    PhoneNumberType.PAGER: "pager",
-    PhoneNumberType.UAN: "universal_access",
-    PhoneNumberType.VOICEMAIL: "voice_mail",
-    PhoneNumberType.UNKNOWN: "unknown",
+    "FIXED_LINE_OR_MOBILE": "mobile",
+    "TOLL_FREE": "toll_free",
+    "PREMIUM_RATE": "premium_rate",
+    "SHARED_COST": "shared_cost",
+    "VOIP": "voip",
+    "PERSONAL_NUMBER": "other",
+    "PAGER": "pager",
+    "UAN": "universal_access",
+    "VOICEMAIL": "voice_mail",
+    "UNKNOWN": "unknown",
 }
 LINE_TYPE_VALUES = (
     "mobile", "fixed_line", "voip", "isp", "vpn", "toll_free", "premium_rate", "pager", "payphone",
@@ -49,6 +52,8 @@ def normalise(raw: str) -> str | None:
     text = raw.strip()
     if not text:
         return None
+    import phonenumbers
+
     try:
         parsed = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException:
@@ -96,11 +101,13 @@ class PhoneFacts:
 
 def lookup(e164: str, config: OtpConfig) -> PhoneFacts:
     """Country, carrier, line type and risk flags of a valid E.164 number."""
+    import phonenumbers
+
     parsed = phonenumbers.parse(e164, None)
     region = phonenumbers.region_code_for_number(parsed)
     country_code = region if region and region != "001" else None
     carrier_name = _carrier_name(parsed)
-    line_type = LINE_TYPES.get(phonenumbers.number_type(parsed), "unknown")
+    line_type = _line_type(phonenumbers.number_type(parsed))
     override = longest_prefix(config.carriers, e164)
     if override:
         carrier_name = override.get("name") if override.get("name") is not None else carrier_name
@@ -118,14 +125,21 @@ def lookup(e164: str, config: OtpConfig) -> PhoneFacts:
     )
 
 
-def _carrier_name(parsed: phonenumbers.PhoneNumber) -> str:
+def _line_type(number_type: int) -> str:
+    """Didit's `carrier.type` for a `phonenumbers.PhoneNumberType` value."""
+    from phonenumbers import PhoneNumberType
+
+    return LINE_TYPES.get(PhoneNumberType.to_string(number_type), "unknown")
+
+
+def _carrier_name(parsed: PhoneNumber) -> str:
     """The carrier from phonenumbers' metadata (imported on first use: it is slow to load)."""
     from phonenumbers import carrier
 
     return carrier.name_for_number(parsed, "en") or ""
 
 
-def _country_name(parsed: phonenumbers.PhoneNumber) -> str:
+def _country_name(parsed: PhoneNumber) -> str:
     """The country name from phonenumbers' geocoder (imported on first use: it is slow to load)."""
     from phonenumbers import geocoder
 

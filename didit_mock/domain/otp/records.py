@@ -25,6 +25,8 @@ PENDING = st.NOT_FINISHED
 
 @dataclass
 class LifecycleEvent:
+    """One entry of a verification's `lifecycle` (with the fee it cost)."""
+
     type: str
     at: float
     details: dict[str, Any] | None
@@ -127,6 +129,8 @@ def book(tenant: Tenant) -> OtpBook:
 
 @dataclass
 class PhoneSend:
+    """A validated POST /v3/phone/send/ request."""
+
     phone_number: str  # E.164, already validated
     code_size: int = 6
     locale: str | None = None
@@ -138,6 +142,8 @@ class PhoneSend:
 
 @dataclass
 class EmailSend:
+    """A validated POST /v3/email/send/ request."""
+
     email: str  # already validated
     code_size: int = 6
     alphanumeric: bool = False
@@ -150,6 +156,8 @@ class EmailSend:
 
 @dataclass
 class Check:
+    """A validated POST /v3/{phone,email}/check/ request."""
+
     target: str  # E.164 number or address, already validated
     code: str
     #: risk action name -> "NO_ACTION" | "DECLINE" (e.g. "voip_number_action")
