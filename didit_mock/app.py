@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from .api import (
     admin,
@@ -77,6 +79,19 @@ def build_registry(settings: Settings) -> TenantRegistry:
     )
 
 
+class DiditApp(Starlette):
+    """Starlette without its exception layer: `DiditRouter` renders what routes raise.
+
+    The stack is the server-error layer (500s), the user middleware (the gateway), the router.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app: ASGIApp = self.router
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return ServerErrorMiddleware(app, handler=self.exception_handlers.get(Exception), debug=self.debug)
+
+
 def create_app(settings: Settings | None = None, registry: TenantRegistry | None = None) -> Starlette:
     """The didit-mock ASGI application for `settings` (defaults from the environment)."""
     settings = settings or Settings.from_env()
@@ -101,7 +116,7 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
 
-    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)  # type: ignore[arg-type]
+    app = DiditApp(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)  # type: ignore[arg-type]
     app.router = DiditRouter(routes=routes, redirect_slashes=False, lifespan=lifespan)
     # One layer for the admin gate, journal, faults, rate limits and body rules (see api/gateway.py).
     app.add_middleware(Gateway, settings=settings, registry=registry)

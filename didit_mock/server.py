@@ -92,6 +92,7 @@ class MockServer:
             log_level="warning",
             access_log=self.settings.access_log,
             lifespan="on",
+            ws="none",  # the Didit API has no websockets
         )
         self._server = BackgroundServer(config)
         self._thread = threading.Thread(target=self._server.run_in_thread, name="didit-mock", daemon=True)

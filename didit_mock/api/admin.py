@@ -26,7 +26,6 @@ from ..domain.clock import parse_iso
 from ..domain.errors import ValidationFailed
 from ..domain.sessions import Session
 from ..domain.tenant import LIVE_KEY_PREFIX, Tenant, TenantConfig
-from ..settings import Settings
 from .auth import authenticate, registry_of
 from .http import json_response, parse_body
 from .paths import is_canonical_uuid, uuid_param
@@ -404,12 +403,6 @@ def refusal(scope: Scope, token: str) -> Response | None:
         wanted = path if scope["method"] in ("GET", "HEAD") else DASHBOARD_PREFIX
         return RedirectResponse(f"{DASHBOARD_LOGIN}?{urlencode({'next': wanted})}", status_code=303)
     return json_response({"detail": ADMIN_TOKEN_REQUIRED}, 401, headers={"WWW-Authenticate": "Bearer"})
-
-
-def refuses_websocket(scope: Scope, settings: Settings) -> bool:
-    """A websocket to a `/_mock` path without the admin token (closed with 1008)."""
-    token = settings.admin_token
-    return bool(token) and is_admin_path(scope["path"]) and not presents_token(Headers(scope=scope), token)
 
 
 routes = [

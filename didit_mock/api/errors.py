@@ -61,3 +61,16 @@ EXCEPTION_HANDLERS = {
     HTTPException: http_exception,
     Exception: server_error,
 }
+
+
+async def render_exception(request: Request, exc: Exception) -> Response | None:
+    """The answer of the first handler in `EXCEPTION_HANDLERS` for `exc` (by its class order), if any.
+
+    The catch-all `Exception` handler is left to the server-error layer.
+    """
+    for kind in type(exc).__mro__:
+        handler = EXCEPTION_HANDLERS.get(kind)
+        if handler is not None and kind is not Exception:
+            return await handler(request, exc)
+    return None
+

@@ -39,10 +39,7 @@ class Gateway:
         install_hooks()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            if scope["type"] == "websocket" and admin.refuses_websocket(scope, self.settings):
-                await send({"type": "websocket.close", "code": 1008})
-                return
+        if scope["type"] != "http":  # lifespan (the server runs without websockets)
             await self.app(scope, receive, send)
             return
         head = RequestHead.of(scope)
@@ -84,7 +81,11 @@ class Gateway:
                 body = await limits.read_body(receive, limit)
                 if recorder is not None:
                     recorder.request.feed(body)
-                scope, body = await limits.checked(scope, head, body, api=path.startswith(limits.API_PREFIXES))
+                api = path.startswith(limits.API_PREFIXES)
+                if limits.is_form(head, body, api=api):
+                    scope, body = await limits.form_as_json(scope, head, body)
+                else:
+                    scope, body = limits.checked(scope, head, body, api=api)
                 receive = limits.replay(body, receive)
             else:
                 receive = limits.counting(receive, limit, recorder.request.feed if recorder else None)

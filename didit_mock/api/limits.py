@@ -128,8 +128,17 @@ def counting(receive: Receive, limit: int, observe: Callable[[bytes], None] | No
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
+    """The whole request body; `BodyTooLarge` once it passes `limit` bytes."""
+    message = await receive()
+    if message["type"] != "http.request":
+        return b""
+    chunk = message.get("body", b"")
+    if len(chunk) > limit:
+        raise BodyTooLarge()
+    if not message.get("more_body", False):
+        return chunk  # the usual case: the body in one message
+    chunks = [chunk]
+    size = len(chunk)
     while True:
         message = await receive()
         if message["type"] != "http.request":
@@ -160,14 +169,26 @@ def replay(body: bytes, receive: Receive) -> Receive:
 
 # ---------------------------------------------------------------- checks
 
-async def checked(scope: Scope, head: RequestHead, body: bytes, *, api: bool) -> tuple[Scope, bytes]:
-    """The scope and body to hand on; a `DiditError` with the answer when the body is refused."""
-    if not body.strip():
+def is_form(head: RequestHead, body: bytes, *, api: bool) -> bool:
+    """A form body for the Didit API, to be read as DRF's form parsers would (`form_as_json`)."""
+    return api and media_type(head.content_type) in FORM_TYPES and not _looks_like_json(body)
+
+
+async def form_as_json(scope: Scope, head: RequestHead, body: bytes) -> tuple[Scope, bytes]:
+    """The scope and body of a form request turned into its JSON equivalent."""
+    content_type = head.content_type
+    return _as_json(scope, await _form_data(media_type(content_type), content_type, body))
+
+
+def checked(scope: Scope, head: RequestHead, body: bytes, *, api: bool) -> tuple[Scope, bytes]:
+    """The scope and body to hand on; a `DiditError` with the answer when the body is refused.
+
+    Form bodies of the Didit API go through `form_as_json` instead.
+    """
+    if not body or body.isspace():
         return scope, body
     content_type = head.content_type
     kind = media_type(content_type)
-    if api and kind in FORM_TYPES and not _looks_like_json(body):
-        return _as_json(scope, await _form_data(kind, content_type, body))
     if api and not is_json_type(kind) and kind not in FORM_TYPES:
         raise _refused(415, unsupported_media_type(content_type.strip()))
     if not (is_json_type(kind) or kind in FORM_TYPES):

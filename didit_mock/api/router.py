@@ -1,9 +1,13 @@
-"""The router: Starlette's, with routes looked up by their literal prefix, and Django's APPEND_SLASH.
+"""The router: Starlette's, with routes looked up by their literal prefix, Didit's errors rendered,
+and Django's APPEND_SLASH.
 
 Starlette tries every route in order until one matches. With a hundred routes that is most of
 the cost of routing a request near the end of the list, so `DiditRouter` indexes routes by the
 literal segments their paths start with (`/v3/session/...` by `("v3", "session")`) and tries only
 the routes that could match a path, still in their original order: the same route wins.
+
+It also renders the errors a route raises (`api/errors.py`), the work of Starlette's exception
+layer, which the app leaves out (see `app.DiditApp`).
 """
 
 from __future__ import annotations
@@ -11,11 +15,17 @@ from __future__ import annotations
 from typing import Any
 
 from starlette._utils import get_route_path
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.routing import BaseRoute, Match, Router
 from starlette.types import Receive, Scope, Send
 
-from .errors import DJANGO_404
+from ..domain.errors import DiditError, HtmlNotFound
+from .errors import DJANGO_404, render_exception
+
+#: What a route may raise for the router to answer (anything else is a 500).
+RENDERED = (DiditError, HtmlNotFound, HTTPException)
 
 
 def literal_prefix(path: str) -> tuple[str, ...]:
@@ -87,23 +97,27 @@ class DiditRouter(Router):
             return
         if "router" not in scope:
             scope["router"] = self
-        partial: BaseRoute | None = None
-        partial_scope: dict[str, Any] = {}
+        chosen: BaseRoute | None = None
+        chosen_scope: dict[str, Any] = {}
         for route in self.candidates(scope):
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
-                scope["route"] = route
-                scope.update(child_scope)
-                await route.handle(scope, receive, send)
-                return
-            if match is Match.PARTIAL and partial is None:
-                partial, partial_scope = route, child_scope
-        if partial is not None:  # the path exists for other methods: 405
-            scope["route"] = partial
-            scope.update(partial_scope)
-            await partial.handle(scope, receive, send)
+                chosen, chosen_scope = route, child_scope
+                break
+            if match is Match.PARTIAL and chosen is None:  # the path exists for other methods: 405
+                chosen, chosen_scope = route, child_scope
+        if chosen is None:
+            await self.default(scope, receive, send)
             return
-        await self.default(scope, receive, send)
+        scope["route"] = chosen
+        scope.update(chosen_scope)
+        try:
+            await chosen.handle(scope, receive, send)
+        except RENDERED as exc:
+            response = await render_exception(Request(scope, receive), exc)
+            if response is None:
+                raise
+            await response(scope, receive, send)
 
     async def not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Django's APPEND_SLASH: an unknown path whose slash form exists answers 301 to it."""
