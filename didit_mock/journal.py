@@ -191,39 +191,34 @@ def tenant_of_request(registry: TenantRegistry, head: RequestHead, path: str) ->
     return registry.by_token(token) if token else None
 
 
-class Capture:
-    """The first `BODY_LIMIT` bytes of a body, and its full size."""
+def body_text(head: bytes, size: int, content_type: str) -> str:
+    """The journal's text of a body of `size` bytes whose first bytes are `head`."""
+    if not size:
+        return ""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind and not any(t in kind for t in _TEXT_TYPES):
+        return f"<{size} bytes of {kind}>"
+    return head.decode("utf-8", errors="replace" if size <= BODY_LIMIT else "ignore")
 
-    __slots__ = ("head", "size")
 
-    def __init__(self) -> None:
-        self.head = b""
-        self.size = 0
-
-    def feed(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        room = BODY_LIMIT - len(self.head)
-        if room > 0 and chunk:
-            self.head += chunk[:room]
-
-    def text(self, content_type: str) -> str:
-        if not self.size:
-            return ""
-        kind = content_type.split(";")[0].strip().lower()
-        if kind and not any(t in kind for t in _TEXT_TYPES):
-            return f"<{self.size} bytes of {kind}>"
-        return self.head.decode("utf-8", errors="replace" if self.size <= BODY_LIMIT else "ignore")
-
-    @property
-    def truncated(self) -> bool:
-        return self.size > BODY_LIMIT
+def _kept(head: bytes, chunk: bytes) -> bytes:
+    """`head` followed by as much of `chunk` as `BODY_LIMIT` leaves room for."""
+    room = BODY_LIMIT - len(head)
+    if room <= 0 or not chunk:
+        return head
+    return head + chunk[:room] if head else chunk[:room]
 
 
 class JournalRecorder:
-    """One request on its way into its tenant's journal: fed by the gateway, recorded by `finish`."""
+    """One request on its way into its tenant's journal: fed by the gateway, recorded by `finish`.
+
+    Recording keeps references (the bodies' first `BODY_LIMIT` bytes, the response headers);
+    `entry()` turns them into text when the journal is read.
+    """
 
     __slots__ = ("journal", "id", "method", "path", "query", "request_type", "started", "began",
-                 "duration", "status", "response_type", "request", "response")
+                 "duration", "status", "response_headers", "request_head", "request_size",
+                 "response_head", "response_size")
 
     def __init__(self, journal: RequestJournal, scope: Scope, request_type: str, started: float):
         self.journal = journal
@@ -236,9 +231,9 @@ class JournalRecorder:
         self.began = time.perf_counter()
         self.duration = 0.0
         self.status = 500
-        self.response_type = ""
-        self.request = Capture()
-        self.response = Capture()
+        self.response_headers: Any = ()
+        self.request_head = self.response_head = b""
+        self.request_size = self.response_size = 0
 
     @classmethod
     def start(cls, tenant: Tenant | None, scope: Scope, head: RequestHead, size: int) -> JournalRecorder | None:
@@ -249,12 +244,19 @@ class JournalRecorder:
         journal.resize(size)
         return cls(journal, scope, head.content_type, tenant.clock.timestamp())
 
+    def request_read(self, chunk: bytes) -> None:
+        """A chunk of the request body, as the app read it."""
+        self.request_size += len(chunk)
+        self.request_head = _kept(self.request_head, chunk)
+
     def response_started(self, message: Message) -> None:
         self.status = int(message["status"])
-        for name, value in message.get("headers", ()):
-            if name.lower() == b"content-type":
-                self.response_type = value.decode("latin-1")
-                break
+        self.response_headers = message.get("headers", ())
+
+    def response_sent(self, chunk: bytes) -> None:
+        """A chunk of the response body, as the client got it."""
+        self.response_size += len(chunk)
+        self.response_head = _kept(self.response_head, chunk)
 
     def finish(self) -> None:
         """Record the request with what was seen of it (a 500 if no response was started)."""
@@ -263,6 +265,9 @@ class JournalRecorder:
 
     def entry(self) -> JournalEntry:
         """The recorded request as a journal entry."""
+        response_type = next(
+            (v.decode("latin-1") for k, v in self.response_headers if k.lower() == b"content-type"), ""
+        )
         return JournalEntry(
             id=self.id,
             method=self.method,
@@ -271,10 +276,10 @@ class JournalRecorder:
             status=self.status,
             duration_ms=round(self.duration * 1000, 3),
             timestamp=self.started,
-            request_body=self.request.text(self.request_type),
-            request_truncated=self.request.truncated,
-            response_body=self.response.text(self.response_type),
-            response_truncated=self.response.truncated,
+            request_body=body_text(self.request_head, self.request_size, self.request_type),
+            request_truncated=self.request_size > BODY_LIMIT,
+            response_body=body_text(self.response_head, self.response_size, response_type),
+            response_truncated=self.response_size > BODY_LIMIT,
         )
 
 

@@ -80,7 +80,7 @@ class Gateway:
             if method in limits.BODY_METHODS and path.startswith(limits.CHECKED_PREFIXES):
                 body = await limits.read_body(receive, limit)
                 if recorder is not None:
-                    recorder.request.feed(body)
+                    recorder.request_read(body)
                 api = path.startswith(limits.API_PREFIXES)
                 if limits.is_form(head, body, api=api):
                     scope, body = await limits.form_as_json(scope, head, body)
@@ -88,7 +88,7 @@ class Gateway:
                     scope, body = limits.checked(scope, head, body, api=api)
                 receive = limits.replay(body, receive)
             else:
-                receive = limits.counting(receive, limit, recorder.request.feed if recorder else None)
+                receive = limits.counting(receive, limit, recorder.request_read if recorder else None)
         except DiditError as refused:
             await error_response(refused)(scope, receive, send)
             return
@@ -105,7 +105,7 @@ class Gateway:
                 if recorder is not None:
                     recorder.response_started(message)
             elif recorder is not None and message["type"] == "http.response.body":
-                recorder.response.feed(message.get("body", b""))
+                recorder.response_sent(message.get("body", b""))
             await send(message)
 
         return observed
