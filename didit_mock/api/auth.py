@@ -37,12 +37,13 @@ def authenticate(request: Request, *, unauthorized_401: bool = False) -> Tenant:
     Missing key: 403 "You do not have permission..." (401 for routes such as share that answer
     401). Refused key: 401 "Invalid API Key." by default, or 403 in the spec's auth mode.
     """
-    api_key = api_key_of(request)
+    head = RequestHead.of(request.scope)
+    api_key = head.api_key
     if unauthorized_401 and not api_key:
         raise NotAuthenticated(CREDENTIALS_INVALID)
     if not api_key:
         raise PermissionDenied(PERMISSION_DENIED)
-    tenant = _key_tenant(request, api_key)
+    tenant = _key_tenant(request, head)
     if tenant is None:
         if unauthorized_401:
             raise NotAuthenticated(CREDENTIALS_INVALID)
@@ -55,12 +56,10 @@ def authenticate(request: Request, *, unauthorized_401: bool = False) -> Tenant:
 
 def peek_tenant(request: Request) -> Tenant | None:
     """The tenant named by the request's key, if accepted, without raising."""
-    api_key = api_key_of(request)
-    return _key_tenant(request, api_key) if api_key else None
-
-
-def _key_tenant(request: Request, api_key: str) -> Tenant | None:
     head = RequestHead.of(request.scope)
-    if head.key_resolved and head.api_key == api_key:
-        return head.key_tenant
-    return registry_of(request).get(api_key)
+    return _key_tenant(request, head) if head.api_key else None
+
+
+def _key_tenant(request: Request, head: RequestHead) -> Tenant | None:
+    """The tenant of `head.api_key`: the one the gateway looked up, or the registry's."""
+    return head.key_tenant if head.key_resolved else registry_of(request).get(head.api_key)
