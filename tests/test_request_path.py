@@ -10,8 +10,11 @@ import uuid
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.routing import Match, Route
 
+from didit_mock.api.http import dumps
 from didit_mock.api.router import DiditRouter, literal_prefix
 from didit_mock.app import create_app
 from didit_mock.domain.rng import TenantRandom
@@ -144,3 +147,27 @@ def test_the_journal_records_bodies_and_statuses_as_the_client_saw_them(client: 
     assert entries[1]["request_body"] == "{" and "JSON parse error" in entries[1]["response_body"]
     assert [e["id"] for e in entries] == sorted(e["id"] for e in entries)
     assert all(e["duration_ms"] >= 0 for e in entries)
+
+
+JSON_DOCUMENTS = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_DOCUMENTS)
+def test_responses_are_rendered_byte_for_byte_as_pythons_json(document: object) -> None:
+    expected = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    assert dumps(document) == expected
+
+
+@pytest.mark.parametrize("document", [
+    {"small": 1e-05, "large": 1e16, "plain": 0.5},  # floats orjson would write differently
+    {1: "int key", "nested": {2: [3, 2**65]}},  # what orjson refuses
+    (1, "tuple", None),
+])
+def test_documents_orjson_cannot_render_exactly_take_the_standard_path(document: object) -> None:
+    assert dumps(document) == json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
