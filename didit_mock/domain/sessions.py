@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import statuses as st
@@ -207,8 +208,9 @@ def create_session(tenant: Tenant, request: NewSession) -> tuple[Session, bool]:
             )
 
     sessions = book(tenant)
-    if request.vendor_data is not None:
-        for existing in sessions.newest_first(sessions.by_vendor.get(request.vendor_data, {}).values()):
+    same_user = sessions.by_vendor.get(request.vendor_data) if request.vendor_data is not None else None
+    if same_user:
+        for existing in reversed(same_user.values()):  # newest first
             if existing.status in st.UNFINISHED and existing.workflow.workflow_id == workflow.workflow_id \
                     and existing.workflow.version == workflow.version:
                 existing.callback = request.callback
@@ -336,17 +338,17 @@ def _schedule_expiry(tenant: Tenant, session: Session) -> None:
         return
     if session.status == st.IN_PROGRESS and session.started_at is not None:
         session.expires_at = session.started_at + session.workflow.expiration_seconds
-    due = session.expires_at
+    session.expiry_job = tenant.scheduler.at(session.expires_at, partial(_expire, tenant, session))
 
-    def expire() -> None:
-        if session.deleted:
-            return
-        if session.status == st.NOT_STARTED:
-            set_status(tenant, session, st.EXPIRED)
-        elif session.status in (st.IN_PROGRESS, st.RESUBMITTED):
-            set_status(tenant, session, st.ABANDONED)
 
-    session.expiry_job = tenant.scheduler.at(due, expire)
+def _expire(tenant: Tenant, session: Session) -> None:
+    """The expiry job: Not Started becomes Expired, In Progress or Resubmitted becomes Abandoned."""
+    if session.deleted:
+        return
+    if session.status == st.NOT_STARTED:
+        set_status(tenant, session, st.EXPIRED)
+    elif session.status in (st.IN_PROGRESS, st.RESUBMITTED):
+        set_status(tenant, session, st.ABANDONED)
 
 
 def _schedule_document_expiry(tenant: Tenant, session: Session) -> None:
