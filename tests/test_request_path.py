@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from starlette.routing import Match, Route
 
 from didit_mock.api.http import dumps
+from didit_mock.api.limits import parse_json
 from didit_mock.api.router import DiditRouter, literal_prefix
 from didit_mock.app import create_app
 from didit_mock.domain.rng import TenantRandom
@@ -171,3 +172,22 @@ def test_responses_are_rendered_byte_for_byte_as_pythons_json(document: object) 
 ])
 def test_documents_orjson_cannot_render_exactly_take_the_standard_path(document: object) -> None:
     assert dumps(document) == json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_DOCUMENTS)
+def test_request_bodies_are_read_as_pythons_json_reads_them(document: object) -> None:
+    raw = json.dumps(document, ensure_ascii=st_ascii_choice(document)).encode()
+    parsed = parse_json(raw, strict=True)
+    # Compared as text, so that an integer read back as a float would show.
+    assert json.dumps(parsed) == json.dumps(json.loads(raw))
+
+
+def st_ascii_choice(document: object) -> bool:
+    """Half the documents with escapes (`\\uXXXX`), half with raw UTF-8."""
+    return len(repr(document)) % 2 == 0
+
+
+@pytest.mark.parametrize("raw", [b"18446744073709551616", b"-9223372036854775809", b'{"n":[12345678901234567890123]}'])
+def test_integers_beyond_64_bits_stay_integers(raw: bytes) -> None:
+    assert json.dumps(parse_json(raw, strict=True)) == json.dumps(json.loads(raw))  # no float on the way

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.routing import Match
@@ -215,7 +217,17 @@ def parse_json(body: bytes, *, strict: bool) -> Any:
     Refused (400, "JSON parse error - ..."): NaN and Infinity, numbers too long for Python's int
     conversion and documents too deep for the parser; on the Didit API (`strict`) also syntax errors
     and invalid UTF-8. Elsewhere a body that is not JSON at all is left to the handler.
+
+    orjson reads the body when it reads it exactly as Python would: it refuses everything Python's
+    decoder would answer differently (NaN, out-of-range floats, lone surrogates, a BOM, syntax
+    errors), except integers beyond 64 bits, which it turns into floats; bodies with such long
+    digit runs, and everything orjson refuses, go to Python's decoder for its exact answer.
     """
+    if not _LONG_DIGITS.search(body):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
     try:
         text = body.decode("utf-8")
         if text.startswith("\ufeff"):
@@ -242,6 +254,7 @@ def _finite_float(text: str) -> float:
     return value
 
 
+_LONG_DIGITS = re.compile(rb"\d{19}")
 #: DRF's strict JSON reading: NaN, Infinity and numbers beyond a float's range are refused.
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
