@@ -282,29 +282,38 @@ def median_result(name: str, runs: list[Result]) -> Result:
 def throughput(seconds: float, rounds: int = 1) -> list[tuple[Result, Result | None]]:
     """Each workload against didit-mock and, for create and decision, the bare app.
 
-    Both servers run side by side and the runs alternate (bare, ours, bare, ours, ...) for
-    `rounds` rounds, so a slow spell of the machine weighs on both; each figure is the median.
+    The servers run side by side and the runs alternate (bare, ours, bare, ours, ...) for
+    `rounds` rounds, so a slow spell of the machine weighs on all of them; each figure is the
+    median. Create and decision are also run against a server without the request journal
+    (`--journal-size 0`), to show what the journal costs.
     """
-    bare_port, port = free_port(), free_port()
+    bare_port, port, quiet_port = free_port(), free_port(), free_port()
     bare_args = [sys.executable, "-m", "benchmarks.bare_app", str(bare_port)]
-    with Process(bare_args, bare_port) as bare, Process(serve_args(port), port) as server:
-        session_id = prepare(server.url, sessions=100)
-        plan = [
-            ("session create", "create", "", ""),
-            ("decision GET (completed)", "decision", session_id, BARE_SESSION_ID),
-            ("list page (limit 50)", "list", "", None),
-            ("phone send + check", "otp", "", None),
+    quiet_args = [*serve_args(quiet_port), "--journal-size", "0"]
+    with Process(bare_args, bare_port) as bare, Process(serve_args(port), port) as server, \
+            Process(quiet_args, quiet_port) as quiet:
+        servers = {"ours": (server.url, prepare(server.url, sessions=100)),
+                   "quiet": (quiet.url, prepare(quiet.url, sessions=100))}
+        baselines = {"create": "", "decision": BARE_SESSION_ID}
+        plan = [  # row, workload, server
+            ("session create", "create", "ours"),
+            ("decision GET (completed)", "decision", "ours"),
+            ("session create, journal off", "create", "quiet"),
+            ("decision GET, journal off", "decision", "quiet"),
+            ("list page (limit 50)", "list", "ours"),
+            ("phone send + check", "otp", "ours"),
         ]
         runs: dict[str, list[Result]] = {}
         for _ in range(rounds):
-            for name, kind, ours_id, bare_id in plan:
-                if bare_id is not None:
-                    runs.setdefault("bare " + name, []).append(load("bare " + name, bare.url, kind, seconds, bare_id))
-                runs.setdefault(name, []).append(load(name, server.url, kind, seconds, ours_id))
+            for kind, bare_id in baselines.items():
+                runs.setdefault("bare " + kind, []).append(load("bare " + kind, bare.url, kind, seconds, bare_id))
+            for name, kind, which in plan:
+                url, session_id = servers[which]
+                runs.setdefault(name, []).append(load(name, url, kind, seconds, session_id))
     return [
-        (median_result(name, runs[name]), median_result("bare " + name, runs["bare " + name])
-         if bare_id is not None else None)
-        for name, _, _, bare_id in plan
+        (median_result(name, runs[name]),
+         median_result("bare " + kind, runs["bare " + kind]) if kind in baselines else None)
+        for name, kind, _ in plan
     ]
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import random
 import string
 
+#: Base64's `+` and `/` as the URL-safe alphabet writes them (`base64.urlsafe_b64encode`).
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 #: The version (4) and variant (RFC 4122) bits of a random UUID.
 _UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID_V4 = (4 << 76) | (0x8000 << 48)
@@ -35,7 +37,8 @@ class TenantRandom:
     def token(self, length: int = 12) -> str:
         """A URL-safe token such as a 12-character `session_token` (letters, digits, `-` and `_`)."""
         size = -(-length * 6 // 8)  # whole bytes for `length` base64 characters of 6 random bits
-        return base64.urlsafe_b64encode(self._random.randbytes(size))[:length].decode("ascii")
+        encoded = binascii.b2a_base64(self._random.randbytes(size), newline=False)
+        return encoded[:length].translate(_URL_SAFE).decode("ascii")
 
     def digits(self, length: int) -> str:
         return "".join(self._random.choice(string.digits) for _ in range(length))
