@@ -198,26 +198,32 @@ def body_text(head: bytes, size: int, content_type: str) -> str:
     kind = content_type.split(";")[0].strip().lower()
     if kind and not any(t in kind for t in _TEXT_TYPES):
         return f"<{size} bytes of {kind}>"
-    return head.decode("utf-8", errors="replace" if size <= BODY_LIMIT else "ignore")
+    return head[:BODY_LIMIT].decode("utf-8", errors="replace" if size <= BODY_LIMIT else "ignore")
 
 
 def _kept(head: bytes, chunk: bytes) -> bytes:
-    """`head` followed by as much of `chunk` as `BODY_LIMIT` leaves room for."""
+    """`head` followed by as much of `chunk` as `BODY_LIMIT` leaves room for.
+
+    A first chunk of up to twice the limit is kept whole, by reference (no copy: cached decision
+    bodies are shared, not duplicated); `body_text` cuts it when the journal is read.
+    """
+    if not head:
+        return chunk if len(chunk) <= 2 * BODY_LIMIT else chunk[:BODY_LIMIT]
     room = BODY_LIMIT - len(head)
     if room <= 0 or not chunk:
         return head
-    return head + chunk[:room] if head else chunk[:room]
+    return head + chunk[:room]
 
 
 class JournalRecorder:
     """One request on its way into its tenant's journal: fed by the gateway, recorded by `finish`.
 
-    Recording keeps references (the bodies' first `BODY_LIMIT` bytes, the response headers);
-    `entry()` turns them into text when the journal is read.
+    Recording keeps references (the bodies, or their first `BODY_LIMIT` bytes, and the response's
+    content type); `entry()` turns them into text when the journal is read.
     """
 
     __slots__ = ("journal", "id", "method", "path", "query", "request_type", "started", "began",
-                 "duration", "status", "response_headers", "request_head", "request_size",
+                 "duration", "status", "response_type", "request_head", "request_size",
                  "response_head", "response_size")
 
     def __init__(self, journal: RequestJournal, scope: Scope, request_type: str, started: float):
@@ -231,7 +237,7 @@ class JournalRecorder:
         self.began = time.perf_counter()
         self.duration = 0.0
         self.status = 500
-        self.response_headers: Any = ()
+        self.response_type = b""
         self.request_head = self.response_head = b""
         self.request_size = self.response_size = 0
 
@@ -251,7 +257,10 @@ class JournalRecorder:
 
     def response_started(self, message: Message) -> None:
         self.status = int(message["status"])
-        self.response_headers = message.get("headers", ())
+        for name, value in message.get("headers", ()):
+            if name == b"content-type" or name.lower() == b"content-type":
+                self.response_type = value  # decoded when read
+                break
 
     def response_sent(self, chunk: bytes) -> None:
         """A chunk of the response body, as the client got it."""
@@ -265,9 +274,7 @@ class JournalRecorder:
 
     def entry(self) -> JournalEntry:
         """The recorded request as a journal entry."""
-        response_type = next(
-            (v.decode("latin-1") for k, v in self.response_headers if k.lower() == b"content-type"), ""
-        )
+        response_type = self.response_type.decode("latin-1")
         return JournalEntry(
             id=self.id,
             method=self.method,

@@ -87,8 +87,9 @@ class Gateway:
                 else:
                     scope, body = limits.checked(scope, head, body, api=api)
                 receive = limits.replay(body, receive)
-            else:
+            elif head.content_length not in ("", "0") or method in limits.BODY_METHODS:
                 receive = limits.counting(receive, limit, recorder.request_read if recorder else None)
+            # else: a GET or HEAD without a declared body; their handlers never read one
         except DiditError as refused:
             await error_response(refused)(scope, receive, send)
             return
