@@ -158,7 +158,7 @@ def _candidates(sessions: domain.SessionBook, filters: dict[str, Any]) -> list[S
     """The smallest index that covers the filters, newest first; None means every session."""
     pools: list[list[Session]] = []
     if filters["vendor_data"] is not None:
-        pools.append(list(sessions.by_vendor.get(filters["vendor_data"], {}).values()))
+        pools.append(list(sessions.by_vendor.get(filters["vendor_data"], ())))
     if filters["statuses"] is not None:
         pools.append([s for status in filters["statuses"] for s in sessions.by_status.get(status, {}).values()])
     if filters["workflows"] is not None:

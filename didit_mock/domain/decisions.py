@@ -483,7 +483,7 @@ def _stored_face_session(ctx: _Context) -> str | None:
         return None
     from .sessions import book
 
-    earlier = [s for s in book(ctx.tenant).by_vendor.get(session.vendor_data, {}).values()
+    earlier = [s for s in book(ctx.tenant).by_vendor.get(session.vendor_data, ())
                if s.session_number < session.session_number and s.status == st.APPROVED and s.outcomes]
     return max(earlier, key=lambda s: s.session_number).session_id if earlier else None
 

@@ -85,7 +85,7 @@ class SessionBook:
         self._numbers = itertools.count(1)
         self.by_id: dict[str, Session] = {}
         self.by_number: dict[int, Session] = {}
-        self.by_vendor: dict[str, dict[str, Session]] = {}
+        self.by_vendor: dict[str, list[Session]] = {}  # a user's sessions, oldest first
         self.by_status: dict[str, dict[str, Session]] = {}
         self.by_workflow: dict[str, dict[str, Session]] = {}
         self.by_token: dict[str, Session] = {}
@@ -107,7 +107,7 @@ class SessionBook:
         self.by_id[session.session_id] = session
         self.by_number[session.session_number] = session
         if session.vendor_data is not None:
-            self.by_vendor.setdefault(session.vendor_data, {})[session.session_id] = session
+            self.by_vendor.setdefault(session.vendor_data, []).append(session)
         self.by_status.setdefault(session.status, {})[session.session_id] = session
         self.by_workflow.setdefault(session.workflow.workflow_id, {})[session.session_id] = session
         self.by_token[session.session_token] = session
@@ -116,7 +116,12 @@ class SessionBook:
         self.by_id.pop(session.session_id, None)
         self.by_number.pop(session.session_number, None)
         if session.vendor_data is not None:
-            self.by_vendor.get(session.vendor_data, {}).pop(session.session_id, None)
+            same_user = self.by_vendor.get(session.vendor_data, [])
+            kept = [s for s in same_user if s is not session]
+            if kept:
+                self.by_vendor[session.vendor_data] = kept
+            else:
+                self.by_vendor.pop(session.vendor_data, None)
         self.by_status.get(session.status, {}).pop(session.session_id, None)
         self.by_workflow.get(session.workflow.workflow_id, {}).pop(session.session_id, None)
         self.by_token.pop(session.session_token, None)
@@ -210,7 +215,7 @@ def create_session(tenant: Tenant, request: NewSession) -> tuple[Session, bool]:
     sessions = book(tenant)
     same_user = sessions.by_vendor.get(request.vendor_data) if request.vendor_data is not None else None
     if same_user:
-        for existing in reversed(same_user.values()):  # newest first
+        for existing in reversed(same_user):  # newest first
             if existing.status in st.UNFINISHED and existing.workflow.workflow_id == workflow.workflow_id \
                     and existing.workflow.version == workflow.version:
                 existing.callback = request.callback
@@ -263,7 +268,7 @@ def charge_session_credit(tenant: Tenant) -> None:
 
 
 def _has_stored_face(tenant: Tenant, vendor_data: str) -> bool:
-    faces = book(tenant).by_vendor.get(vendor_data, {}).values()
+    faces = book(tenant).by_vendor.get(vendor_data, ())
     return any(s.status == st.APPROVED and s.outcomes for s in faces)
 
 
