@@ -44,6 +44,7 @@ class Result:
     p99_ms: float
     requests: int
     errors: int
+    cpu_us: float = float("nan")  # the server's CPU time (user + system) per request
 
 
 def free_port() -> int:
@@ -85,6 +86,14 @@ class Process:
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         wait_ready(self.url + ready_path, timeout)
         self.startup = time.perf_counter() - started
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the server has used (Linux `/proc`; NaN elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -276,7 +285,16 @@ def median_result(name: str, runs: list[Result]) -> Result:
     """One row for several runs of a workload: the median of each figure, the sum of the counts."""
     return Result(name, statistics.median(r.rps for r in runs), statistics.median(r.p50_ms for r in runs),
                   statistics.median(r.p99_ms for r in runs), sum(r.requests for r in runs),
-                  sum(r.errors for r in runs))
+                  sum(r.errors for r in runs), statistics.median(r.cpu_us for r in runs))
+
+
+def measured(process: Process, name: str, kind: str, seconds: float, session_id: str = "") -> Result:
+    """`load` against `process`, with the server's CPU time per request."""
+    before = process.cpu_seconds()
+    result = load(name, process.url, kind, seconds, session_id)
+    spent = process.cpu_seconds() - before
+    result.cpu_us = spent / result.requests * 1e6 if result.requests else float("nan")
+    return result
 
 
 def throughput(seconds: float, rounds: int = 1) -> list[tuple[Result, Result | None]]:
@@ -292,8 +310,8 @@ def throughput(seconds: float, rounds: int = 1) -> list[tuple[Result, Result | N
     quiet_args = [*serve_args(quiet_port), "--journal-size", "0"]
     with Process(bare_args, bare_port) as bare, Process(serve_args(port), port) as server, \
             Process(quiet_args, quiet_port) as quiet:
-        servers = {"ours": (server.url, prepare(server.url, sessions=100)),
-                   "quiet": (quiet.url, prepare(quiet.url, sessions=100))}
+        servers = {"ours": (server, prepare(server.url, sessions=100)),
+                   "quiet": (quiet, prepare(quiet.url, sessions=100))}
         baselines = {"create": "", "decision": BARE_SESSION_ID}
         plan = [  # row, workload, server
             ("session create", "create", "ours"),
@@ -306,10 +324,10 @@ def throughput(seconds: float, rounds: int = 1) -> list[tuple[Result, Result | N
         runs: dict[str, list[Result]] = {}
         for _ in range(rounds):
             for kind, bare_id in baselines.items():
-                runs.setdefault("bare " + kind, []).append(load("bare " + kind, bare.url, kind, seconds, bare_id))
+                runs.setdefault("bare " + kind, []).append(measured(bare, "bare " + kind, kind, seconds, bare_id))
             for name, kind, which in plan:
-                url, session_id = servers[which]
-                runs.setdefault(name, []).append(load(name, url, kind, seconds, session_id))
+                process, session_id = servers[which]
+                runs.setdefault(name, []).append(measured(process, name, kind, seconds, session_id))
     return [
         (median_result(name, runs[name]),
          median_result("bare " + kind, runs["bare " + kind]) if kind in baselines else None)
@@ -324,11 +342,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=None, help="sessions for the memory measurement")
     parser.add_argument("--rounds", type=int, default=None, help="alternating rounds of the load runs")
     args = parser.parse_args(argv)
-    seconds = args.seconds or (1 if args.quick else 5)
-    rounds = args.rounds or (1 if args.quick else 3)
+    seconds = args.seconds or (1 if args.quick else 4)
+    rounds = args.rounds or (1 if args.quick else 5)
     sessions = args.sessions or (2_000 if args.quick else 100_000)
 
-    cli_start, inproc_start = startup_times(1 if args.quick else 5)
+    cli_start, inproc_start = startup_times(1 if args.quick else 9)
     rows = throughput(seconds, rounds)
     mem = memory_and_list(sessions, seconds)
 
@@ -346,12 +364,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| list page p50 at 100 vs {sessions:,} sessions | {mem['list_p50_ms_100']:.2f} ms vs "
           f"{mem[f'list_p50_ms_{sessions}']:.2f} ms (x{flat:.2f}) | flat |")
     print()
-    print("| workload | req/s | p50 ms | p99 ms | errors | share of bare Starlette |")
-    print("|---|---|---|---|---|---|")
+    print("| workload | req/s | p50 ms | p99 ms | errors | share of bare Starlette | server CPU per request |")
+    print("|---|---|---|---|---|---|---|")
     for result, bare in rows:
         share = f"{result.rps / bare.rps:.0%} of {bare.rps:,.0f} req/s" if bare else "—"
+        cpu = f"{result.cpu_us:.0f} µs" + (f" (bare {bare.cpu_us:.0f} µs)" if bare else "")
         print(f"| {result.name} | {result.rps:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} | {result.errors} | "
-              f"{share} |")
+              f"{share} | {cpu} |")
     failures = sum(r.errors for r, _ in rows)
     return 1 if failures else 0
 
