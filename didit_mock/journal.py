@@ -72,12 +72,13 @@ class JournalEntry(NamedTuple):
 class RequestJournal:
     """A tenant's latest requests (its component), oldest first, at most `size` of them.
 
-    Requests are kept as their recorders and turned into `JournalEntry` values when read, so
-    recording a request costs an append.
+    A request is kept as a plain tuple of strings, bytes and numbers (`JournalRecorder.record`),
+    turned into a `JournalEntry` when read: recording costs an append, and such tuples leave the
+    garbage collector's lists at its next pass, so a full journal adds nothing to collections.
     """
 
     def __init__(self, tenant: Tenant):
-        self._entries: deque[JournalEntry | JournalRecorder] = deque(maxlen=DEFAULT_SIZE)
+        self._entries: deque[JournalEntry | Recorded] = deque(maxlen=DEFAULT_SIZE)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -86,11 +87,10 @@ class RequestJournal:
             with self._lock:
                 self._entries = deque(self._entries, maxlen=max(1, size))
 
-    def record(self, recorder: JournalRecorder) -> None:
-        """Append a finished request, giving it the next id."""
+    def record(self, recorded: Recorded) -> None:
+        """Append a finished request (its id is given here, in the order of recording)."""
         with self._lock:
-            recorder.id = next(self._ids)
-            self._entries.append(recorder)
+            self._entries.append((next(self._ids), *recorded))
 
     def clear(self) -> int:
         with self._lock:
@@ -219,23 +219,21 @@ class JournalRecorder:
     """One request on its way into its tenant's journal: fed by the gateway, recorded by `finish`.
 
     Recording keeps references (the bodies, or their first `BODY_LIMIT` bytes, and the response's
-    content type); `entry()` turns them into text when the journal is read.
+    content type); the journal turns them into text when it is read.
     """
 
-    __slots__ = ("journal", "id", "method", "path", "query", "request_type", "started", "began",
-                 "duration", "status", "response_type", "request_head", "request_size",
-                 "response_head", "response_size")
+    __slots__ = ("journal", "method", "path", "query", "request_type", "started", "began",
+                 "status", "response_type", "request_head", "request_size", "response_head",
+                 "response_size")
 
     def __init__(self, journal: RequestJournal, scope: Scope, request_type: str, started: float):
         self.journal = journal
-        self.id = 0
         self.method: str = scope["method"]
         self.path: str = scope["path"]
         self.query: bytes = scope.get("query_string", b"")
         self.request_type = request_type
         self.started = started
         self.began = time.perf_counter()
-        self.duration = 0.0
         self.status = 500
         self.response_type = b""
         self.request_head = self.response_head = b""
@@ -269,29 +267,40 @@ class JournalRecorder:
 
     def finish(self) -> None:
         """Record the request with what was seen of it (a 500 if no response was started)."""
-        self.duration = time.perf_counter() - self.began
-        self.journal.record(self)
-
-    def entry(self) -> JournalEntry:
-        """The recorded request as a journal entry."""
-        response_type = self.response_type.decode("latin-1")
-        return JournalEntry(
-            id=self.id,
-            method=self.method,
-            path=self.path,
-            query=self.query.decode("latin-1"),
-            status=self.status,
-            duration_ms=round(self.duration * 1000, 3),
-            timestamp=self.started,
-            request_body=body_text(self.request_head, self.request_size, self.request_type),
-            request_truncated=self.request_size > BODY_LIMIT,
-            response_body=body_text(self.response_head, self.response_size, response_type),
-            response_truncated=self.response_size > BODY_LIMIT,
-        )
+        self.journal.record((
+            self.method, self.path, self.query, self.status, time.perf_counter() - self.began,
+            self.started, self.request_type, self.request_head, self.request_size,
+            self.response_type, self.response_head, self.response_size,
+        ))
 
 
-def _as_entries(kept: Iterable[JournalEntry | JournalRecorder]) -> list[JournalEntry]:
-    return [e if isinstance(e, JournalEntry) else e.entry() for e in kept]
+#: What the journal keeps of a request: method, path, query, status, duration in seconds,
+#: timestamp, request content type, request body head and size, response content type (bytes),
+#: response body head and size. The journal puts the id in front.
+Recorded = tuple[str, str, bytes, int, float, float, str, bytes, int, bytes, bytes, int]
+
+
+def _entry(kept: tuple[Any, ...]) -> JournalEntry:
+    """A recorded request (id first) as a journal entry."""
+    (entry_id, method, path, query, status, duration, started, request_type, request_head,
+     request_size, response_type, response_head, response_size) = kept
+    return JournalEntry(
+        id=entry_id,
+        method=method,
+        path=path,
+        query=query.decode("latin-1"),
+        status=status,
+        duration_ms=round(duration * 1000, 3),
+        timestamp=started,
+        request_body=body_text(request_head, request_size, request_type),
+        request_truncated=request_size > BODY_LIMIT,
+        response_body=body_text(response_head, response_size, response_type.decode("latin-1")),
+        response_truncated=response_size > BODY_LIMIT,
+    )
+
+
+def _as_entries(kept: Iterable[Any]) -> list[JournalEntry]:
+    return [e if isinstance(e, JournalEntry) else _entry(e) for e in kept]
 
 
 def entries_as_dicts(entries: Iterable[JournalEntry]) -> list[dict[str, Any]]:
