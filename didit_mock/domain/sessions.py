@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -63,7 +63,7 @@ class Session:
     finished_at: float | None = None
     outcomes: dict[str, FeatureOutcome] | None = None
     data_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
-    reviews: list[Review] = field(default_factory=list)
+    reviews: Sequence[Review] = ()  # a list once the first review arrives (most sessions have none)
     timeline: list[tuple[str, float]] = field(default_factory=list)
     shared_from_session: str | None = None
     imported_decision: dict[str, Any] | None = None
@@ -405,7 +405,7 @@ def add_review(
         previous_value=previous_value,
         new_value=new_value,
     )
-    session.reviews.append(review)
+    session.reviews = [*session.reviews, review]
     session.touch()
     return review
 
