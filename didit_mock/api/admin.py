@@ -1,7 +1,7 @@
 """The admin API under `/_mock/`: the one control surface for tests, the dashboard and people.
 
 Admin routes name their tenant with the same `x-api-key` header as the Didit routes. When the
-server has an admin token, `AdminTokenMiddleware` guards every `/_mock` path, whichever module
+server has an admin token, the gateway (`refusal` below) guards every `/_mock` path, whichever module
 added the route.
 """
 

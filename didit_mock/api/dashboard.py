@@ -13,7 +13,7 @@ complete a session (`admin.complete`), advance the clock (`admin.advance_clock`)
 delivery (`webhooks.find_delivery` and the sender's `replay`), reset the tenant (`registry.reset`).
 Each answers 303 back to a page, with a flash message in a short-lived cookie. Every form carries a
 token derived from a per-server secret (CSRF). With `Settings.admin_token`, `/_mock/ui/login` sets
-the HttpOnly cookie that `AdminTokenMiddleware` accepts on dashboard paths.
+the HttpOnly cookie that the gateway's admin gate (`admin.refusal`) accepts on dashboard paths.
 """
 
 from __future__ import annotations

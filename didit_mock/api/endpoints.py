@@ -2,7 +2,8 @@
 
 Starlette wraps each function endpoint in a layer that looks up exception handlers and watches
 `send` on every request. Didit's errors are raised by handlers as `DiditError`; the adapter renders
-them directly, and leaves every other exception to the app's exception middleware as before.
+them directly, and leaves every other exception to the router (`api/router.py`), which renders
+the rest of what routes raise.
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | N
     return JSONBody(body, status_code=status_code, headers=headers)
 
 
-#: Where the body middleware leaves the document it already parsed and checked (see api/limits.py).
+#: Where the gateway leaves the document it already parsed and checked (see api/limits.py).
 PARSED_JSON = "didit_mock.parsed_json"
 
 

@@ -3,7 +3,7 @@
 * `schema`: the pydantic models of the format (and the exported JSON Schema);
 * `loader`: YAML with line numbers, validation messages as `path:line: reason`;
 * `engine`: applies scenarios to the registry and its tenants, through the domain functions;
-* `faults`: the ASGI middleware that injects latency, error statuses and dropped connections;
+* `faults`: what the gateway applies to inject latency, error statuses and dropped connections;
 * `reload`: the watcher that reloads changed files, keeping the last good set.
 """
 

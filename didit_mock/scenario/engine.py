@@ -39,7 +39,7 @@ from ..domain.tenant import Tenant, TenantConfig, TenantRegistry
 from ..domain.workflows import BUILTIN_WORKFLOWS, Workflow
 from .loader import TENANT, LoadedScenario, Problem, load_paths_or_raise
 
-if TYPE_CHECKING:  # the models load with the first scenario (the fault middleware imports this module)
+if TYPE_CHECKING:  # the models load with the first scenario (the gateway's fault step imports this module)
     from .schema import Fault, Outcome, SessionMatch, SessionRule, Step, TenantSettings, TenantSpec
 
 log = logging.getLogger("didit_mock.scenarios")
@@ -433,7 +433,7 @@ def install_session_hook() -> None:
 
 @dataclass
 class FaultDecision:
-    """What the fault middleware does to one request."""
+    """What the gateway's fault step does to one request."""
 
     latency: float = 0.0
     drop: bool = False

@@ -69,7 +69,7 @@ async def drop_connection(receive: Receive, send: Send) -> None:
 
     The request body is read first: closing a socket with unread bytes would reset the connection
     (RST) instead of closing it, and the client would see a different error depending on timing.
-    The server's transport is reached through the `send` callables the middlewares wrap (uvicorn's
+    The server's transport is reached through the `send` callables the layers wrap (uvicorn's
     `send` is a method of the request cycle, which holds the transport). Closing it makes the
     client see a connection closed before any response. Where no transport can be found (another
     server), a response is started and abandoned, which servers turn into a cut connection.
