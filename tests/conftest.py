@@ -50,6 +50,16 @@ def create_session(client: httpx.Client, **fields: object) -> dict:
     return response.json()
 
 
+def complete(client: httpx.Client, session_id: str, status: str | None = "Approved", **features: object) -> dict:
+    """Finish a session through `/_mock/sessions/{id}/complete` (`status=None`: the sandbox outcome)."""
+    body: dict = {"status": status}
+    if features:
+        body["features"] = features
+    response = client.post(f"/_mock/sessions/{session_id}/complete", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def advance(client: httpx.Client, seconds: float) -> None:
     response = client.post("/_mock/clock/advance", json={"seconds": seconds})
     assert response.status_code == 200, response.text

@@ -10,7 +10,7 @@ import pytest
 
 from didit_mock.domain.events import DomainEvent
 from didit_mock.server import MockServer
-from tests.conftest import advance, create_session, new_key
+from tests.conftest import advance, complete, create_session, new_key
 from tests.contract.conformance import assert_conforms
 
 DAY = 24 * 3600
@@ -27,14 +27,6 @@ def status_of(client: httpx.Client, session_id: str) -> str:
     assert response.status_code == 200, response.text
     return response.json()["status"]
 
-
-def complete(client: httpx.Client, session_id: str, status: str | None = "Approved", **features: object) -> dict:
-    body: dict = {"status": status}
-    if features:
-        body["features"] = features
-    response = client.post(f"/_mock/sessions/{session_id}/complete", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def clock_date(client: httpx.Client) -> datetime:

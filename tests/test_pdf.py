@@ -9,20 +9,12 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from tests.conftest import advance, create_session
+from tests.conftest import advance, complete, create_session
 from tests.contract.conformance import assert_conforms
 
 PDF = "/v3/session/{sessionId}/generate-pdf/"
 WRONG_STATUS = {"detail": "You can only generate a PDF for sessions in review, declined, approved or kyc expired"}
 
-
-def complete(client: httpx.Client, session_id: str, status: str | None, **features: object) -> dict:
-    body: dict = {"status": status}
-    if features:
-        body["features"] = features
-    response = client.post(f"/_mock/sessions/{session_id}/complete", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def pdf_text(data: bytes) -> str:

@@ -7,7 +7,7 @@ import base64
 import httpx
 import pytest
 
-from tests.conftest import KYC_WORKFLOW, create_session, new_key
+from tests.conftest import KYC_WORKFLOW, complete, create_session, new_key
 from tests.contract.conformance import assert_conforms
 
 DECISION = "/v3/session/{sessionId}/decision/"
@@ -18,14 +18,6 @@ PNG_1PX = base64.b64encode(
     )
 ).decode()
 
-
-def complete(client: httpx.Client, session_id: str, status: str | None = "Approved", **features: object) -> dict:
-    body: dict = {"status": status}
-    if features:
-        body["features"] = features
-    response = client.post(f"/_mock/sessions/{session_id}/complete", json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 # ---------------------------------------------------------------- create
