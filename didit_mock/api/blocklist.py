@@ -13,8 +13,8 @@ from ..domain import blocklist as domain
 from ..domain.errors import ValidationFailed
 from .auth import authenticate
 from .http import json_response, parse_body
+from .pagination import page_bounds, page_urls
 from .session_models import canonical_uuid
-from .sessions import page_urls
 
 DEFAULT_LIMIT = 50
 ADDED = "Successfully added to blocklist."
@@ -86,23 +86,13 @@ async def remove(request: Request) -> Response:
     return json_response({"message": REMOVED})
 
 
-def _non_negative(raw: str | None, default: int, minimum: int) -> int:
-    """DRF's LimitOffsetPagination: an unusable value falls back to the default."""
-    try:
-        value = int(raw) if raw is not None else default
-    except ValueError:
-        return default
-    return value if value >= minimum else default
-
-
 async def listing(request: Request) -> Response:
     tenant = authenticate(request)
     query = request.query_params
     item_type = query.get("item_type") or None
     if item_type is not None and item_type not in domain.ITEM_TYPES:
         raise ValidationFailed.field("item_type", f'"{item_type}" is not a valid choice.')
-    limit = _non_negative(query.get("limit"), DEFAULT_LIMIT, 1)
-    offset = _non_negative(query.get("offset"), 0, 0)
+    limit, offset = page_bounds(query, DEFAULT_LIMIT)
     with tenant.lock:
         entries = domain.blocklist(tenant).newest_first(item_type)
         page = [entry.to_dict() for entry in entries[offset:offset + limit]]

@@ -27,9 +27,10 @@ from ..domain.tenant import Tenant
 from . import session_data
 from .auth import authenticate, registry_of
 from .http import json_response, parse, read_json
+from .pagination import page_bounds, page_urls
 from .paths import uuid_param
 from .session_models import STATUS_CHOICES, canonical_uuid
-from .sessions import page_urls, resolve_then_authenticate
+from .sessions import resolve_then_authenticate
 
 DRF = ConfigDict(defer_build=True, extra="ignore", coerce_numbers_to_str=True)
 SESSION_TOKEN_HEADER = "session-token"
@@ -222,14 +223,6 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, value) if isinstance(value, (int, float)) else (1, str(value))
 
 
-def _page_number(raw: str | None, default: int, minimum: int) -> int:
-    try:
-        value = int(raw) if raw is not None else default
-    except ValueError:
-        return default
-    return value if value >= minimum else default
-
-
 def _owned_session(request: Request) -> tuple[Tenant, Session]:
     """Authenticate first, then find the session in this tenant (the reviews routes' order)."""
     session_id = uuid_param(request, "session_id")
@@ -245,8 +238,7 @@ async def list_reviews(request: Request) -> Response:
     """The session's activity feed, newest first, paginated like every Didit list."""
     tenant, session = _owned_session(request)
     query = request.query_params
-    limit = _page_number(query.get("limit"), DEFAULT_REVIEW_LIMIT, 1)
-    offset = _page_number(query.get("offset"), 0, 0)
+    limit, offset = page_bounds(query, DEFAULT_REVIEW_LIMIT)
     with tenant.lock:
         ordered = _ordered(session.reviews, query.get("ordering"))
         rows = [review_item(r) for r in ordered[offset:offset + limit]]

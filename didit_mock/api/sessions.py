@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,6 +17,7 @@ from ..domain.sessions import NewSession, Session
 from ..domain.tenant import Tenant
 from .auth import authenticate, peek_tenant, registry_of
 from .http import dumps, json_response, parse, read_json
+from .pagination import page_bounds, page_urls
 from .paths import is_canonical_uuid, uuid_param
 from .session_models import BatchDeleteBody, CreateSessionBody, DeleteBody, UpdateStatusBody
 
@@ -129,31 +129,6 @@ def _parse_date(name: str, raw: str | None) -> date | None:
         raise ValidationFailed.field(name, "Enter a valid date.") from None
 
 
-def _non_negative(raw: str | None, default: int, minimum: int) -> int:
-    """DRF's LimitOffsetPagination: an unusable value falls back to the default."""
-    try:
-        value = int(raw) if raw is not None else default
-    except ValueError:
-        return default
-    return value if value >= minimum else default
-
-
-def page_urls(request: Request, count: int, limit: int, offset: int) -> tuple[str | None, str | None]:
-    """DRF's absolute next/previous links, keeping every other query parameter."""
-    base = str(request.url.replace(query=""))
-    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("limit", "offset")]
-
-    def link(new_offset: int | None) -> str:
-        query = [*params, ("limit", str(limit))]
-        if new_offset:
-            query.append(("offset", str(new_offset)))
-        return f"{base}?{urlencode(query)}"
-
-    following = link(offset + limit) if offset + limit < count else None
-    preceding = None if offset <= 0 else link(offset - limit if offset - limit > 0 else None)
-    return following, preceding
-
-
 def _candidates(sessions: domain.SessionBook, filters: dict[str, Any]) -> list[Session] | None:
     """The smallest index that covers the filters, newest first; None means every session."""
     pools: list[list[Session]] = []
@@ -192,8 +167,7 @@ async def list_sessions(request: Request) -> Response:
     kind = query.get("session_kind", "user").lower()
     if kind not in SESSION_KINDS:
         raise ValidationFailed.field("session_kind", 'Must be "user", "business", or "all".', as_list=False)
-    limit = _non_negative(query.get("limit"), DEFAULT_LIMIT, 1)
-    offset = _non_negative(query.get("offset"), 0, 0)
+    limit, offset = page_bounds(query, DEFAULT_LIMIT)
     statuses = query.get("status")
     workflow_ids = query.get("workflow_id")
     filters = {
