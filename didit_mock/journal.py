@@ -176,14 +176,9 @@ def journal_of(tenant: Tenant) -> RequestJournal:
 
 
 def tenant_of_request(registry: TenantRegistry, head: RequestHead, path: str) -> Tenant | None:
-    """The tenant a request names: its API key, else its session token (header or hosted path).
-
-    The key's tenant is remembered in `head` for the handlers.
-    """
+    """The tenant a request names: its API key, else its session token (header or hosted path)."""
     if head.api_key:
-        head.key_tenant = registry.get(head.api_key)
-        head.key_resolved = True
-        return head.key_tenant
+        return head.tenant_of_key(registry)
     token = head.session_token
     if not token:
         match = _HOSTED_TOKEN.match(path)

@@ -61,5 +61,7 @@ def peek_tenant(request: Request) -> Tenant | None:
 
 
 def _key_tenant(request: Request, head: RequestHead) -> Tenant | None:
-    """The tenant of `head.api_key`: the one the gateway looked up, or the registry's."""
-    return head.key_tenant if head.key_resolved else registry_of(request).get(head.api_key)
+    """The tenant of `head.api_key`, as the gateway already looked it up."""
+    if head.key_resolved:
+        return head.key_tenant
+    return head.tenant_of_key(registry_of(request))

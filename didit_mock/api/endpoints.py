@@ -1,9 +1,8 @@
-"""Route handlers as lean ASGI apps: one `Request`, one `try`, one response.
+"""Route handlers as lean ASGI apps: one `Request`, one call, one response.
 
 Starlette wraps each function endpoint in a layer that looks up exception handlers and watches
-`send` on every request. Didit's errors are raised by handlers as `DiditError`; the adapter renders
-them directly, and leaves every other exception to the router (`api/router.py`), which renders
-the rest of what routes raise.
+`send` on every request. Here what a handler raises goes to the router (`api/router.py`), which
+renders Didit's errors in one place for every route.
 """
 
 from __future__ import annotations
@@ -17,9 +16,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from ..domain.errors import DiditError
-from .errors import error_response
-
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -32,11 +28,7 @@ class Endpoint:
         self.handler = handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send)
-        try:
-            response = await self.handler(request)
-        except DiditError as error:
-            response = error_response(error)
+        response = await self.handler(Request(scope, receive, send))
         await response(scope, receive, send)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from starlette.types import Scope
 
 if TYPE_CHECKING:
-    from ..domain.tenant import Tenant
+    from ..domain.tenant import Tenant, TenantRegistry
 
 #: The scope key under which the gateway leaves the request's `RequestHead`.
 HEAD = "didit_mock.head"
@@ -18,8 +18,8 @@ HEAD = "didit_mock.head"
 class RequestHead:
     """`x-api-key`, `session-token`, `content-type` and `content-length`, stripped ("" when absent).
 
-    `key_tenant` is the tenant of `api_key` (None for a refused key) once `key_resolved` is set by
-    the gateway, which looks it up once per request.
+    `key_tenant` is the tenant of `api_key` (None for a refused key or no key) once `key_resolved`
+    is set: `tenant_of_key` looks it up once per request, the gateway first.
     """
 
     api_key: str = ""
@@ -46,3 +46,10 @@ class RequestHead:
             elif name == b"session-token":
                 head.session_token = value.decode("latin-1").strip()
         return head
+
+    def tenant_of_key(self, registry: TenantRegistry) -> Tenant | None:
+        """The tenant of `api_key` (None for a refused key or no key), looked up once."""
+        if not self.key_resolved:
+            self.key_tenant = registry.get(self.api_key) if self.api_key else None
+            self.key_resolved = True
+        return self.key_tenant
