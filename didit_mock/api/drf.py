@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,19 +17,27 @@ def drf_errors(error: ValidationError) -> dict[str, Any]:
     result: dict[Any, Any] = {}
     for item in error.errors(include_url=False):
         loc = [part for part in item["loc"] if not _is_union_tag(part)] or ["non_field_errors"]
-        node = result
-        for part in loc[:-1]:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = {}
-                node[part] = child
-            node = child
-        messages = node.setdefault(loc[-1], [])
+        messages = descend(result, loc[:-1]).setdefault(loc[-1], [])
         if isinstance(messages, list):
             message = drf_message(item)
             if message not in messages:
                 messages.append(message)
     return _lists_for_indexes(result)
+
+
+def descend(root: dict[Any, Any], path: Sequence[Any]) -> dict[Any, Any]:
+    """The dict at `path` under `root`, made on the way (a value in the way becomes a dict).
+
+    DRF nests both ways: error messages under their field path, and form fields named `a.b`.
+    """
+    node = root
+    for part in path:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    return node
 
 
 def _lists_for_indexes(node: Any) -> Any:

@@ -31,6 +31,7 @@ from starlette.routing import Match
 from starlette.types import Message, Receive, Scope
 
 from ..domain.errors import DiditError
+from .drf import descend
 from .http import PARSED_JSON, dumps
 from .request_head import HEAD, RequestHead
 
@@ -353,14 +354,8 @@ async def _form_data(kind: str, content_type: str, body: bytes) -> dict[str, Any
     for name, value in pairs:
         if "\x00" in name or _has_surrogate(name) or _has_surrogate(value):
             raise _refused(400, {"detail": "Form parse error - invalid characters."})
-        node = data
         parts = name.split(".")
-        for part in parts[:-1]:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = {}
-                node[part] = child
-            node = child
+        node = descend(data, parts[:-1])
         last = parts[-1]
         if last in node:
             previous = node[last]
