@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
@@ -30,7 +29,6 @@ from .api import (
     webhooks,
 )
 from .api.endpoints import use_lean_endpoints
-from .api.errors import EXCEPTION_HANDLERS
 from .api.gateway import Gateway
 from .api.router import DiditRouter
 from .domain.tenant import TenantConfig, TenantRegistry
@@ -80,16 +78,17 @@ def build_registry(settings: Settings) -> TenantRegistry:
 
 
 class DiditApp(Starlette):
-    """Starlette without its exception layer: `DiditRouter` renders what routes raise.
+    """Starlette without its exception and server-error layers.
 
-    The stack is the server-error layer (500s), the user middleware (the gateway), the router.
+    The stack is the user middleware (the gateway, which also answers unexpected errors with a
+    500) around the router (`DiditRouter`, which renders what routes raise).
     """
 
     def build_middleware_stack(self) -> ASGIApp:
         app: ASGIApp = self.router
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
-        return ServerErrorMiddleware(app, handler=self.exception_handlers.get(Exception), debug=self.debug)
+        return app
 
 
 def create_app(settings: Settings | None = None, registry: TenantRegistry | None = None) -> Starlette:
@@ -116,7 +115,7 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
 
-    app = DiditApp(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)  # type: ignore[arg-type]
+    app = DiditApp(routes=routes, lifespan=lifespan)
     app.router = DiditRouter(routes=routes, redirect_slashes=False, lifespan=lifespan)
     # One layer for the admin gate, journal, faults, rate limits and body rules (see api/gateway.py).
     app.add_middleware(Gateway, settings=settings, registry=registry)

@@ -150,6 +150,26 @@ def test_the_journal_records_bodies_and_statuses_as_the_client_saw_them(client: 
     assert all(e["duration_ms"] >= 0 for e in entries)
 
 
+def test_an_unexpected_error_is_didits_500_in_the_journal_and_the_server_goes_on(
+    client: httpx.Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from didit_mock.domain import sessions
+
+    def broken(tenant: object, request: object) -> None:
+        raise RuntimeError("a bug in a handler")
+
+    monkeypatch.setattr(sessions, "create_session", broken)
+    with caplog.at_level("ERROR", logger="didit_mock"):
+        response = client.post("/v3/session/", json={"workflow_id": KYC})
+    assert (response.status_code, response.json()) == (500, {"detail": "A server error occurred."})
+    assert any("a bug in a handler" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
+    monkeypatch.undo()
+    assert client.post("/v3/session/", json={"workflow_id": KYC}).status_code == 201
+    entries = client.get("/_mock/requests").json()["results"]
+    assert [e["status"] for e in entries] == [500, 201]
+    assert json.loads(entries[0]["response_body"]) == {"detail": "A server error occurred."}
+
+
 JSON_DOCUMENTS = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
     | st.floats(allow_nan=False, allow_infinity=False) | st.text(),

@@ -7,6 +7,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import Scope
 
 from ..domain.errors import DiditError, HtmlNotFound
 from .http import json_response
@@ -50,8 +51,9 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     return json_response({"detail": exc.detail}, exc.status_code, headers=dict(exc.headers or {}))
 
 
-async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+def server_error(scope: Scope, exc: Exception) -> Response:
+    """Didit's 500 for an unexpected exception, which is logged here with its traceback."""
+    log.error("unhandled error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
     return json_response({"detail": "A server error occurred."}, 500)
 
 
@@ -59,18 +61,17 @@ EXCEPTION_HANDLERS = {
     DiditError: didit_error,
     HtmlNotFound: html_not_found,
     HTTPException: http_exception,
-    Exception: server_error,
 }
 
 
 async def render_exception(request: Request, exc: Exception) -> Response | None:
     """The answer of the first handler in `EXCEPTION_HANDLERS` for `exc` (by its class order), if any.
 
-    The catch-all `Exception` handler is left to the server-error layer.
+    Anything else is an unexpected error, answered by the gateway (`server_error`).
     """
     for kind in type(exc).__mro__:
         handler = EXCEPTION_HANDLERS.get(kind)
-        if handler is not None and kind is not Exception:
+        if handler is not None:
             return await handler(request, exc)
     return None
 

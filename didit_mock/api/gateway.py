@@ -1,7 +1,11 @@
 """The gateway: every rule that applies to a request before routing, in one pass over it.
 
-One pure-ASGI layer reads the headers once and applies, outermost first:
+One pure-ASGI layer, the outermost of the app, reads the headers once and applies, outermost
+first:
 
+0. the server-error answer: an unexpected exception is logged and answered with Didit's JSON 500
+   on a connection that stays usable (raised on to the server, which cuts the connection, only
+   when a response had already started);
 1. the admin-token gate on `/_mock` paths (`admin.refusal`);
 2. the request journal of the tenant the request names (`journal.JournalRecorder`), which
    records what the client saw, including every refusal below;
@@ -10,7 +14,7 @@ One pure-ASGI layer reads the headers once and applies, outermost first:
 5. the body rules (`limits`): size, media type, JSON sanity; the parsed document is handed on;
 6. the complete `Allow` header on 405s.
 
-One layer instead of a stack of five keeps the cost of these rules to one header scan, one
+One layer instead of a stack of six keeps the cost of these rules to one header scan, one
 wrapper around `send` and one body read per request.
 """
 
@@ -25,7 +29,7 @@ from ..journal import JournalRecorder, tenant_of_request
 from ..scenario.faults import apply_fault, fault_for
 from ..settings import Settings
 from . import admin, limits
-from .errors import error_response
+from .errors import error_response, server_error
 from .request_head import HEAD, RequestHead
 
 
@@ -53,11 +57,29 @@ class Gateway:
                 return
         tenant = tenant_of_request(self.registry, head, path)
         recorder = JournalRecorder.start(tenant, scope, head, self.settings.journal_size)
-        send = self._observing(scope, send, recorder)
+        started = False
+
+        async def observed(message: Message) -> None:
+            """`send`, completing `Allow` on 405s and copying the response into the journal."""
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                if message["status"] == 405:
+                    message = limits.with_allow_header(scope, message)
+                if recorder is not None:
+                    recorder.response_started(message)
+            elif recorder is not None and message["type"] == "http.response.body":
+                recorder.response_sent(message.get("body", b""))
+            await send(message)
+
         # Faults and rate limits apply to the API calls of a key, not to session-token or admin calls.
         api_tenant = tenant if head.api_key and not on_admin else None
         try:
-            await self._checked(scope, receive, send, head, recorder, api_tenant)
+            await self._checked(scope, receive, observed, head, recorder, api_tenant)
+        except Exception as exc:
+            if started:  # too late for a 500: the server cuts the connection
+                raise
+            await server_error(scope, exc)(scope, receive, observed)
         finally:
             if recorder is not None:
                 recorder.finish()
@@ -94,20 +116,3 @@ class Gateway:
             await error_response(refused)(scope, receive, send)
             return
         await self.app(scope, receive, send)
-
-    @staticmethod
-    def _observing(scope: Scope, send: Send, recorder: JournalRecorder | None) -> Send:
-        """`send`, completing `Allow` on 405s and copying the response into the journal."""
-
-        async def observed(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                if message["status"] == 405:
-                    message = limits.with_allow_header(scope, message)
-                if recorder is not None:
-                    recorder.response_started(message)
-            elif recorder is not None and message["type"] == "http.response.body":
-                recorder.response_sent(message.get("body", b""))
-            await send(message)
-
-        return observed
-
