@@ -16,7 +16,7 @@ from ..domain.search import session_matches
 from ..domain.sessions import NewSession, Session
 from ..domain.tenant import Tenant
 from .auth import authenticate, peek_tenant, registry_of
-from .http import dumps, json_response, parse, read_json
+from .http import JSONBytes, dumps, json_response, parse, read_json
 from .pagination import page_bounds, page_urls
 from .paths import is_canonical_uuid, uuid_param
 from .session_models import BatchDeleteBody, CreateSessionBody, DeleteBody, UpdateStatusBody
@@ -112,7 +112,7 @@ async def get_decision(request: Request) -> Response:
         tenant, session = resolve_then_authenticate(request)
     with tenant.lock:
         body = decision_json(tenant, session)
-    return Response(body, media_type="application/json")
+    return JSONBytes(body)
 
 
 # ---------------------------------------------------------------- list
@@ -199,7 +199,7 @@ async def list_sessions(request: Request) -> Response:
         following, preceding = page_urls(request, count, limit, offset)
     # The rows are cached JSON: the page is spliced around them, as DRF would render it.
     head = dumps({"count": count, "next": following, "previous": preceding, "results": []})[:-3]
-    return Response(head + b"[" + b",".join(rows) + b"]}", media_type="application/json")
+    return JSONBytes(head + b"[" + b",".join(rows) + b"]}")
 
 
 def _slice(items: Any, offset: int, limit: int) -> list[Session]:
