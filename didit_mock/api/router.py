@@ -3,8 +3,9 @@ and Django's APPEND_SLASH.
 
 Starlette tries every route in order until one matches. With a hundred routes that is most of
 the cost of routing a request near the end of the list, so `DiditRouter` indexes routes by the
-literal segments their paths start with (`/v3/session/...` by `("v3", "session")`) and tries only
-the routes that could match a path, still in their original order: the same route wins.
+literal segments their paths start with (`/v3/session/...` by `("v3", "session")`), and literal
+paths whole, and tries only the routes that could match a path, still in their original order:
+the same route wins.
 
 It also renders the errors a route raises (`api/errors.py`), the work of Starlette's exception
 layer, which the app leaves out (see `app.DiditApp`).
@@ -18,7 +19,7 @@ from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
-from starlette.routing import BaseRoute, Match, Router
+from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from ..domain.errors import DiditError, HtmlNotFound
@@ -39,14 +40,27 @@ def literal_prefix(path: str) -> tuple[str, ...]:
 
 
 class RouteIndex:
-    """For a request path, the routes that could match it, in their original order."""
+    """For a request path, the routes that could match it, in their original order.
+
+    A path that is a route's literal path (`/v3/session/`) is looked up whole: its list holds every
+    route that matches it. Other paths try the routes with parameters under their literal prefix;
+    literal routes cannot match them and are left out.
+    """
 
     def __init__(self, routes: list[BaseRoute]):
         self.size = len(routes)
+        literal = {route.path for route in routes if isinstance(route, Route) and "{" not in route.path}
+        self.exact = {
+            path: [r for r in routes if r.matches({"type": "http", "path": path, "root_path": "", "method": "GET"})[0]
+                   is not Match.NONE]
+            for path in literal
+        }
         by_two: dict[tuple[str, str], list[int]] = {}
         by_one: dict[str, list[int]] = {}
         anywhere: list[int] = []
         for position, route in enumerate(routes):
+            if isinstance(route, Route) and route.path in literal:
+                continue
             path = getattr(route, "path", None)
             prefix = literal_prefix(path) if isinstance(path, str) and path.startswith("/") else ()
             if len(prefix) == 2:
@@ -68,6 +82,9 @@ class RouteIndex:
             self.by_one[first] = self.anywhere
 
     def candidates(self, route_path: str) -> list[BaseRoute]:
+        exact = self.exact.get(route_path)
+        if exact is not None:
+            return exact
         parts = route_path.split("/", 3)
         if len(parts) > 2:
             found = self.by_two.get((parts[1], parts[2]))
