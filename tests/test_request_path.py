@@ -10,11 +10,12 @@ import uuid
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from didit_mock.api.http import dumps
+from didit_mock.api.http import dumps, json_response
 from didit_mock.api.limits import parse_json
 from didit_mock.api.router import DiditRouter, literal_prefix
 from didit_mock.app import create_app
@@ -170,6 +171,16 @@ def test_an_unexpected_error_is_didits_500_in_the_journal_and_the_server_goes_on
     assert json.loads(entries[0]["response_body"]) == {"detail": "A server error occurred."}
 
 
+@pytest.mark.parametrize("status", [200, 201, 400, 404])
+def test_json_answers_carry_the_headers_starlette_would_give_them(status: int) -> None:
+    document = {"detail": "Not found.", "count": 3}
+    built = json_response(document, status)
+    general = Response(dumps(document), status, media_type="application/json")
+    assert (built.status_code, built.body, built.raw_headers) == (general.status_code, general.body, general.raw_headers)
+    with_header = json_response(document, status, headers={"Retry-After": "7"})
+    assert with_header.raw_headers == Response(dumps(document), status, {"Retry-After": "7"}, "application/json").raw_headers
+
+
 JSON_DOCUMENTS = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
     | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
@@ -211,3 +222,13 @@ def st_ascii_choice(document: object) -> bool:
 @pytest.mark.parametrize("raw", [b"18446744073709551616", b"-9223372036854775809", b'{"n":[12345678901234567890123]}'])
 def test_integers_beyond_64_bits_stay_integers(raw: bytes) -> None:
     assert json.dumps(parse_json(raw, strict=True)) == json.dumps(json.loads(raw))  # no float on the way
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=120) | st.text(alphabet="0123456789-.e{}[]\"a ", max_size=80).map(str.encode))
+@example(b'{"n":' + b"7" * 19 + b"}")
+@example(b"1" * 18 + b"\xd9" + b"1")
+def test_long_digit_runs_are_found_as_the_regular_expression_finds_them(raw: bytes) -> None:
+    from didit_mock.api.limits import _DIGITS_AS_ONES, _LONG_DIGIT_RUN
+
+    assert (_LONG_DIGIT_RUN in raw.translate(_DIGITS_AS_ONES)) == (re.search(rb"\d{19}", raw) is not None)
