@@ -10,27 +10,29 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
+from typing import Any
 
 from .clock import Clock
 
-Job = Callable[[], None]
+Job = Callable[..., None]
 
 
 class ScheduledJob:
-    """A job in the queue, and the handle that can cancel it before it runs."""
+    """A job and its arguments in the queue, and the handle that can cancel it before it runs."""
 
-    __slots__ = ("due", "job", "cancelled", "_scheduler")
+    __slots__ = ("due", "job", "args", "cancelled", "_scheduler")
 
-    def __init__(self, due: float, job: Job, scheduler: Scheduler):
+    def __init__(self, due: float, job: Job, args: tuple[Any, ...], scheduler: Scheduler):
         self.due = due
         self.job = job
+        self.args = args
         self.cancelled = False
         self._scheduler = scheduler
 
     def cancel(self) -> None:
         if not self.cancelled:
             self.cancelled = True
-            self.job = _noop
+            self.job, self.args = _noop, ()  # what the job would have used can be collected
             self._scheduler._forget_one()
 
 
@@ -50,9 +52,13 @@ class Scheduler:
         self._counter = itertools.count()
         self._cancelled = 0
 
-    def at(self, due: float, job: Job) -> ScheduledJob:
-        """Run `job` once the clock reaches the Unix time `due`."""
-        handle = ScheduledJob(due, job, self)
+    def at(self, due: float, job: Job, *args: Any) -> ScheduledJob:
+        """Run `job(*args)` once the clock reaches the Unix time `due`.
+
+        Passing the arguments here rather than in a closure or `partial` keeps a job to one object
+        (sessions each keep an expiry job).
+        """
+        handle = ScheduledJob(due, job, args, self)
         heapq.heappush(self._heap, (due, next(self._counter), handle))
         return handle
 
@@ -64,8 +70,8 @@ class Scheduler:
             heapq.heapify(self._heap)
             self._cancelled = 0
 
-    def after(self, seconds: float, job: Job) -> ScheduledJob:
-        return self.at(self._clock.timestamp() + seconds, job)
+    def after(self, seconds: float, job: Job, *args: Any) -> ScheduledJob:
+        return self.at(self._clock.timestamp() + seconds, job, *args)
 
     def next_due(self) -> float | None:
         while self._heap and self._heap[0][2].cancelled:
@@ -83,7 +89,7 @@ class Scheduler:
                 self._cancelled -= 1
             else:
                 entry.cancelled = True  # done: a later cancel() of its handle changes nothing
-                entry.job()
+                entry.job(*entry.args)
                 ran += 1
         return ran
 

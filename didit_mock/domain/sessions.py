@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import statuses as st
@@ -85,7 +84,8 @@ class SessionBook:
         self._numbers = itertools.count(1)
         self.by_id: dict[str, Session] = {}
         self.by_number: dict[int, Session] = {}
-        self.by_vendor: dict[str, list[Session]] = {}  # a user's sessions, oldest first
+        # A user's sessions, oldest first: a tuple, as most users have one (a third of a list's size).
+        self.by_vendor: dict[str, tuple[Session, ...]] = {}
         self.by_status: dict[str, dict[str, Session]] = {}
         self.by_workflow: dict[str, dict[str, Session]] = {}
         self.by_token: dict[str, Session] = {}
@@ -107,7 +107,7 @@ class SessionBook:
         self.by_id[session.session_id] = session
         self.by_number[session.session_number] = session
         if session.vendor_data is not None:
-            self.by_vendor.setdefault(session.vendor_data, []).append(session)
+            self.by_vendor[session.vendor_data] = (*self.by_vendor.get(session.vendor_data, ()), session)
         self.by_status.setdefault(session.status, {})[session.session_id] = session
         self.by_workflow.setdefault(session.workflow.workflow_id, {})[session.session_id] = session
         self.by_token[session.session_token] = session
@@ -116,8 +116,8 @@ class SessionBook:
         self.by_id.pop(session.session_id, None)
         self.by_number.pop(session.session_number, None)
         if session.vendor_data is not None:
-            same_user = self.by_vendor.get(session.vendor_data, [])
-            kept = [s for s in same_user if s is not session]
+            same_user = self.by_vendor.get(session.vendor_data, ())
+            kept = tuple(s for s in same_user if s is not session)
             if kept:
                 self.by_vendor[session.vendor_data] = kept
             else:
@@ -343,7 +343,7 @@ def _schedule_expiry(tenant: Tenant, session: Session) -> None:
         return
     if session.status == st.IN_PROGRESS and session.started_at is not None:
         session.expires_at = session.started_at + session.workflow.expiration_seconds
-    session.expiry_job = tenant.scheduler.at(session.expires_at, partial(_expire, tenant, session))
+    session.expiry_job = tenant.scheduler.at(session.expires_at, _expire, tenant, session)
 
 
 def _expire(tenant: Tenant, session: Session) -> None:
