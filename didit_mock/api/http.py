@@ -117,7 +117,8 @@ def parse(model: type[M], data: Any) -> M:
             {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {_json_type(data)}."]}
         )
     try:
-        return model.model_validate(data)
+        # `model_validate` without its wrapper, whose keyword checks cost a third of the call.
+        return model.__pydantic_validator__.validate_python(data)  # type: ignore[no-any-return]
     except PydanticValidationError as exc:
         raise ValidationFailed(drf_errors(exc)) from None
 
