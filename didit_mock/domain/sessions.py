@@ -108,8 +108,8 @@ class SessionBook:
         self.by_number[session.session_number] = session
         if session.vendor_data is not None:
             self.by_vendor[session.vendor_data] = (*self.by_vendor.get(session.vendor_data, ()), session)
-        self.by_status.setdefault(session.status, {})[session.session_id] = session
-        self.by_workflow.setdefault(session.workflow.workflow_id, {})[session.session_id] = session
+        _bucket(self.by_status, session.status)[session.session_id] = session
+        _bucket(self.by_workflow, session.workflow.workflow_id)[session.session_id] = session
         self.by_token[session.session_token] = session
 
     def remove(self, session: Session) -> None:
@@ -128,7 +128,7 @@ class SessionBook:
 
     def reindex_status(self, session: Session, old: str) -> None:
         self.by_status.get(old, {}).pop(session.session_id, None)
-        self.by_status.setdefault(session.status, {})[session.session_id] = session
+        _bucket(self.by_status, session.status)[session.session_id] = session
 
     def get(self, session_id: str) -> Session | None:
         return self.by_id.get(session_id)
@@ -147,6 +147,14 @@ class SessionBook:
 
     def __len__(self) -> int:
         return len(self.by_id)
+
+
+def _bucket(index: dict[str, dict[str, Session]], key: str) -> dict[str, Session]:
+    """`index[key]`, created when missing (unlike `setdefault(key, {})`, no dict is built for nothing)."""
+    found = index.get(key)
+    if found is None:
+        found = index[key] = {}
+    return found
 
 
 def book(tenant: Tenant) -> SessionBook:
