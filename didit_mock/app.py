@@ -85,7 +85,7 @@ class DiditApp(Starlette):
     """
 
     def build_middleware_stack(self) -> ASGIApp:
-        app: ASGIApp = self.router
+        app: ASGIApp = self.router.middleware_stack  # the router's own stack: `DiditRouter.app`
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
         return app

@@ -116,10 +116,11 @@ class DiditRouter(Router):
             scope["router"] = self
         chosen: BaseRoute | None = None
         chosen_scope: dict[str, Any] = {}
+        full = False
         for route in self.candidates(scope):
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
-                chosen, chosen_scope = route, child_scope
+                chosen, chosen_scope, full = route, child_scope, True
                 break
             if match is Match.PARTIAL and chosen is None:  # the path exists for other methods: 405
                 chosen, chosen_scope = route, child_scope
@@ -129,7 +130,10 @@ class DiditRouter(Router):
         scope["route"] = chosen
         scope.update(chosen_scope)
         try:
-            await chosen.handle(scope, receive, send)
+            if full and isinstance(chosen, Route):
+                await chosen.app(scope, receive, send)  # what `handle` does once the method is allowed
+            else:
+                await chosen.handle(scope, receive, send)
         except RENDERED as exc:
             response = await render_exception(Request(scope, receive), exc)
             if response is None:
