@@ -79,6 +79,11 @@ class Scheduler:
             self._cancelled -= 1
         return self._heap[0][0] if self._heap else None
 
+    def has_due(self) -> bool:
+        """Whether the earliest job (perhaps a cancelled one) is due on the clock."""
+        heap = self._heap
+        return bool(heap) and heap[0][0] <= self._clock.timestamp()
+
     def run_due(self) -> int:
         """Run every job whose time has come, earliest first (jobs may schedule more)."""
         ran = 0

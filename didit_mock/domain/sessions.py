@@ -252,8 +252,8 @@ def create_session(tenant: Tenant, request: NewSession) -> tuple[Session, bool]:
         expected_details=request.expected_details,
         portrait_digest=request.portrait_digest,
         sandbox_scenario=request.sandbox_scenario,
+        timeline=[(st.NOT_STARTED, now)],
     )
-    session.timeline.append((st.NOT_STARTED, now))
     sessions.add(session)
     tenant.registry.index_token(token, tenant)
     _schedule_expiry(tenant, session)
