@@ -15,8 +15,6 @@ from ..domain.tenant import Tenant, TenantRegistry
 from ..settings import Settings
 from .request_head import RequestHead
 
-API_KEY_HEADER = "x-api-key"
-
 
 def registry_of(request: Request) -> TenantRegistry:
     return request.app.state.registry
@@ -24,11 +22,6 @@ def registry_of(request: Request) -> TenantRegistry:
 
 def settings_of(request: Request) -> Settings:
     return request.app.state.settings
-
-
-def api_key_of(request: Request) -> str:
-    """The request's `x-api-key`, stripped ("" when absent), as the gateway read it."""
-    return RequestHead.of(request.scope).api_key
 
 
 def authenticate(request: Request, *, unauthorized_401: bool = False) -> Tenant:
@@ -43,7 +36,7 @@ def authenticate(request: Request, *, unauthorized_401: bool = False) -> Tenant:
         raise NotAuthenticated(CREDENTIALS_INVALID)
     if not api_key:
         raise PermissionDenied(PERMISSION_DENIED)
-    tenant = _key_tenant(request, head)
+    tenant = head.tenant_of_key(registry_of(request))
     if tenant is None:
         if unauthorized_401:
             raise NotAuthenticated(CREDENTIALS_INVALID)
@@ -56,12 +49,4 @@ def authenticate(request: Request, *, unauthorized_401: bool = False) -> Tenant:
 
 def peek_tenant(request: Request) -> Tenant | None:
     """The tenant named by the request's key, if accepted, without raising."""
-    head = RequestHead.of(request.scope)
-    return _key_tenant(request, head) if head.api_key else None
-
-
-def _key_tenant(request: Request, head: RequestHead) -> Tenant | None:
-    """The tenant of `head.api_key`, as the gateway already looked it up."""
-    if head.key_resolved:
-        return head.key_tenant
-    return head.tenant_of_key(registry_of(request))
+    return RequestHead.of(request.scope).tenant_of_key(registry_of(request))
