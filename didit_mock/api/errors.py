@@ -74,4 +74,3 @@ async def render_exception(request: Request, exc: Exception) -> Response | None:
         if handler is not None:
             return await handler(request, exc)
     return None
-

@@ -159,8 +159,6 @@ def _matches(tenant: Tenant, session: Session, filters: dict[str, Any]) -> bool:
     return not (filters["search"] and not session_matches(tenant, session, filters["search"]))
 
 
-
-
 async def list_sessions(request: Request) -> Response:
     tenant = authenticate(request)
     query = request.query_params

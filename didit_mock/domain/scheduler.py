@@ -20,10 +20,9 @@ Job = Callable[..., None]
 class ScheduledJob:
     """A job and its arguments in the queue, and the handle that can cancel it before it runs."""
 
-    __slots__ = ("due", "job", "args", "cancelled", "_scheduler")
+    __slots__ = ("job", "args", "cancelled", "_scheduler")
 
-    def __init__(self, due: float, job: Job, args: tuple[Any, ...], scheduler: Scheduler):
-        self.due = due
+    def __init__(self, job: Job, args: tuple[Any, ...], scheduler: Scheduler):
         self.job = job
         self.args = args
         self.cancelled = False
@@ -58,7 +57,7 @@ class Scheduler:
         Passing the arguments here rather than in a closure or `partial` keeps a job to one object
         (sessions each keep an expiry job).
         """
-        handle = ScheduledJob(due, job, args, self)
+        handle = ScheduledJob(job, args, self)
         heapq.heappush(self._heap, (due, next(self._counter), handle))
         return handle
 
