@@ -1,9 +1,8 @@
 """The request journal: every request a tenant makes, as the client saw it, for tests to assert on.
 
-The gateway (`api/gateway.py`) records, through a `JournalRecorder`, each request that names a
-tenant by `x-api-key` or by a session token (the `Session-Token` header or a hosted
-`/session/{token}` path) into that tenant's `RequestJournal`, a bounded ring of the latest
-entries. `GET /_mock/requests` reads it.
+The gateway (`api/gateway.py`) records each request that names a tenant by `x-api-key` or by a
+session token (the `Session-Token` header or a hosted `/session/{token}` path) into that tenant's
+`RequestJournal`, a bounded ring of the latest entries. `GET /_mock/requests` reads it.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import fnmatch
 import itertools
 import re
 import threading
-import time
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -72,25 +70,32 @@ class JournalEntry(NamedTuple):
 class RequestJournal:
     """A tenant's latest requests (its component), oldest first, at most `size` of them.
 
-    A request is kept as a plain tuple of strings, bytes and numbers (`JournalRecorder.record`),
-    turned into a `JournalEntry` when read: recording costs an append, and such tuples leave the
-    garbage collector's lists at its next pass, so a full journal adds nothing to collections.
+    A request is kept as a plain tuple of what the gateway saw (`record`), turned into a
+    `JournalEntry` when read: recording costs an append.
     """
 
     def __init__(self, tenant: Tenant):
+        self.size = DEFAULT_SIZE
         self._entries: deque[JournalEntry | Recorded] = deque(maxlen=DEFAULT_SIZE)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def resize(self, size: int) -> None:
-        if size != self._entries.maxlen:
-            with self._lock:
+        """Keep at most `size` entries (at least one), the latest."""
+        with self._lock:
+            self.size = size
+            if max(1, size) != self._entries.maxlen:
                 self._entries = deque(self._entries, maxlen=max(1, size))
 
-    def record(self, recorded: Recorded) -> None:
+    def record(self, scope: Scope, response_start: Message | None, duration: float, timestamp: float,
+               request_type: str, request_head: bytes, request_size: int, response_head: bytes,
+               response_size: int) -> None:
         """Append a finished request (its id is given here, in the order of recording)."""
         with self._lock:
-            self._entries.append((next(self._ids), *recorded))
+            self._entries.append((
+                next(self._ids), scope["method"], scope["path"], scope.get("query_string", b""), response_start,
+                duration, timestamp, request_type, request_head, request_size, response_head, response_size,
+            ))
 
     def clear(self) -> int:
         with self._lock:
@@ -196,7 +201,7 @@ def body_text(head: bytes, size: int, content_type: str) -> str:
     return head[:BODY_LIMIT].decode("utf-8", errors="replace" if size <= BODY_LIMIT else "ignore")
 
 
-def _kept(head: bytes, chunk: bytes) -> bytes:
+def kept(head: bytes, chunk: bytes) -> bytes:
     """`head` followed by as much of `chunk` as `BODY_LIMIT` leaves room for.
 
     A first chunk of up to twice the limit is kept whole, by reference (no copy: cached decision
@@ -210,75 +215,51 @@ def _kept(head: bytes, chunk: bytes) -> bytes:
     return head + chunk[:room]
 
 
-class JournalRecorder:
-    """One request on its way into its tenant's journal: fed by the gateway, recorded by `finish`.
-
-    Recording keeps references (the bodies, or their first `BODY_LIMIT` bytes, and the response's
-    content type); the journal turns them into text when it is read.
-    """
-
-    __slots__ = ("journal", "method", "path", "query", "request_type", "started", "began",
-                 "status", "response_type", "request_head", "request_size", "response_head",
-                 "response_size")
-
-    def __init__(self, journal: RequestJournal, scope: Scope, request_type: str, started: float):
-        self.journal = journal
-        self.method: str = scope["method"]
-        self.path: str = scope["path"]
-        self.query: bytes = scope.get("query_string", b"")
-        self.request_type = request_type
-        self.started = started
-        self.began = time.perf_counter()
-        self.status = 500
-        self.response_type = b""
-        self.request_head = self.response_head = b""
-        self.request_size = self.response_size = 0
-
-    @classmethod
-    def start(cls, tenant: Tenant | None, scope: Scope, head: RequestHead, size: int) -> JournalRecorder | None:
-        """A recorder for a request of `tenant`, or None when it is not journaled."""
-        if tenant is None or size <= 0 or scope["path"] in EXCLUDED_PATHS:
-            return None
-        journal = journal_of(tenant)
+def journal_for(tenant: Tenant | None, path: str, size: int) -> RequestJournal | None:
+    """The journal a request of `tenant` on `path` goes into, or None when it is not journaled."""
+    if tenant is None or size <= 0 or path in EXCLUDED_PATHS:
+        return None
+    journal = tenant.component(RequestJournal)
+    if journal.size != size:
         journal.resize(size)
-        return cls(journal, scope, head.content_type, tenant.clock.timestamp())
+    return journal
+
+
+class RequestBody:
+    """The request body as the app read it: its first bytes and its size."""
+
+    __slots__ = ("head", "size")
+
+    def __init__(self) -> None:
+        self.head = b""
+        self.size = 0
 
     def request_read(self, chunk: bytes) -> None:
-        """A chunk of the request body, as the app read it."""
-        self.request_size += len(chunk)
-        self.request_head = _kept(self.request_head, chunk)
-
-    def response_started(self, message: Message) -> None:
-        self.status = int(message["status"])
-        for name, value in message.get("headers", ()):
-            if name == b"content-type" or name.lower() == b"content-type":
-                self.response_type = value  # decoded when read
-                break
-
-    def response_sent(self, chunk: bytes) -> None:
-        """A chunk of the response body, as the client got it."""
-        self.response_size += len(chunk)
-        self.response_head = _kept(self.response_head, chunk)
-
-    def finish(self) -> None:
-        """Record the request with what was seen of it (a 500 if no response was started)."""
-        self.journal.record((
-            self.method, self.path, self.query, self.status, time.perf_counter() - self.began,
-            self.started, self.request_type, self.request_head, self.request_size,
-            self.response_type, self.response_head, self.response_size,
-        ))
+        self.head = kept(self.head, chunk)
+        self.size += len(chunk)
 
 
-#: What the journal keeps of a request: method, path, query, status, duration in seconds,
-#: timestamp, request content type, request body head and size, response content type (bytes),
-#: response body head and size. The journal puts the id in front.
-Recorded = tuple[str, str, bytes, int, float, float, str, bytes, int, bytes, bytes, int]
+#: What the journal keeps of a request (`RequestJournal.record`): id, method, path, query, the
+#: response's start message (None when none was sent), duration in seconds, timestamp, request
+#: content type, request body head and size, response body head and size.
+Recorded = tuple[int, str, str, bytes, "Message | None", float, float, str, bytes, int, bytes, int]
 
 
-def _entry(kept: tuple[Any, ...]) -> JournalEntry:
-    """A recorded request (id first) as a journal entry."""
-    (entry_id, method, path, query, status, duration, started, request_type, request_head,
-     request_size, response_type, response_head, response_size) = kept
+def _status_and_type(start: Message | None) -> tuple[int, str]:
+    """The status and content type of a response's start message (a 500 when none was sent)."""
+    if start is None:
+        return 500, ""
+    for name, value in start.get("headers", ()):
+        if name.lower() == b"content-type":
+            return int(start["status"]), value.decode("latin-1")
+    return int(start["status"]), ""
+
+
+def _entry(kept: Recorded) -> JournalEntry:
+    """A recorded request as a journal entry."""
+    (entry_id, method, path, query, start, duration, started, request_type, request_head,
+     request_size, response_head, response_size) = kept
+    status, response_type = _status_and_type(start)
     return JournalEntry(
         id=entry_id,
         method=method,
@@ -289,7 +270,7 @@ def _entry(kept: tuple[Any, ...]) -> JournalEntry:
         timestamp=started,
         request_body=body_text(request_head, request_size, request_type),
         request_truncated=request_size > BODY_LIMIT,
-        response_body=body_text(response_head, response_size, response_type.decode("latin-1")),
+        response_body=body_text(response_head, response_size, response_type),
         response_truncated=response_size > BODY_LIMIT,
     )
 

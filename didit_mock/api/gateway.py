@@ -7,7 +7,7 @@ first:
    on a connection that stays usable (raised on to the server, which cuts the connection, only
    when a response had already started);
 1. the admin-token gate on `/_mock` paths (`admin.refusal`);
-2. the request journal of the tenant the request names (`journal.JournalRecorder`), which
+2. the request journal of the tenant the request names (`journal.journal_for`), which
    records what the client saw, including every refusal below;
 3. the tenant's scenario faults (`scenario.faults`): latency, a status, a dropped connection;
 4. the rate limits (`domain.ratelimit`), so a refused request reaches no handler;
@@ -20,12 +20,14 @@ wrapper around `send` and one body read per request.
 
 from __future__ import annotations
 
+import time
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..domain.errors import DiditError
 from ..domain.ratelimit import install_hooks, limiter
 from ..domain.tenant import Tenant, TenantRegistry
-from ..journal import JournalRecorder, tenant_of_request
+from ..journal import RequestBody, journal_for, kept, tenant_of_request
 from ..scenario.faults import apply_fault, fault_for
 from ..settings import Settings
 from . import admin, limits
@@ -56,37 +58,44 @@ class Gateway:
                 await refusal(scope, receive, send)
                 return
         tenant = tenant_of_request(self.registry, head, path)
-        recorder = JournalRecorder.start(tenant, scope, head, self.settings.journal_size)
-        started = False
+        journal = journal_for(tenant, path, self.settings.journal_size)
+        if journal is not None:
+            timestamp = tenant.clock.timestamp()  # type: ignore[union-attr]
+            began = time.perf_counter()
+        response_start: Message | None = None
+        response_head = b""
+        response_size = 0
 
         async def observed(message: Message) -> None:
             """`send`, completing `Allow` on 405s and copying the response into the journal."""
-            nonlocal started
+            nonlocal response_start, response_head, response_size
             if message["type"] == "http.response.start":
-                started = True
                 if message["status"] == 405:
                     message = limits.with_allow_header(scope, message)
-                if recorder is not None:
-                    recorder.response_started(message)
-            elif recorder is not None and message["type"] == "http.response.body":
-                recorder.response_sent(message.get("body", b""))
+                response_start = message
+            elif message["type"] == "http.response.body":
+                chunk = message.get("body", b"")
+                response_head = kept(response_head, chunk)
+                response_size += len(chunk)
             await send(message)
 
         # Faults and rate limits apply to the API calls of a key, not to session-token or admin calls.
         api_tenant = tenant if head.api_key and not on_admin else None
+        recorder = RequestBody() if journal is not None else None
         try:
             await self._checked(scope, receive, observed, head, recorder, api_tenant)
         except Exception as exc:
-            if started:  # too late for a 500: the server cuts the connection
+            if response_start is not None:  # too late for a 500: the server cuts the connection
                 raise
             await server_error(scope, exc)(scope, receive, observed)
         finally:
-            if recorder is not None:
-                recorder.finish()
+            if journal is not None:
+                journal.record(scope, response_start, time.perf_counter() - began, timestamp, head.content_type,
+                               recorder.head, recorder.size, response_head, response_size)  # type: ignore[union-attr]
 
     async def _checked(
         self, scope: Scope, receive: Receive, send: Send, head: RequestHead,
-        recorder: JournalRecorder | None, api_tenant: Tenant | None,
+        recorder: RequestBody | None, api_tenant: Tenant | None,
     ) -> None:
         """Faults, rate limits and body rules; then the app, unless one of them answered."""
         method: str = scope["method"]
