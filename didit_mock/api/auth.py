@@ -17,11 +17,11 @@ from .request_head import RequestHead
 
 
 def registry_of(request: Request) -> TenantRegistry:
-    return request.app.state.registry
+    return request.app.registry  # type: ignore[no-any-return]
 
 
 def settings_of(request: Request) -> Settings:
-    return request.app.state.settings
+    return request.app.settings  # type: ignore[no-any-return]
 
 
 def authenticate(request: Request, *, unauthorized_401: bool = False) -> Tenant:
