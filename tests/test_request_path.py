@@ -19,7 +19,11 @@ from didit_mock.api.http import dumps, json_response
 from didit_mock.api.limits import parse_json
 from didit_mock.api.router import DiditRouter, literal_prefix
 from didit_mock.app import create_app
+from didit_mock.domain import sessions as sessions_domain
+from didit_mock.domain import statuses
 from didit_mock.domain.rng import TenantRandom
+from didit_mock.domain.sessions import NewSession, SessionBook
+from didit_mock.domain.tenant import TenantRegistry
 from didit_mock.server import MockServer
 
 PARAMETER = re.compile(r"{([^}:]+)(?::[^}]+)?}")
@@ -232,3 +236,50 @@ def test_long_digit_runs_are_found_as_the_regular_expression_finds_them(raw: byt
     from didit_mock.api.limits import _DIGITS_AS_ONES, _LONG_DIGIT_RUN
 
     assert (_LONG_DIGIT_RUN in raw.translate(_DIGITS_AS_ONES)) == (re.search(rb"\d{19}", raw) is not None)
+
+
+# ---------------------------------------------------------------- indexes built on first use
+
+WORKFLOWS = ("d1d17000-0000-4000-8000-000000000001", "d1d17000-0000-4000-8000-000000000002")
+INDEX_STEPS = st.lists(st.tuples(st.sampled_from(["create", "finish", "delete", "read"]), st.integers(0, 50)),
+                       max_size=40)
+
+
+def _indexes_from_scratch(book: SessionBook) -> tuple[object, ...]:
+    by_status: dict[str, set[str]] = {}
+    by_workflow: dict[str, set[str]] = {}
+    for s in book.by_id.values():
+        by_status.setdefault(s.status, set()).add(s.session_id)
+        by_workflow.setdefault(s.workflow.workflow_id, set()).add(s.session_id)
+    return ({s.session_number: s.session_id for s in book.by_id.values()}, by_status, by_workflow,
+            {s.session_token: s.session_id for s in book.by_id.values()})
+
+
+def _indexes_kept(book: SessionBook) -> tuple[object, ...]:
+    return ({n: s.session_id for n, s in book.by_number.items()},
+            {k: set(v) for k, v in book.by_status.items() if v},
+            {k: set(v) for k, v in book.by_workflow.items() if v},
+            {t: s.session_id for t, s in book.by_token.items()})
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=INDEX_STEPS, read_first=st.booleans())
+def test_indexes_built_late_or_early_agree_with_the_sessions(steps: list[tuple[str, int]], read_first: bool) -> None:
+    tenant = TenantRegistry().get("sk_index")
+    assert tenant is not None
+    book = sessions_domain.book(tenant)
+    if read_first:
+        _indexes_kept(book)
+    for action, pick in steps:
+        alive = list(book.by_id.values())
+        if action == "create":
+            sessions_domain.create_session(tenant, NewSession(workflow_id=WORKFLOWS[pick % 2], vendor_data=f"u{pick}"))
+        elif action == "read":
+            _indexes_kept(book)
+        elif alive:
+            session = alive[pick % len(alive)]
+            if action == "delete":
+                sessions_domain.delete_session(tenant, session)
+            elif session.status in (statuses.NOT_STARTED, statuses.IN_PROGRESS):
+                sessions_domain.finish_session(tenant, session, statuses.APPROVED)
+    assert _indexes_kept(book) == _indexes_from_scratch(book)

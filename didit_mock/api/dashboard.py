@@ -384,8 +384,10 @@ async def sessions_page(request: Request, ref: str, tenant: Tenant) -> Response:
     with tenant.lock:
         context = tenant_context(tenant, ref, "sessions")
         book = sessions_domain.book(tenant)
-        candidates = None if wanted is None else book.by_status.get(wanted, {}).values()
-        chosen = list(book.newest_first(candidates))
+        if wanted is None:
+            chosen = list(book.newest_first())
+        else:  # a status holds its sessions in the order they reached it: newest created first here
+            chosen = sorted(book.by_status.get(wanted, {}).values(), key=lambda s: s.session_number, reverse=True)
         rows = [session_row(s, context["tenant"]["base"], context["now"]) for s in chosen[:MAX_ROWS]]
         counts = [{"status": status, "count": len(book.by_status.get(status, {}))}
                   for status in st.SESSION_STATUSES if book.by_status.get(status)]

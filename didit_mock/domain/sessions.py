@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -77,18 +77,24 @@ class Session:
 
 
 class SessionBook:
-    """A tenant's sessions, with indexes so that lists and filters never walk every session."""
+    """A tenant's sessions, with indexes so that lists and filters never walk every session.
+
+    `by_id` (in creation order) and `by_vendor` (which every create consults) are kept from the
+    start. The other indexes are built on their first use, one walk, and kept up to date from then
+    on: a tenant that never filters by status or looks a session up by number or token pays
+    nothing for them, per session created or in memory.
+    """
 
     def __init__(self, tenant: Tenant):
         self.tenant = tenant
         self._numbers = itertools.count(1)
         self.by_id: dict[str, Session] = {}
-        self.by_number: dict[int, Session] = {}
         # A user's sessions, oldest first: a tuple, as most users have one (a third of a list's size).
         self.by_vendor: dict[str, tuple[Session, ...]] = {}
-        self.by_status: dict[str, dict[str, Session]] = {}
-        self.by_workflow: dict[str, dict[str, Session]] = {}
-        self.by_token: dict[str, Session] = {}
+        self._by_number: dict[int, Session] | None = None
+        self._by_status: dict[str, dict[str, Session]] | None = None
+        self._by_workflow: dict[str, dict[str, Session]] | None = None
+        self._by_token: dict[str, Session] | None = None
 
     def next_number(self) -> int:
         return next(self._numbers)
@@ -103,18 +109,54 @@ class SessionBook:
         """Continue numbering at `upcoming` (a state import)."""
         self._numbers = itertools.count(upcoming)
 
+    # ---------------------------------------------------------------- indexes built on first use
+
+    @property
+    def by_number(self) -> dict[int, Session]:
+        if self._by_number is None:
+            self._by_number = {s.session_number: s for s in self.by_id.values()}
+        return self._by_number
+
+    @property
+    def by_status(self) -> dict[str, dict[str, Session]]:
+        """Sessions by status (within one, in no promised order: sort by `session_number`)."""
+        if self._by_status is None:
+            self._by_status = {}
+            for session in self.by_id.values():
+                _bucket(self._by_status, session.status)[session.session_id] = session
+        return self._by_status
+
+    @property
+    def by_workflow(self) -> dict[str, dict[str, Session]]:
+        if self._by_workflow is None:
+            self._by_workflow = {}
+            for session in self.by_id.values():
+                _bucket(self._by_workflow, session.workflow.workflow_id)[session.session_id] = session
+        return self._by_workflow
+
+    @property
+    def by_token(self) -> dict[str, Session]:
+        if self._by_token is None:
+            self._by_token = {s.session_token: s for s in self.by_id.values()}
+        return self._by_token
+
+    # ---------------------------------------------------------------- changes
+
     def add(self, session: Session) -> None:
         self.by_id[session.session_id] = session
-        self.by_number[session.session_number] = session
         if session.vendor_data is not None:
             self.by_vendor[session.vendor_data] = (*self.by_vendor.get(session.vendor_data, ()), session)
-        _bucket(self.by_status, session.status)[session.session_id] = session
-        _bucket(self.by_workflow, session.workflow.workflow_id)[session.session_id] = session
-        self.by_token[session.session_token] = session
+        if self._by_number is not None:
+            self._by_number[session.session_number] = session
+        if self._by_status is not None:
+            _bucket(self._by_status, session.status)[session.session_id] = session
+        if self._by_workflow is not None:
+            _bucket(self._by_workflow, session.workflow.workflow_id)[session.session_id] = session
+        if self._by_token is not None:
+            self._by_token[session.session_token] = session
 
     def remove(self, session: Session) -> None:
         self.by_id.pop(session.session_id, None)
-        self.by_number.pop(session.session_number, None)
         if session.vendor_data is not None:
             same_user = self.by_vendor.get(session.vendor_data, ())
             kept = tuple(s for s in same_user if s is not session)
@@ -122,13 +164,21 @@ class SessionBook:
                 self.by_vendor[session.vendor_data] = kept
             else:
                 self.by_vendor.pop(session.vendor_data, None)
-        self.by_status.get(session.status, {}).pop(session.session_id, None)
-        self.by_workflow.get(session.workflow.workflow_id, {}).pop(session.session_id, None)
-        self.by_token.pop(session.session_token, None)
+        if self._by_number is not None:
+            self._by_number.pop(session.session_number, None)
+        if self._by_status is not None:
+            self._by_status.get(session.status, {}).pop(session.session_id, None)
+        if self._by_workflow is not None:
+            self._by_workflow.get(session.workflow.workflow_id, {}).pop(session.session_id, None)
+        if self._by_token is not None:
+            self._by_token.pop(session.session_token, None)
 
     def reindex_status(self, session: Session, old: str) -> None:
-        self.by_status.get(old, {}).pop(session.session_id, None)
-        _bucket(self.by_status, session.status)[session.session_id] = session
+        if self._by_status is not None:
+            self._by_status.get(old, {}).pop(session.session_id, None)
+            _bucket(self._by_status, session.status)[session.session_id] = session
+
+    # ---------------------------------------------------------------- reading
 
     def get(self, session_id: str) -> Session | None:
         return self.by_id.get(session_id)
@@ -139,11 +189,9 @@ class SessionBook:
             raise NotFound()
         return session
 
-    def newest_first(self, candidates: Iterable[Session] | None = None) -> Iterator[Session]:
-        """Sessions in descending session_number order (all of them, or a candidate index)."""
-        if candidates is None:
-            return reversed(self.by_id.values())
-        return reversed(list(candidates))
+    def newest_first(self) -> Iterator[Session]:
+        """Every session, in descending session_number order."""
+        return reversed(self.by_id.values())
 
     def __len__(self) -> int:
         return len(self.by_id)
