@@ -30,8 +30,7 @@ class TenantRandom:
 
     def uuid4(self) -> str:
         """A version-4 UUID string (the same as `str(uuid.UUID(int=bits, version=4))`, built faster)."""
-        bits = self._random.getrandbits(128) & _UUID_CLEAR | _UUID_V4
-        h = f"{bits:032x}"
+        h = (self._random.getrandbits(128) & _UUID_CLEAR | _UUID_V4).to_bytes(16, "big").hex()
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def token(self, length: int = 12) -> str:
