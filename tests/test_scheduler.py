@@ -27,7 +27,7 @@ def test_cancelled_jobs_never_run_and_do_not_pile_up() -> None:
     ran: list[int] = []
     handles = [scheduler.at(100 + i, lambda i=i: ran.append(i)) for i in range(1000)]
     for handle in handles[:900]:
-        handle.cancel()
+        scheduler.cancel(handle)
     assert len(scheduler._heap) < 300  # compacted: cancelled jobs do not keep their memory
     assert len(scheduler) == 100
     clock.advance(2000)
@@ -38,9 +38,13 @@ def test_cancelled_jobs_never_run_and_do_not_pile_up() -> None:
 def test_cancelling_a_job_that_already_ran_changes_nothing() -> None:
     clock = Clock(start=0.0, frozen=True)
     scheduler = Scheduler(clock)
-    handle = scheduler.at(1, lambda: None)
+    ran: list[int] = []
+    handle = scheduler.at(1, lambda: ran.append(1))
     clock.advance(1)
     assert scheduler.run_due() == 1
-    handle.cancel()
-    assert scheduler._cancelled == 0
-    assert scheduler.next_due() is None
+    scheduler.cancel(handle)
+    assert scheduler.next_due() is None and len(scheduler) == 0
+    later = [scheduler.at(2 + i, lambda i=i: ran.append(2 + i)) for i in range(3)]
+    scheduler.cancel(later[1])
+    clock.advance(10)
+    assert scheduler.run_due() == 2 and ran == [1, 2, 4]

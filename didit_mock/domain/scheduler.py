@@ -15,68 +15,48 @@ from typing import Any
 from .clock import Clock
 
 Job = Callable[..., None]
-
-
-class ScheduledJob:
-    """A job and its arguments in the queue, and the handle that can cancel it before it runs."""
-
-    __slots__ = ("job", "args", "cancelled", "_scheduler")
-
-    def __init__(self, job: Job, args: tuple[Any, ...], scheduler: Scheduler):
-        self.job = job
-        self.args = args
-        self.cancelled = False
-        self._scheduler = scheduler
-
-    def cancel(self) -> None:
-        if not self.cancelled:
-            self.cancelled = True
-            self.job, self.args = _noop, ()  # what the job would have used can be collected
-            self._scheduler._forget_one()
-
-
-def _noop() -> None:
-    return None
+#: What `Scheduler.at` returns, to cancel the job with.
+JobId = int
 
 
 class Scheduler:
     """A priority queue of jobs keyed by due time on one clock; ties run in scheduling order.
 
-    The heap holds `(due, order, job)` tuples, so ordering compares numbers, never objects.
+    The heap holds `(due, id, job, args)` tuples, so ordering compares numbers, never objects. A
+    job is named by its id: cancelling records the id, and the job is dropped when it comes up, or
+    earlier when cancelled jobs are most of the heap (bounded memory). No handle object is made
+    per job: every session keeps an expiry job.
     """
 
     def __init__(self, clock: Clock):
         self._clock = clock
-        self._heap: list[tuple[float, int, ScheduledJob]] = []
-        self._counter = itertools.count()
-        self._cancelled = 0
+        self._heap: list[tuple[float, JobId, Job, tuple[Any, ...]]] = []
+        self._ids = itertools.count()
+        self._cancelled: set[JobId] = set()
 
-    def at(self, due: float, job: Job, *args: Any) -> ScheduledJob:
-        """Run `job(*args)` once the clock reaches the Unix time `due`.
+    def at(self, due: float, job: Job, *args: Any) -> JobId:
+        """Run `job(*args)` once the clock reaches the Unix time `due`; returns the job's id."""
+        job_id = next(self._ids)
+        heapq.heappush(self._heap, (due, job_id, job, args))
+        return job_id
 
-        Passing the arguments here rather than in a closure or `partial` keeps a job to one object
-        (sessions each keep an expiry job).
-        """
-        handle = ScheduledJob(job, args, self)
-        heapq.heappush(self._heap, (due, next(self._counter), handle))
-        return handle
-
-    def _forget_one(self) -> None:
-        """Count a cancelled job; drop them all once they are most of the queue (bounded memory)."""
-        self._cancelled += 1
-        if self._cancelled > 64 and self._cancelled * 2 > len(self._heap):
-            self._heap = [item for item in self._heap if not item[2].cancelled]
-            heapq.heapify(self._heap)
-            self._cancelled = 0
-
-    def after(self, seconds: float, job: Job, *args: Any) -> ScheduledJob:
+    def after(self, seconds: float, job: Job, *args: Any) -> JobId:
         return self.at(self._clock.timestamp() + seconds, job, *args)
 
+    def cancel(self, job_id: JobId) -> None:
+        """Make sure the job does not run (a job that already ran is not affected)."""
+        cancelled = self._cancelled
+        cancelled.add(job_id)
+        if len(cancelled) > 64 and len(cancelled) * 2 > len(self._heap):
+            self._heap = [item for item in self._heap if item[1] not in cancelled]
+            heapq.heapify(self._heap)
+            cancelled.clear()  # ids of jobs that already ran go too: they never come up again
+
     def next_due(self) -> float | None:
-        while self._heap and self._heap[0][2].cancelled:
-            heapq.heappop(self._heap)
-            self._cancelled -= 1
-        return self._heap[0][0] if self._heap else None
+        heap, cancelled = self._heap, self._cancelled
+        while heap and heap[0][1] in cancelled:
+            cancelled.discard(heapq.heappop(heap)[1])
+        return heap[0][0] if heap else None
 
     def has_due(self) -> bool:
         """Whether the earliest job (perhaps a cancelled one) is due on the clock."""
@@ -88,14 +68,13 @@ class Scheduler:
         ran = 0
         now = self._clock.timestamp()
         while self._heap and self._heap[0][0] <= now:
-            entry = heapq.heappop(self._heap)[2]
-            if entry.cancelled:
-                self._cancelled -= 1
+            _, job_id, job, args = heapq.heappop(self._heap)
+            if job_id in self._cancelled:
+                self._cancelled.discard(job_id)
             else:
-                entry.cancelled = True  # done: a later cancel() of its handle changes nothing
-                entry.job(*entry.args)
+                job(*args)
                 ran += 1
         return ran
 
     def __len__(self) -> int:
-        return sum(1 for item in self._heap if not item[2].cancelled)
+        return sum(1 for item in self._heap if item[1] not in self._cancelled)

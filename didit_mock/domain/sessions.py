@@ -12,7 +12,7 @@ from .clock import iso
 from .errors import NotFound, ValidationFailed
 from .events import DATA_UPDATED, STATUS_UPDATED, DomainEvent
 from .outcomes import FeatureOutcome, plan_outcome, sandbox_scenario
-from .scheduler import ScheduledJob
+from .scheduler import JobId
 from .workflows import Workflow, WorkflowBook
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class Session:
     resubmit_nodes: list[dict[str, str]] | None = None
     deleted: bool = False
     revision: int = 0
-    expiry_job: ScheduledJob | None = field(default=None, repr=False)
+    expiry_job: JobId | None = field(default=None, repr=False)
 
     def touch(self) -> None:
         """Mark the session changed (cached renderings of it are stale)."""
@@ -378,7 +378,7 @@ def finish_session(
     session.outcomes = None if final == st.ABANDONED else outcomes
     session.finished_at = tenant.clock.timestamp()
     session.resubmit_nodes = None
-    _cancel_expiry(session)
+    _cancel_expiry(tenant, session)
     set_status(tenant, session, final)
     _schedule_document_expiry(tenant, session)
     return session
@@ -386,15 +386,15 @@ def finish_session(
 
 # ---------------------------------------------------------------- expiry
 
-def _cancel_expiry(session: Session) -> None:
+def _cancel_expiry(tenant: Tenant, session: Session) -> None:
     if session.expiry_job is not None:
-        session.expiry_job.cancel()
+        tenant.scheduler.cancel(session.expiry_job)
         session.expiry_job = None
 
 
 def _schedule_expiry(tenant: Tenant, session: Session) -> None:
     """Not started in time -> Expired; started but unfinished in time -> Abandoned."""
-    _cancel_expiry(session)
+    _cancel_expiry(tenant, session)
     if session.expires_at is None:
         return
     if session.status == st.IN_PROGRESS and session.started_at is not None:
@@ -579,7 +579,7 @@ def update_data(tenant: Tenant, session: Session, feature: str, changes: dict[st
 
 def delete_session(tenant: Tenant, session: Session) -> None:
     """Delete a session: gone from decision and lists; no webhook."""
-    _cancel_expiry(session)
+    _cancel_expiry(tenant, session)
     session.deleted = True
     book(tenant).remove(session)
     for hook in DELETE_HOOKS:

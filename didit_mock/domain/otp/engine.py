@@ -244,7 +244,7 @@ def _finalise(
     """Approved, Declined or Expired: the final lifecycle event and a `status.updated` event."""
     now = tenant.clock.timestamp() if at is None else at
     if verification.expiry_job is not None:
-        verification.expiry_job.cancel()
+        tenant.scheduler.cancel(verification.expiry_job)
         verification.expiry_job = None
     verification.status = status
     verification.finished_at = now

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import statuses as st
-from ..scheduler import ScheduledJob
+from ..scheduler import JobId
 from ..tenant import Tenant
 from . import email_facts
 from .email_facts import EmailFacts
@@ -62,7 +62,7 @@ class Verification:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     lifecycle: list[LifecycleEvent] = field(default_factory=list)
     facts: PhoneFacts | EmailFacts | None = None
-    expiry_job: ScheduledJob | None = field(default=None, repr=False)
+    expiry_job: JobId | None = field(default=None, repr=False)
 
     @property
     def key(self) -> str:
