@@ -65,10 +65,6 @@ def _refused(status: int, body: Any) -> DiditError:
     return DiditError(body, status)
 
 
-def media_type(content_type: str) -> str:
-    return content_type.split(";", 1)[0].strip().lower()
-
-
 def is_json_type(kind: str) -> bool:
     """`application/json`, `application/*+json`, or no type at all (read as JSON, leniently)."""
     return kind in ("", "application/json") or (kind.startswith("application/") and kind.endswith("+json"))
@@ -173,13 +169,12 @@ def replay(body: bytes, receive: Receive) -> Receive:
 
 def is_form(head: RequestHead, body: bytes, *, api: bool) -> bool:
     """A form body for the Didit API, to be read as DRF's form parsers would (`form_as_json`)."""
-    return api and media_type(head.content_type) in FORM_TYPES and not _looks_like_json(body)
+    return api and head.media_type in FORM_TYPES and not _looks_like_json(body)
 
 
 async def form_as_json(scope: Scope, head: RequestHead, body: bytes) -> tuple[Scope, bytes]:
     """The scope and body of a form request turned into its JSON equivalent."""
-    content_type = head.content_type
-    return _as_json(scope, await _form_data(media_type(content_type), content_type, body))
+    return _as_json(scope, await _form_data(head.media_type, head.content_type, body))
 
 
 def checked(scope: Scope, head: RequestHead, body: bytes, *, api: bool) -> tuple[Scope, bytes]:
@@ -189,11 +184,11 @@ def checked(scope: Scope, head: RequestHead, body: bytes, *, api: bool) -> tuple
     """
     if not body or body.isspace():
         return scope, body
-    content_type = head.content_type
-    kind = media_type(content_type)
-    if api and not is_json_type(kind) and kind not in FORM_TYPES:
-        raise _refused(415, unsupported_media_type(content_type.strip()))
-    if not (is_json_type(kind) or kind in FORM_TYPES):
+    kind = head.media_type
+    json_type = is_json_type(kind)
+    if api and not json_type and kind not in FORM_TYPES:
+        raise _refused(415, unsupported_media_type(head.content_type.strip()))
+    if not (json_type or kind in FORM_TYPES):
         return scope, body  # admin routes may take other types (YAML scenarios); their handlers decide
     try:
         document = parse_json(body, strict=api)

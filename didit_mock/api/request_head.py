@@ -18,6 +18,8 @@ HEAD = "didit_mock.head"
 class RequestHead:
     """`x-api-key`, `session-token`, `content-type` and `content-length`, stripped ("" when absent).
 
+    `media_type` is the content type's lower-case `type/subtype`, without parameters.
+
     `key_tenant` is the tenant of `api_key` (None for a refused key or no key) once `key_resolved`
     is set: `tenant_of_key` looks it up once per request, the gateway first.
     """
@@ -25,6 +27,7 @@ class RequestHead:
     api_key: str = ""
     session_token: str = ""
     content_type: str = ""
+    media_type: str = ""
     content_length: str = ""
     key_resolved: bool = False
     key_tenant: Tenant | None = None
@@ -41,6 +44,7 @@ class RequestHead:
                 head.api_key = value.decode("latin-1").strip()
             elif name == b"content-type":
                 head.content_type = value.decode("latin-1")
+                head.media_type = head.content_type.split(";", 1)[0].strip().lower()
             elif name == b"content-length":
                 head.content_length = value.decode("latin-1").strip()
             elif name == b"session-token":
