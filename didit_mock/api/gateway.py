@@ -24,8 +24,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..domain import ratelimit
 from ..domain.errors import DiditError
-from ..domain.ratelimit import install_hooks, limiter
 from ..domain.tenant import Tenant, TenantRegistry
 from ..journal import RequestBody, journal_for, kept, tenant_of_request
 from ..scenario.faults import apply_fault, fault_for
@@ -42,7 +42,7 @@ class Gateway:
         self.app = app
         self.settings = settings
         self.registry = registry
-        install_hooks()
+        ratelimit.install_hooks()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan (the server runs without websockets)
@@ -105,7 +105,7 @@ class Gateway:
                 decision = fault_for(api_tenant, method, path)
                 if decision is not None and await apply_fault(decision, receive, send):
                     return
-                limiter(api_tenant).admit(method, path)  # RateLimited: 429
+                ratelimit.admit(api_tenant, method, path)  # RateLimited: 429
             limit = self.settings.max_body_bytes
             limits.refuse_declared_size(head, limit)
             if method in limits.BODY_METHODS and path.startswith(limits.CHECKED_PREFIXES):

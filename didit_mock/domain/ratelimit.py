@@ -300,8 +300,15 @@ def limiter(tenant: Tenant) -> RateLimiter:
     return tenant.component(RateLimiter)
 
 
+def admit(tenant: Tenant, method: str, path: str) -> None:
+    """`RateLimiter.admit` for a request of `tenant`, looked up only while its limits are on."""
+    if tenant.config.rate_limits_enabled:
+        limiter(tenant).admit(method, path)
+
+
 def _count_sandbox_session(tenant: Tenant, session: object) -> None:
-    limiter(tenant).count_created_session()
+    if tenant.config.rate_limits_enabled:
+        limiter(tenant).count_created_session()
 
 
 def install_hooks() -> None:
