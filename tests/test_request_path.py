@@ -34,15 +34,16 @@ def sample_path(path: str) -> str:
     return PARAMETER.sub(lambda m: SAMPLES.get(m.group(1), "0f5e1c5e-1c9a-4f5e-9e7b-3f1c2a7d9b10"), path)
 
 
-def first_match(routes: list, scope: dict) -> tuple[object, Match]:
+def first_match(routes: list, scope: dict) -> tuple[object, dict, Match]:
+    """Starlette's choice: the first FULL match, else the first PARTIAL one, with its child scope."""
     partial = None
     for route in routes:
-        match, _ = route.matches(scope)
+        match, child_scope = route.matches(scope)
         if match is Match.FULL:
-            return route, match
+            return route, child_scope, match
         if match is Match.PARTIAL and partial is None:
-            partial = route
-    return partial, Match.PARTIAL if partial is not None else Match.NONE
+            partial = (route, child_scope, match)
+    return partial or (None, {}, Match.NONE)
 
 
 def test_literal_prefix_stops_at_the_first_parameter() -> None:
@@ -64,10 +65,12 @@ def test_every_route_and_method_is_found_as_the_full_route_list_would_find_it() 
             scope = {"type": "http", "path": path, "root_path": "", "method": method, "headers": []}
             expected = first_match(router.routes, scope)
             assert first_match(router.candidates(scope), scope) == expected, (method, path)
+            assert router.match(scope) == expected, (method, path)
             checked += 1
     for path in ("/", "/nowhere", "/v3", "/v3/", "/v3/session", "/_mock", "/v3/unknown/x/y"):
         scope = {"type": "http", "path": path, "root_path": "", "method": "GET", "headers": []}
         assert first_match(router.candidates(scope), scope) == first_match(router.routes, scope), path
+        assert router.match(scope) == first_match(router.routes, scope), path
     assert checked > 3 * len(routes)
 
 

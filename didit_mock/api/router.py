@@ -80,6 +80,12 @@ class RouteIndex:
         }
         for first in {key[0] for key in by_two} - set(self.by_one):
             self.by_one[first] = self.anywhere
+        #: Literal paths whose routes are all plain `Route`s without parameters: such a route
+        #: matches its path whatever the method, so only its methods need a look (no regex).
+        self.plain = {
+            path: found for path, found in self.exact.items()
+            if all(type(r) is Route and r.param_convertors == {} for r in found)
+        }
 
     def candidates(self, route_path: str) -> list[BaseRoute]:
         exact = self.exact.get(route_path)
@@ -97,16 +103,48 @@ class RouteIndex:
         return self.anywhere
 
 
+def _plain_child_scope(route: Route, scope: Scope) -> dict[str, Any]:
+    """What `Route.matches` gives for a path without parameters."""
+    return {"endpoint": route.endpoint, "path_params": dict(scope.get("path_params", {}))}
+
+
 class DiditRouter(Router):
     """Routes by literal prefix (see the module doc); unknown paths get Django's answers."""
 
     _index: RouteIndex | None = None
 
-    def candidates(self, scope: Scope) -> list[BaseRoute]:
+    def _current_index(self) -> RouteIndex:
         index = self._index
         if index is None or index.size != len(self.routes):
             index = self._index = RouteIndex(self.routes)
-        return index.candidates(get_route_path(scope))
+        return index
+
+    def candidates(self, scope: Scope) -> list[BaseRoute]:
+        return self._current_index().candidates(get_route_path(scope))
+
+    def match(self, scope: Scope) -> tuple[BaseRoute | None, dict[str, Any], Match]:
+        """The route Starlette would choose for `scope`, its child scope, and how it matched.
+
+        The first FULL match wins; else the first PARTIAL one (the path exists for other methods:
+        a 405); else none.
+        """
+        route_path = get_route_path(scope)
+        index = self._current_index()
+        plain = index.plain.get(route_path)
+        if plain is not None:
+            method = scope["method"]
+            for route in plain:
+                if route.methods is None or method in route.methods:
+                    return route, _plain_child_scope(route, scope), Match.FULL
+            return plain[0], _plain_child_scope(plain[0], scope), Match.PARTIAL
+        partial: tuple[BaseRoute | None, dict[str, Any], Match] = (None, {}, Match.NONE)
+        for route in index.candidates(route_path):
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                return route, child_scope, match
+            if match is Match.PARTIAL and partial[0] is None:
+                partial = (route, child_scope, match)
+        return partial
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -114,23 +152,14 @@ class DiditRouter(Router):
             return
         if "router" not in scope:
             scope["router"] = self
-        chosen: BaseRoute | None = None
-        chosen_scope: dict[str, Any] = {}
-        full = False
-        for route in self.candidates(scope):
-            match, child_scope = route.matches(scope)
-            if match is Match.FULL:
-                chosen, chosen_scope, full = route, child_scope, True
-                break
-            if match is Match.PARTIAL and chosen is None:  # the path exists for other methods: 405
-                chosen, chosen_scope = route, child_scope
+        chosen, chosen_scope, match = self.match(scope)
         if chosen is None:
             await self.default(scope, receive, send)
             return
         scope["route"] = chosen
         scope.update(chosen_scope)
         try:
-            if full and isinstance(chosen, Route):
+            if match is Match.FULL and isinstance(chosen, Route):
                 await chosen.app(scope, receive, send)  # what `handle` does once the method is allowed
             else:
                 await chosen.handle(scope, receive, send)
