@@ -90,12 +90,15 @@ class RequestJournal:
     def record(self, scope: Scope, response_start: Message | None, duration: float, timestamp: float,
                request_type: str, request_head: bytes, request_size: int, response_head: bytes,
                response_size: int) -> None:
-        """Append a finished request (its id is given here, in the order of recording)."""
-        with self._lock:
-            self._entries.append((
-                next(self._ids), scope["method"], scope["path"], scope.get("query_string", b""), response_start,
-                duration, timestamp, request_type, request_head, request_size, response_head, response_size,
-            ))
+        """Append a finished request, with the next id.
+
+        No lock: the id and the append are each atomic (a request recorded from another thread
+        meanwhile could at worst land one place out of id order).
+        """
+        self._entries.append((
+            next(self._ids), scope["method"], scope["path"], scope.get("query_string", b""), response_start,
+            duration, timestamp, request_type, request_head, request_size, response_head, response_size,
+        ))
 
     def clear(self) -> int:
         with self._lock:
@@ -223,20 +226,6 @@ def journal_for(tenant: Tenant | None, path: str, size: int) -> RequestJournal |
     if journal.size != size:
         journal.resize(size)
     return journal
-
-
-class RequestBody:
-    """The request body as the app read it: its first bytes and its size."""
-
-    __slots__ = ("head", "size")
-
-    def __init__(self) -> None:
-        self.head = b""
-        self.size = 0
-
-    def request_read(self, chunk: bytes) -> None:
-        self.head = kept(self.head, chunk)
-        self.size += len(chunk)
 
 
 #: What the journal keeps of a request (`RequestJournal.record`): id, method, path, query, the

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..domain import ratelimit
 from ..domain.errors import DiditError
 from ..domain.tenant import Tenant, TenantRegistry
-from ..journal import RequestBody, journal_for, kept, tenant_of_request
+from ..journal import journal_for, kept, tenant_of_request
 from ..scenario.faults import apply_fault, fault_for
 from ..settings import Settings
 from . import admin, limits
@@ -81,9 +81,8 @@ class Gateway:
 
         # Faults and rate limits apply to the API calls of a key, not to session-token or admin calls.
         api_tenant = tenant if head.api_key and not on_admin else None
-        recorder = RequestBody() if journal is not None else None
         try:
-            await self._checked(scope, receive, observed, head, recorder, api_tenant)
+            await self._checked(scope, receive, observed, head, journal is not None, api_tenant)
         except Exception as exc:
             if response_start is not None:  # too late for a 500: the server cuts the connection
                 raise
@@ -91,13 +90,16 @@ class Gateway:
         finally:
             if journal is not None:
                 journal.record(scope, response_start, time.perf_counter() - began, timestamp, head.content_type,
-                               recorder.head, recorder.size, response_head, response_size)  # type: ignore[union-attr]
+                               head.body_head, head.body_size, response_head, response_size)
 
     async def _checked(
         self, scope: Scope, receive: Receive, send: Send, head: RequestHead,
-        recorder: RequestBody | None, api_tenant: Tenant | None,
+        journaled: bool, api_tenant: Tenant | None,
     ) -> None:
-        """Faults, rate limits and body rules; then the app, unless one of them answered."""
+        """Faults, rate limits and body rules; then the app, unless one of them answered.
+
+        A journaled request's body is noted in `head` as the app reads it.
+        """
         method: str = scope["method"]
         path: str = scope["path"]
         try:
@@ -110,8 +112,8 @@ class Gateway:
             limits.refuse_declared_size(head, limit)
             if method in limits.BODY_METHODS and path.startswith(limits.CHECKED_PREFIXES):
                 body = await limits.read_body(receive, limit)
-                if recorder is not None:
-                    recorder.request_read(body)
+                if journaled:
+                    head.body_read(body)
                 api = path.startswith(limits.API_PREFIXES)
                 if limits.is_form(head, body, api=api):
                     scope, body = await limits.form_as_json(scope, head, body)
@@ -119,7 +121,7 @@ class Gateway:
                     scope, body = limits.checked(scope, head, body, api=api)
                 receive = limits.replay(body, receive)
             elif head.content_length not in ("", "0") or method in limits.BODY_METHODS:
-                receive = limits.counting(receive, limit, recorder.request_read if recorder else None)
+                receive = limits.counting(receive, limit, head.body_read if journaled else None)
             # else: a GET or HEAD without a declared body; their handlers never read one
         except DiditError as refused:
             await error_response(refused)(scope, receive, send)

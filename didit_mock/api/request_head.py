@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from starlette.types import Scope
 
+from ..journal import kept
+
 if TYPE_CHECKING:
     from ..domain.tenant import Tenant, TenantRegistry
 
@@ -19,6 +21,8 @@ class RequestHead:
     """`x-api-key`, `session-token`, `content-type` and `content-length`, stripped ("" when absent).
 
     `media_type` is the content type's lower-case `type/subtype`, without parameters.
+    `body_head` and `body_size` are the request body as the app read it (its first bytes and its
+    size), which the gateway fills in for the journal.
 
     `key_tenant` is the tenant of `api_key` (None for a refused key or no key) once `key_resolved`
     is set: `tenant_of_key` looks it up once per request, the gateway first.
@@ -31,6 +35,8 @@ class RequestHead:
     content_length: str = ""
     key_resolved: bool = False
     key_tenant: Tenant | None = None
+    body_head: bytes = b""
+    body_size: int = 0
 
     @classmethod
     def of(cls, scope: Scope) -> RequestHead:
@@ -50,6 +56,11 @@ class RequestHead:
             elif name == b"session-token":
                 head.session_token = value.decode("latin-1").strip()
         return head
+
+    def body_read(self, chunk: bytes) -> None:
+        """A chunk of the request body, as the app read it."""
+        self.body_head = kept(self.body_head, chunk)
+        self.body_size += len(chunk)
 
     def tenant_of_key(self, registry: TenantRegistry) -> Tenant | None:
         """The tenant of `api_key` (None for a refused key or no key), looked up once."""
