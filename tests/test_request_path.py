@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import re
@@ -89,6 +90,8 @@ def test_tokens_are_url_safe_of_the_asked_length_and_seed_stable(length: int) ->
     assert all(len(t) == length and set(t) <= alphabet for t in tokens)
     if length >= 8:
         assert len(set(tokens)) == len(tokens)  # 6 random bits a character: no collisions here
+    reference = random.Random(7)  # what the token is: the URL-safe base64 of the seed's next bytes
+    assert first[0] == base64.urlsafe_b64encode(reference.randbytes(-(-length * 6 // 8))).decode()[:length]
 
 
 @pytest.fixture(scope="module")

@@ -215,7 +215,7 @@ def workflows(tenant: Tenant) -> WorkflowBook:
 
 # ---------------------------------------------------------------- creating
 
-@dataclass
+@dataclass(slots=True)
 class NewSession:
     """What a create-session request asks for, already validated by the API layer."""
 
