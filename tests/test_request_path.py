@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import random
@@ -25,7 +26,9 @@ from didit_mock.domain import statuses
 from didit_mock.domain.rng import TenantRandom
 from didit_mock.domain.sessions import NewSession, SessionBook
 from didit_mock.domain.tenant import TenantRegistry
+from didit_mock.journal import journal_of
 from didit_mock.server import MockServer
+from didit_mock.settings import Settings
 
 PARAMETER = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 SAMPLES = {"session_id": "0f5e1c5e-1c9a-4f5e-9e7b-3f1c2a7d9b10", "token": "AbCdEf123456", "lang": "en"}
@@ -289,3 +292,35 @@ def test_indexes_built_late_or_early_agree_with_the_sessions(steps: list[tuple[s
             elif session.status in (statuses.NOT_STARTED, statuses.IN_PROGRESS):
                 sessions_domain.finish_session(tenant, session, statuses.APPROVED)
     assert _indexes_kept(book) == _indexes_from_scratch(book)
+
+
+# ---------------------------------------------------------------- bodies in several messages
+
+async def _call_in_chunks(app: object, path: str, chunks: list[bytes]) -> tuple[int, bytes]:
+    """One ASGI request whose body arrives in `chunks` (no Content-Length), as a server streams it."""
+    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    headers = [(b"x-api-key", b"sk_chunks"), (b"content-type", b"application/json")]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"", "headers": headers,
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+    await app(scope, receive, send)  # type: ignore[operator]
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_a_body_streamed_in_several_messages_is_read_whole_and_bounded() -> None:
+    app = create_app(Settings.from_env(environ={}, port=0, max_body_bytes=200))
+    document = json.dumps({"workflow_id": WORKFLOWS[0], "vendor_data": "streamed"}).encode()
+    status, body = asyncio.run(_call_in_chunks(app, "/v3/session/", [document[:10], document[10:40], document[40:]]))
+    assert status == 201 and json.loads(body)["vendor_data"] == "streamed"
+    journal = journal_of(app.registry.get("sk_chunks"))  # type: ignore[attr-defined, arg-type]
+    assert json.loads(journal.entries()[-1].request_body) == json.loads(document)
+    status, body = asyncio.run(_call_in_chunks(app, "/v3/session/", [b'{"vendor_data":"' + b"x" * 150, b"y" * 100]))
+    assert status == 413 and json.loads(body) == {"detail": "Request body is too large."}

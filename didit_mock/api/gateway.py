@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..domain import ratelimit
 from ..domain.errors import DiditError
-from ..domain.tenant import Tenant, TenantRegistry
+from ..domain.tenant import TenantRegistry
 from ..journal import journal_for, kept, tenant_of_request
 from ..scenario.faults import apply_fault, fault_for
 from ..settings import Settings
@@ -81,8 +81,36 @@ class Gateway:
 
         # Faults and rate limits apply to the API calls of a key, not to session-token or admin calls.
         api_tenant = tenant if head.api_key and not on_admin else None
+        method: str = scope["method"]
         try:
-            await self._checked(scope, receive, observed, head, journal is not None, api_tenant)
+            try:
+                if api_tenant is not None:
+                    decision = fault_for(api_tenant, method, path)
+                    if decision is not None and await apply_fault(decision, receive, observed):
+                        return
+                    ratelimit.admit(api_tenant, method, path)  # RateLimited: 429
+                limit = self.settings.max_body_bytes
+                limits.refuse_declared_size(head, limit)
+                if method in limits.BODY_METHODS and path.startswith(limits.CHECKED_PREFIXES):
+                    first = await receive()
+                    body = limits.single_body(first, limit)
+                    if body is None:
+                        body = await limits.read_body(receive, limit, first)
+                    if journal is not None:
+                        head.body_read(body)
+                    api = path.startswith(limits.API_PREFIXES)
+                    if limits.is_form(head, body, api=api):
+                        scope, body = await limits.form_as_json(scope, head, body)
+                    else:
+                        scope, body = limits.checked(scope, head, body, api=api)
+                    receive = limits.replay(body, receive)
+                elif head.content_length not in ("", "0") or method in limits.BODY_METHODS:
+                    receive = limits.counting(receive, limit, head.body_read if journal is not None else None)
+                # else: a GET or HEAD without a declared body; their handlers never read one
+            except DiditError as refused:
+                await error_response(refused)(scope, receive, observed)
+                return
+            await self.app(scope, receive, observed)
         except Exception as exc:
             if response_start is not None:  # too late for a 500: the server cuts the connection
                 raise
@@ -91,39 +119,3 @@ class Gateway:
             if journal is not None:
                 journal.record(scope, response_start, time.perf_counter() - began, timestamp, head.content_type,
                                head.body_head, head.body_size, response_head, response_size)
-
-    async def _checked(
-        self, scope: Scope, receive: Receive, send: Send, head: RequestHead,
-        journaled: bool, api_tenant: Tenant | None,
-    ) -> None:
-        """Faults, rate limits and body rules; then the app, unless one of them answered.
-
-        A journaled request's body is noted in `head` as the app reads it.
-        """
-        method: str = scope["method"]
-        path: str = scope["path"]
-        try:
-            if api_tenant is not None:
-                decision = fault_for(api_tenant, method, path)
-                if decision is not None and await apply_fault(decision, receive, send):
-                    return
-                ratelimit.admit(api_tenant, method, path)  # RateLimited: 429
-            limit = self.settings.max_body_bytes
-            limits.refuse_declared_size(head, limit)
-            if method in limits.BODY_METHODS and path.startswith(limits.CHECKED_PREFIXES):
-                body = await limits.read_body(receive, limit)
-                if journaled:
-                    head.body_read(body)
-                api = path.startswith(limits.API_PREFIXES)
-                if limits.is_form(head, body, api=api):
-                    scope, body = await limits.form_as_json(scope, head, body)
-                else:
-                    scope, body = limits.checked(scope, head, body, api=api)
-                receive = limits.replay(body, receive)
-            elif head.content_length not in ("", "0") or method in limits.BODY_METHODS:
-                receive = limits.counting(receive, limit, head.body_read if journaled else None)
-            # else: a GET or HEAD without a declared body; their handlers never read one
-        except DiditError as refused:
-            await error_response(refused)(scope, receive, send)
-            return
-        await self.app(scope, receive, send)

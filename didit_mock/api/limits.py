@@ -125,18 +125,26 @@ def counting(receive: Receive, limit: int, observe: Callable[[bytes], None] | No
     return counted
 
 
-async def read_body(receive: Receive, limit: int) -> bytes:
-    """The whole request body; `BodyTooLarge` once it passes `limit` bytes."""
-    message = await receive()
+def single_body(message: Message, limit: int) -> bytes | None:
+    """The body, when the first message of a request holds all of it (the usual case), else None.
+
+    `BodyTooLarge` when it passes `limit` bytes.
+    """
     if message["type"] != "http.request":
         return b""
-    chunk = message.get("body", b"")
+    chunk: bytes = message.get("body", b"")
     if len(chunk) > limit:
         raise BodyTooLarge()
-    if not message.get("more_body", False):
-        return chunk  # the usual case: the body in one message
-    chunks = [chunk]
-    size = len(chunk)
+    return None if message.get("more_body", False) else chunk
+
+
+async def read_body(receive: Receive, limit: int, first: Message) -> bytes:
+    """The whole body of a request whose first message is `first`; `BodyTooLarge` past `limit` bytes."""
+    chunk = single_body(first, limit)
+    if chunk is not None:
+        return chunk
+    chunks = [first.get("body", b"")]
+    size = len(chunks[0])
     while True:
         message = await receive()
         if message["type"] != "http.request":
