@@ -60,7 +60,7 @@ async def create_session(request: Request) -> Response:
     )
     with tenant.lock:
         session, _ = domain.create_session(tenant, new)
-        return json_response(created_body(session), 201)
+        return JSONBytes(dumps(created_body(session)), 201)
 
 
 # ---------------------------------------------------------------- resolution before auth

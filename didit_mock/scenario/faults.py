@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import Receive, Send
 
-from .engine import FaultDecision, decide_faults
+from .engine import FaultDecision, decide_faults, scenarios_of
 
 if TYPE_CHECKING:
     from ..domain.tenant import Tenant
@@ -30,6 +30,9 @@ log = logging.getLogger("didit_mock.scenarios")
 
 def fault_for(tenant: Tenant, method: str, path: str) -> FaultDecision | None:
     """The faults this API call of `tenant` triggers (counted), or None."""
+    state = scenarios_of(tenant)
+    if not state.server and state.own is None:  # no scenario covers the tenant (most requests)
+        return None
     decision = decide_faults(tenant, method, path)
     if decision is not None:
         log.info("fault on %s %s: %s", method, path, ", ".join(decision.names))
