@@ -89,6 +89,23 @@ def test_create_validation_errors(client: httpx.Client, payload: dict, expected:
     assert client.get("/v3/sessions/").json()["count"] == 0
 
 
+@pytest.mark.parametrize(("vendor_data", "accepted"), [
+    ("a" * 2000, True), ("é" * 1000, True), ("😀" * 500, True),  # 2,000 bytes each
+    ("a" * 2001, False), ("😀" * 500 + "a", False),
+])
+def test_vendor_data_is_limited_in_utf8_bytes(client: httpx.Client, vendor_data: str, accepted: bool) -> None:
+    response = client.post("/v3/session/", json={"workflow_id": KYC_WORKFLOW, "vendor_data": vendor_data})
+    assert response.status_code == (201 if accepted else 400)
+    if accepted:
+        assert response.json()["vendor_data"] == vendor_data
+
+
+def test_a_workflow_id_in_another_uuid_spelling_is_read_canonically(client: httpx.Client) -> None:
+    spelled = KYC_WORKFLOW.upper().replace("-", "")
+    response = client.post("/v3/session/", json={"workflow_id": spelled})
+    assert response.status_code == 201 and response.json()["workflow_id"] == KYC_WORKFLOW
+
+
 def test_address_without_country_is_refused(client: httpx.Client) -> None:
     response = client.post("/v3/session/", json={"workflow_id": KYC_WORKFLOW, "expected_details": {"address": "1 Main St"}})
     assert response.status_code == 400

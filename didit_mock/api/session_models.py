@@ -8,9 +8,9 @@ import hashlib
 import ipaddress
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LANGUAGES = (
     "en", "ar", "bg", "bn", "bs", "ca", "cnr", "cs", "da", "de", "el", "es", "et", "fa", "fi", "fr", "he",
@@ -132,10 +132,18 @@ class ExpectedDetails(BaseModel):
         return {k: v for k, v in data.items()}
 
 
+def _vendor_data_bytes(value: str) -> str:
+    # A character is at most 4 bytes in UTF-8: only a long value can pass the limit (no encoding).
+    if len(value) * 4 > MAX_VENDOR_DATA_BYTES and len(value.encode("utf-8")) > MAX_VENDOR_DATA_BYTES:
+        raise ValueError(f"Ensure this field has no more than {MAX_VENDOR_DATA_BYTES} bytes (UTF-8).")
+    return value
+
+
 class CreateSessionBody(BaseModel):
     model_config = DRF
-    workflow_id: str
-    vendor_data: str | None = None
+    # Validators as `Annotated` functions: one Python call each, and none for a null vendor_data.
+    workflow_id: Annotated[str, AfterValidator(canonical_uuid)]
+    vendor_data: Annotated[str, AfterValidator(_vendor_data_bytes)] | None = None
     callback: str | None = None
     callback_method: Literal["initiator", "completer", "both"] = "initiator"
     metadata: Any = None
@@ -144,18 +152,6 @@ class CreateSessionBody(BaseModel):
     expected_details: ExpectedDetails | None = None
     portrait_image: str | None = None
     sandbox_scenario: str | None = None
-
-    @field_validator("workflow_id")
-    @classmethod
-    def _workflow(cls, value: str) -> str:
-        return canonical_uuid(value)
-
-    @field_validator("vendor_data")
-    @classmethod
-    def _vendor_data(cls, value: str | None) -> str | None:
-        if value is not None and len(value.encode("utf-8")) > MAX_VENDOR_DATA_BYTES:
-            raise ValueError(f"Ensure this field has no more than {MAX_VENDOR_DATA_BYTES} bytes (UTF-8).")
-        return value
 
     @field_validator("callback")
     @classmethod
