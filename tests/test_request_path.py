@@ -9,6 +9,8 @@ import random
 import re
 import string
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -315,12 +317,18 @@ async def _call_in_chunks(app: object, path: str, chunks: list[bytes]) -> tuple[
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
+def _run(coroutine: Coroutine[object, object, tuple[int, bytes]]) -> tuple[int, bytes]:
+    """Run on a thread of its own: a browser test's sync Playwright may hold this thread's loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_a_body_streamed_in_several_messages_is_read_whole_and_bounded() -> None:
     app = create_app(Settings.from_env(environ={}, port=0, max_body_bytes=200))
     document = json.dumps({"workflow_id": WORKFLOWS[0], "vendor_data": "streamed"}).encode()
-    status, body = asyncio.run(_call_in_chunks(app, "/v3/session/", [document[:10], document[10:40], document[40:]]))
+    status, body = _run(_call_in_chunks(app, "/v3/session/", [document[:10], document[10:40], document[40:]]))
     assert status == 201 and json.loads(body)["vendor_data"] == "streamed"
     journal = journal_of(app.registry.get("sk_chunks"))  # type: ignore[attr-defined, arg-type]
     assert json.loads(journal.entries()[-1].request_body) == json.loads(document)
-    status, body = asyncio.run(_call_in_chunks(app, "/v3/session/", [b'{"vendor_data":"' + b"x" * 150, b"y" * 100]))
+    status, body = _run(_call_in_chunks(app, "/v3/session/", [b'{"vendor_data":"' + b"x" * 150, b"y" * 100]))
     assert status == 413 and json.loads(body) == {"detail": "Request body is too large."}
