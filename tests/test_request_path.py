@@ -332,3 +332,27 @@ def test_a_body_streamed_in_several_messages_is_read_whole_and_bounded() -> None
     assert json.loads(journal.entries()[-1].request_body) == json.loads(document)
     status, body = _run(_call_in_chunks(app, "/v3/session/", [b'{"vendor_data":"' + b"x" * 150, b"y" * 100]))
     assert status == 413 and json.loads(body) == {"detail": "Request body is too large."}
+
+
+def test_a_created_session_holds_each_field_of_its_request() -> None:
+    """`create_session` builds the session positionally: every field must land in its own place."""
+    registry = TenantRegistry()
+    tenant = registry.get("sk_fields")
+    assert tenant is not None
+    request = NewSession(
+        workflow_id=WORKFLOWS[0], vendor_data="user-7", metadata={"m": 1}, callback="https://cb.example/x",
+        callback_method="both", language="fr", contact_details={"email": "a@b.co"},
+        expected_details={"first_name": "Ana"}, portrait_digest="d" * 64, sandbox_scenario=None,
+    )
+    session, new = sessions_domain.create_session(tenant, request)
+    assert new and session.session_number == 1 and len(session.session_token) == 12
+    assert uuid.UUID(session.session_id).version == 4
+    assert session.workflow.workflow_id == WORKFLOWS[0]
+    assert session.url.endswith(f"/fr/session/{session.session_token}")
+    assert session.expires_at == session.created_at + session.workflow.expiration_seconds
+    assert (session.vendor_data, session.metadata, session.callback, session.callback_method, session.language) == \
+        ("user-7", {"m": 1}, "https://cb.example/x", "both", "fr")
+    assert (session.contact_details, session.expected_details, session.portrait_digest, session.sandbox_scenario) == \
+        ({"email": "a@b.co"}, {"first_name": "Ana"}, "d" * 64, None)
+    assert session.timeline == [(statuses.NOT_STARTED, session.created_at)] and session.status == statuses.NOT_STARTED
+    assert registry.by_token(session.session_token) is tenant
