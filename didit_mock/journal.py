@@ -93,8 +93,13 @@ class RequestJournal:
         """Append a finished request, with the next id.
 
         No lock: the id and the append are each atomic (a request recorded from another thread
-        meanwhile could at worst land one place out of id order).
+        meanwhile could at worst land one place out of id order). A body head of more than twice
+        `BODY_LIMIT` (a first chunk taken whole, see `kept`) is cut here.
         """
+        if len(request_head) > 2 * BODY_LIMIT:
+            request_head = request_head[:BODY_LIMIT]
+        if len(response_head) > 2 * BODY_LIMIT:
+            response_head = response_head[:BODY_LIMIT]
         self._entries.append((
             next(self._ids), scope["method"], scope["path"], scope.get("query_string", b""), response_start,
             duration, timestamp, request_type, request_head, request_size, response_head, response_size,
@@ -208,7 +213,8 @@ def kept(head: bytes, chunk: bytes) -> bytes:
     """`head` followed by as much of `chunk` as `BODY_LIMIT` leaves room for.
 
     A first chunk of up to twice the limit is kept whole, by reference (no copy: cached decision
-    bodies are shared, not duplicated); `body_text` cuts it when the journal is read.
+    bodies are shared, not duplicated); `body_text` cuts it when the journal is read. The gateway
+    takes a first chunk as it comes, without this call, and `RequestJournal.record` cuts it.
     """
     if not head:
         return chunk if len(chunk) <= 2 * BODY_LIMIT else chunk[:BODY_LIMIT]

@@ -28,7 +28,7 @@ from didit_mock.domain import statuses
 from didit_mock.domain.rng import TenantRandom
 from didit_mock.domain.sessions import NewSession, SessionBook
 from didit_mock.domain.tenant import TenantRegistry
-from didit_mock.journal import journal_of
+from didit_mock.journal import BODY_LIMIT, journal_of
 from didit_mock.server import MockServer
 from didit_mock.settings import Settings
 
@@ -356,3 +356,17 @@ def test_a_created_session_holds_each_field_of_its_request() -> None:
         ({"email": "a@b.co"}, {"first_name": "Ana"}, "d" * 64, None)
     assert session.timeline == [(statuses.NOT_STARTED, session.created_at)] and session.status == statuses.NOT_STARTED
     assert registry.by_token(session.session_token) is tenant
+
+
+def test_the_journal_keeps_no_more_than_the_start_of_a_big_body() -> None:
+    app = create_app(Settings.from_env(environ={}, port=0))
+    metadata = {"blob": "x" * (4 * BODY_LIMIT)}
+    document = json.dumps({"workflow_id": WORKFLOWS[0], "vendor_data": "big", "metadata": metadata}).encode()
+    status, body = _run(_call_in_chunks(app, "/v3/session/", [document]))
+    assert status == 201 and len(body) > 4 * BODY_LIMIT  # the answer echoes the metadata
+    journal = journal_of(app.registry.get("sk_chunks"))  # type: ignore[attr-defined, arg-type]
+    kept_request, kept_response = journal._entries[-1][8], journal._entries[-1][10]
+    assert len(kept_request) == len(kept_response) == BODY_LIMIT  # not the whole bodies, for 1,000 entries
+    entry = journal.entries()[-1]
+    assert entry.request_truncated and entry.response_truncated
+    assert document.decode().startswith(entry.request_body) and len(entry.request_body) == BODY_LIMIT

@@ -80,7 +80,7 @@ class Gateway:
                 response_start = message
             elif message["type"] == "http.response.body":
                 chunk = message.get("body", b"")
-                response_head = kept(response_head, chunk)
+                response_head = kept(response_head, chunk) if response_size else chunk
                 response_size += len(chunk)
             return send(message)
 

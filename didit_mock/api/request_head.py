@@ -59,7 +59,7 @@ class RequestHead:
 
     def body_read(self, chunk: bytes) -> None:
         """A chunk of the request body, as the app read it."""
-        self.body_head = kept(self.body_head, chunk)
+        self.body_head = kept(self.body_head, chunk) if self.body_size else chunk
         self.body_size += len(chunk)
 
     def tenant_of_key(self, registry: TenantRegistry) -> Tenant | None:
