@@ -194,6 +194,22 @@ def test_json_answers_carry_the_headers_starlette_would_give_them(status: int) -
     assert (built.status_code, built.body, built.raw_headers) == (general.status_code, general.body, general.raw_headers)
     with_header = json_response(document, status, headers={"Retry-After": "7"})
     assert with_header.raw_headers == Response(dumps(document), status, {"Retry-After": "7"}, "application/json").raw_headers
+    assert _messages_sent(built) == _messages_sent(general)  # JSONBytes sends as Response.__call__ does
+
+
+def _messages_sent(response: Response) -> list[dict]:
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def receive() -> dict:
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    with ThreadPoolExecutor(1) as pool:  # a browser test's sync Playwright may hold this thread's loop
+        pool.submit(asyncio.run, response(scope, receive, send)).result()
+    return sent
 
 
 JSON_DOCUMENTS = st.recursive(

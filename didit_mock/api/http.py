@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from ..domain.errors import ValidationFailed
 from .drf import drf_errors
@@ -75,6 +76,11 @@ class JSONBytes(Response):
         self.background = None
         self.body = body
         self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """`Response.__call__` for HTTP (the app serves no websockets) and no background task."""
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 _JSON_TYPE = (b"content-type", b"application/json")
