@@ -31,6 +31,10 @@ def authenticate(request: Request, *, unauthorized_401: bool = False) -> Tenant:
     401). Refused key: 401 "Invalid API Key." by default, or 403 in the spec's auth mode.
     """
     head = RequestHead.of(request.scope)
+    tenant = head.key_tenant  # set when the gateway has looked up an accepted key
+    if tenant is not None:
+        tenant.tick()
+        return tenant
     api_key = head.api_key
     if unauthorized_401 and not api_key:
         raise NotAuthenticated(CREDENTIALS_INVALID)
