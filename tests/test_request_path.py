@@ -22,6 +22,7 @@ from starlette.routing import Match, Route
 from didit_mock.api.http import dumps, json_response
 from didit_mock.api.limits import parse_json
 from didit_mock.api.router import DiditRouter, literal_prefix
+from didit_mock.api.sessions import created_body, created_response
 from didit_mock.app import create_app
 from didit_mock.domain import sessions as sessions_domain
 from didit_mock.domain import statuses
@@ -234,6 +235,18 @@ def test_responses_are_rendered_byte_for_byte_as_pythons_json(document: object) 
 ])
 def test_documents_orjson_cannot_render_exactly_take_the_standard_path(document: object) -> None:
     assert dumps(document) == json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON_DOCUMENTS)
+def test_a_created_sessions_metadata_is_echoed_byte_for_byte_as_pythons_json(metadata: object) -> None:
+    """The created body looks for floats in its metadata only (`dumps(floats_only_in=...)`)."""
+    tenant = TenantRegistry().get("sk_echo")
+    assert tenant is not None
+    session, _ = sessions_domain.create_session(tenant, NewSession(workflow_id=WORKFLOWS[0], metadata=metadata))
+    response = created_response(session)
+    body = json.dumps(created_body(session), ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    assert response.body == body
 
 
 @settings(max_examples=400, deadline=None)

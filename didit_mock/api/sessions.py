@@ -41,6 +41,11 @@ def created_body(session: Session) -> dict[str, Any]:
     }
 
 
+def created_response(session: Session) -> JSONBytes:
+    """The 201 of a create (only the metadata, the client's own JSON, can hold floats)."""
+    return JSONBytes(dumps(created_body(session), floats_only_in=session.metadata), 201)
+
+
 async def create_session(request: Request) -> Response:
     tenant = authenticate(request)
     body = parse(CreateSessionBody, await read_json(request))
@@ -60,7 +65,7 @@ async def create_session(request: Request) -> Response:
     )
     with tenant.lock:
         session, _ = domain.create_session(tenant, new)
-        return JSONBytes(dumps(created_body(session)), 201)
+        return created_response(session)
 
 
 # ---------------------------------------------------------------- resolution before auth
