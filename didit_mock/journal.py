@@ -94,15 +94,25 @@ class RequestJournal:
 
         No lock: the id and the append are each atomic (a request recorded from another thread
         meanwhile could at worst land one place out of id order). A body head of more than twice
-        `BODY_LIMIT` (a first chunk taken whole, see `kept`) is cut here.
+        `BODY_LIMIT` (a first chunk taken whole, see `kept`) is cut here. Only strings, bytes and
+        numbers are kept (the start message is not): such a tuple leaves the garbage collector's
+        lists at its next pass, and holds no more memory than it needs.
         """
         if len(request_head) > 2 * BODY_LIMIT:
             request_head = request_head[:BODY_LIMIT]
         if len(response_head) > 2 * BODY_LIMIT:
             response_head = response_head[:BODY_LIMIT]
+        status, response_type = 500, b""  # no response started
+        if response_start is not None:
+            status = response_start["status"]
+            for name, value in response_start.get("headers", ()):
+                if name == b"content-type" or name.lower() == b"content-type":
+                    response_type = value  # decoded when read
+                    break
         self._entries.append((
-            next(self._ids), scope["method"], scope["path"], scope.get("query_string", b""), response_start,
-            duration, timestamp, request_type, request_head, request_size, response_head, response_size,
+            next(self._ids), scope["method"], scope["path"], scope.get("query_string", b""), status,
+            duration, timestamp, request_type, request_head, request_size, response_type, response_head,
+            response_size,
         ))
 
     def clear(self) -> int:
@@ -234,38 +244,27 @@ def journal_for(tenant: Tenant | None, path: str, size: int) -> RequestJournal |
     return journal
 
 
-#: What the journal keeps of a request (`RequestJournal.record`): id, method, path, query, the
-#: response's start message (None when none was sent), duration in seconds, timestamp, request
-#: content type, request body head and size, response body head and size.
-Recorded = tuple[int, str, str, bytes, "Message | None", float, float, str, bytes, int, bytes, int]
-
-
-def _status_and_type(start: Message | None) -> tuple[int, str]:
-    """The status and content type of a response's start message (a 500 when none was sent)."""
-    if start is None:
-        return 500, ""
-    for name, value in start.get("headers", ()):
-        if name.lower() == b"content-type":
-            return int(start["status"]), value.decode("latin-1")
-    return int(start["status"]), ""
+#: What the journal keeps of a request (`RequestJournal.record`): id, method, path, query, status
+#: (500 when no response was started), duration in seconds, timestamp, request content type,
+#: request body head and size, response content type (bytes), response body head and size.
+Recorded = tuple[int, str, str, bytes, int, float, float, str, bytes, int, bytes, bytes, int]
 
 
 def _entry(kept: Recorded) -> JournalEntry:
     """A recorded request as a journal entry."""
-    (entry_id, method, path, query, start, duration, started, request_type, request_head,
-     request_size, response_head, response_size) = kept
-    status, response_type = _status_and_type(start)
+    (entry_id, method, path, query, status, duration, started, request_type, request_head,
+     request_size, response_type, response_head, response_size) = kept
     return JournalEntry(
         id=entry_id,
         method=method,
         path=path,
         query=query.decode("latin-1"),
-        status=status,
+        status=int(status),
         duration_ms=round(duration * 1000, 3),
         timestamp=started,
         request_body=body_text(request_head, request_size, request_type),
         request_truncated=request_size > BODY_LIMIT,
-        response_body=body_text(response_head, response_size, response_type),
+        response_body=body_text(response_head, response_size, response_type.decode("latin-1")),
         response_truncated=response_size > BODY_LIMIT,
     )
 
