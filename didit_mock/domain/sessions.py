@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from . import statuses as st
@@ -125,17 +126,13 @@ class SessionBook:
     def by_status(self) -> dict[str, dict[str, Session]]:
         """Sessions by status (within one, in no promised order: sort by `session_number`)."""
         if self._by_status is None:
-            self._by_status = {}
-            for session in self.by_id.values():
-                _bucket(self._by_status, session.status)[session.session_id] = session
+            self._by_status = _grouped(self.by_id.values(), attrgetter("status"))
         return self._by_status
 
     @property
     def by_workflow(self) -> dict[str, dict[str, Session]]:
         if self._by_workflow is None:
-            self._by_workflow = {}
-            for session in self.by_id.values():
-                _bucket(self._by_workflow, session.workflow.workflow_id)[session.session_id] = session
+            self._by_workflow = _grouped(self.by_id.values(), attrgetter("workflow.workflow_id"))
         return self._by_workflow
 
     @property
@@ -199,6 +196,14 @@ class SessionBook:
 
     def __len__(self) -> int:
         return len(self.by_id)
+
+
+def _grouped(sessions: Iterable[Session], key: Callable[[Session], str]) -> dict[str, dict[str, Session]]:
+    """An index of `sessions` by `key`: key -> {session_id: session}."""
+    index: dict[str, dict[str, Session]] = {}
+    for session in sessions:
+        _bucket(index, key(session))[session.session_id] = session
+    return index
 
 
 def _bucket(index: dict[str, dict[str, Session]], key: str) -> dict[str, Session]:
