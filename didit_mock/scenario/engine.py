@@ -119,6 +119,11 @@ class TenantScenarios:
         self._settings_applied: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     @property
+    def covers_nothing(self) -> bool:
+        """No scenario, the server's or the tenant's own, covers the tenant (most tenants)."""
+        return not self.server and self.own is None
+
+    @property
     def active(self) -> list[LoadedScenario]:
         """In matching order: the tenant's own scenario first, then the server's in load order."""
         return ([self.own] if self.own is not None else []) + self.server
@@ -411,7 +416,7 @@ class _Run:
 def on_session_created(tenant: Tenant, session: Session) -> None:
     """CREATE hook: the first matching rule takes the session (and schedules its timeline)."""
     state = scenarios_of(tenant)
-    if not state.server and state.own is None:
+    if state.covers_nothing:
         return
     found = state.rule_for(session)
     if found is None:
@@ -465,7 +470,7 @@ def fault_triggered(fault: Fault, call: int, seed: int, scenario: str, index: in
 def decide_faults(tenant: Tenant, method: str, path: str) -> FaultDecision | None:
     """Count the request against every matching fault of the tenant; the faults it triggers, or None."""
     state = scenarios_of(tenant)
-    if not state.server and state.own is None:
+    if state.covers_nothing:
         return None
     decision: FaultDecision | None = None
     with tenant.lock:
