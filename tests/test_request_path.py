@@ -241,7 +241,7 @@ def test_documents_orjson_cannot_render_exactly_take_the_standard_path(document:
 @settings(max_examples=200, deadline=None)
 @given(JSON_DOCUMENTS)
 def test_a_created_sessions_metadata_is_echoed_byte_for_byte_as_pythons_json(metadata: object) -> None:
-    """The created body looks for floats in its metadata only (`dumps(floats_only_in=...)`)."""
+    """The created body renders the client's metadata exactly, floats included."""
     tenant = TenantRegistry().get("sk_echo")
     assert tenant is not None
     session, _ = sessions_domain.create_session(tenant, NewSession(workflow_id=WORKFLOWS[0], metadata=metadata))

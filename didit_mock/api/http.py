@@ -23,19 +23,14 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 _ORJSON_EXACT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
-_WHOLE = object()
-
-
-def dumps(body: Any, *, floats_only_in: Any = _WHOLE) -> bytes:
+def dumps(body: Any) -> bytes:
     """Compact UTF-8 JSON, byte for byte as Django REST Framework (Python's `json`) renders it.
 
     orjson renders it when it gives the same bytes: for every document without floats (it writes
     some floats differently, such as `0.00001` for `1e-05`) and without what it refuses (integers
     beyond 64 bits, non-string keys, lone surrogates); Python's encoder renders the rest.
-    `floats_only_in` names the one part of `body` that can hold a float, when the caller knows it
-    (the search for floats then looks there only).
     """
-    if not _holds_float(body if floats_only_in is _WHOLE else floats_only_in):
+    if not _holds_float(body):
         try:
             return orjson.dumps(body, option=_ORJSON_EXACT)
         except TypeError:

@@ -42,8 +42,8 @@ def created_body(session: Session) -> dict[str, Any]:
 
 
 def created_response(session: Session) -> JSONBytes:
-    """The 201 of a create (only the metadata, the client's own JSON, can hold floats)."""
-    return JSONBytes(dumps(created_body(session), floats_only_in=session.metadata), 201)
+    """The 201 of a create."""
+    return JSONBytes(dumps(created_body(session)), 201)
 
 
 async def create_session(request: Request) -> Response:
