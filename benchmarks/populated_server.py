@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(port=args.port, rate_limits=False)
     app = create_app(settings)
-    tenant = app.state.registry.get(API_KEY)
+    tenant = app.registry.get(API_KEY)
     with tenant.lock:
         for index in range(args.sessions):
             request = sessions.NewSession(workflow_id=KYC_ID, vendor_data=f"user-{index}")

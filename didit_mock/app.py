@@ -83,8 +83,8 @@ class DiditApp(Starlette):
     The stack is the user middleware (the gateway, which also answers unexpected errors with a
     500) around the router (`DiditRouter`, which renders what routes raise).
 
-    `settings` and `registry` are plain attributes for the handlers (`api.auth.registry_of`):
-    reading `app.state.registry` goes through `State.__getattr__`, seven times slower.
+    `settings` and `registry` are plain attributes, not `app.state` entries: the handlers read
+    them on every request (`api.auth.registry_of`), and `State.__getattr__` is seven times slower.
     """
 
     settings: Settings
@@ -97,7 +97,7 @@ class DiditApp(Starlette):
         return app
 
 
-def create_app(settings: Settings | None = None, registry: TenantRegistry | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, registry: TenantRegistry | None = None) -> DiditApp:
     """The didit-mock ASGI application for `settings` (defaults from the environment)."""
     settings = settings or Settings.from_env()
     registry = registry or build_registry(settings)
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     use_lean_endpoints(routes)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: DiditApp) -> AsyncIterator[None]:
         ticker = asyncio.create_task(_tick_forever(app))
         for start in app.state.on_startup:
             await start()
@@ -125,8 +125,8 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     app.router = DiditRouter(routes=routes, redirect_slashes=False, lifespan=lifespan)
     # One layer for the admin gate, journal, faults, rate limits and body rules (see api/gateway.py).
     app.add_middleware(Gateway, settings=settings, registry=registry)
-    app.settings = app.state.settings = settings
-    app.registry = app.state.registry = registry
+    app.settings = settings
+    app.registry = registry
     app.state.on_startup = []
     app.state.on_shutdown = []
     for module in ROUTE_MODULES:
@@ -136,10 +136,10 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     return app
 
 
-async def _tick_forever(app: Starlette) -> None:
+async def _tick_forever(app: DiditApp) -> None:
     """Fire due jobs of every tenant, so transitions happen even when no request arrives."""
-    settings: Settings = app.state.settings
-    registry: TenantRegistry = app.state.registry
+    settings = app.settings
+    registry = app.registry
     while True:
         await asyncio.sleep(settings.tick_interval)
         for tenant in registry.tenants():

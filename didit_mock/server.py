@@ -81,7 +81,7 @@ class MockServer:
 
     @property
     def registry(self) -> TenantRegistry:
-        registry: TenantRegistry = self.app.state.registry
+        registry = self.app.registry
         return registry
 
     def start(self, timeout: float = 10.0) -> MockServer:

@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
+from typing import TYPE_CHECKING
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,6 +25,9 @@ from ..scenario.loader import TENANT, Problem, ScenarioInvalid, load_text
 from ..scenario.reload import ScenarioWatcher, snapshot
 from .auth import authenticate, peek_tenant
 from .http import json_response
+
+if TYPE_CHECKING:
+    from ..app import DiditApp
 
 REQUEST_SOURCE = "request"
 INVALID = "Invalid scenario."
@@ -69,10 +73,10 @@ def _invalid(problems: list[Problem]) -> Response:
                           "problems": [p.as_dict() for p in problems]}, 400)
 
 
-def install(app: Starlette) -> None:
+def install(app: DiditApp) -> None:
     """Create the engine, load the configured scenario files, and watch them for changes."""
-    settings = app.state.settings
-    engine = ScenarioEngine(app.state.registry, fixed_keys=settings.api_keys)
+    settings = app.settings
+    engine = ScenarioEngine(app.registry, fixed_keys=settings.api_keys)
     app.state.scenarios = engine
     paths = list(settings.scenarios or [])
     if not paths:

@@ -21,9 +21,8 @@ import json
 import logging
 import os
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -49,6 +48,9 @@ from ..scenario.loader import TENANT, ScenarioInvalid, load_text
 from .admin import tenant_view
 from .auth import authenticate, registry_of
 from .http import json_response, read_json
+
+if TYPE_CHECKING:
+    from ..app import DiditApp
 
 log = logging.getLogger("didit_mock.state")
 
@@ -160,12 +162,12 @@ def save_state_file(registry: TenantRegistry, path: str) -> int:
     return len(body["tenants"])
 
 
-def install(app: Starlette) -> None:
+def install(app: DiditApp) -> None:
     """Load `Settings.state_file` now (if it exists) and write it when the app shuts down."""
-    path = app.state.settings.state_file
+    path = app.settings.state_file
     if not path:
         return
-    registry: TenantRegistry = app.state.registry
+    registry = app.registry
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):  # found now, not when the state is lost at shutdown
         raise StateFileError(f"cannot use the state file {path}: the directory {directory} does not exist")

@@ -10,10 +10,9 @@ Admin: `GET/POST /_mock/webhook`, `GET/POST /_mock/webhook/faults`, `GET /_mock/
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -26,6 +25,9 @@ from ..webhook_delivery import WebhookSender
 from .auth import authenticate
 from .http import json_response, parse_body, read_json
 from .paths import uuid_param
+
+if TYPE_CHECKING:
+    from ..app import DiditApp
 
 MAX_WAIT_SECONDS = 300.0
 DEFAULT_WAIT_SECONDS = 10.0
@@ -317,13 +319,13 @@ async def admin_replay(request: Request) -> Response:
 
 # ---------------------------------------------------------------- wiring
 
-def install(app: Starlette) -> None:
+def install(app: DiditApp) -> None:
     """Create the app's sender, run it in the lifespan, and attach every tenant (present and future)."""
     sender = WebhookSender()
     app.state.webhook_sender = sender
     app.state.on_startup.append(sender.start)
     app.state.on_shutdown.append(sender.stop)
-    registry = app.state.registry
+    registry = app.registry
     registry.on_create.append(sender.attach)
     for tenant in registry.tenants():
         sender.attach(tenant)
