@@ -222,12 +222,12 @@ def body_text(head: bytes, size: int, content_type: str) -> str:
 def kept(head: bytes, chunk: bytes) -> bytes:
     """`head` followed by as much of `chunk` as `BODY_LIMIT` leaves room for.
 
-    A first chunk of up to twice the limit is kept whole, by reference (no copy: cached decision
-    bodies are shared, not duplicated); `body_text` cuts it when the journal is read. The gateway
-    takes a first chunk as it comes, without this call, and `RequestJournal.record` cuts it.
+    A first chunk is kept whole, by reference (no copy: cached decision bodies are shared, not
+    duplicated); `RequestJournal.record` cuts one of more than twice the limit, and `body_text`
+    cuts the rest when the journal is read. Callers skip this call for a first chunk.
     """
     if not head:
-        return chunk if len(chunk) <= 2 * BODY_LIMIT else chunk[:BODY_LIMIT]
+        return chunk
     room = BODY_LIMIT - len(head)
     if room <= 0 or not chunk:
         return head
