@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.routing import BaseRoute
 
 from .api import (
     admin,
@@ -28,33 +27,39 @@ from .api import (
     verifications,
     webhooks,
 )
-from .api.endpoints import use_lean_endpoints
+from .api.errors import EXCEPTION_HANDLERS
 from .api.gateway import Gateway
-from .api.router import DiditRouter
 from .domain.tenant import TenantConfig, TenantRegistry
 from .settings import Settings
+from .web.api import NotFound, build_api
+from .web.api_route import ApiRoute
 
 log = logging.getLogger("didit_mock")
 
-#: Route families, in matching order (the hottest first: requests are matched route by route).
-#: Each module exposes `routes` and may expose
-#: `install(app)` to wire itself (tenant hooks, background workers) into a new app.
-ROUTE_MODULES: list[Any] = [
+#: Modules of handlers with real rules, marked `@operation(operation_id)`.
+RULE_MODULES: tuple[Any, ...] = (
     sessions,
     verifications,
     system,
     session_lifecycle,
     feature_status,
+    webhooks,
+    blocklist,
+)
+#: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
+#: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.
+ROUTE_MODULES: tuple[Any, ...] = (
+    session_lifecycle,
     admin,
     webhooks,
     hosted,
-    blocklist,
     admin_otp,
     openapi,
     scenarios,
     dashboard,
     state,
-]
+    verifications,
+)
 
 
 def tenant_defaults(settings: Settings) -> TenantConfig:
@@ -78,23 +83,15 @@ def build_registry(settings: Settings) -> TenantRegistry:
 
 
 class DiditApp(Starlette):
-    """Starlette without its exception and server-error layers.
-
-    The stack is the user middleware (the gateway, which also answers unexpected errors with a
-    500) around the router (`DiditRouter`, which renders what routes raise).
+    """The Starlette app of one server.
 
     `settings` and `registry` are plain attributes, not `app.state` entries: the handlers read
-    them on every request (`api.auth.registry_of`), and `State.__getattr__` is seven times slower.
+    them on every request, and `State.__getattr__` is seven times slower.
     """
 
     settings: Settings
     registry: TenantRegistry
-
-    def build_middleware_stack(self) -> ASGIApp:
-        app: ASGIApp = self.router.middleware_stack  # the router's own stack: `DiditRouter.app`
-        for cls, args, kwargs in reversed(self.user_middleware):
-            app = cls(app, *args, **kwargs)
-        return app
+    api: ApiRoute
 
 
 def create_app(settings: Settings | None = None, registry: TenantRegistry | None = None) -> DiditApp:
@@ -102,10 +99,10 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     settings = settings or Settings.from_env()
     registry = registry or build_registry(settings)
 
-    routes: list[Route] = []
+    api = build_api(RULE_MODULES)
+    routes: list[BaseRoute] = [api]
     for module in ROUTE_MODULES:
-        routes.extend(module.routes)
-    use_lean_endpoints(routes)
+        routes.extend(getattr(module, "routes", ()))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: DiditApp) -> AsyncIterator[None]:
@@ -121,10 +118,12 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
 
-    app = DiditApp(routes=routes, lifespan=lifespan)
-    app.router = DiditRouter(routes=routes, redirect_slashes=False, lifespan=lifespan)
+    app = DiditApp(routes=routes, lifespan=lifespan, exception_handlers=dict(EXCEPTION_HANDLERS))
+    app.router.redirect_slashes = False
+    app.router.default = NotFound(app.router.routes)
+    app.api = api
     # One layer for the admin gate, journal, faults, rate limits and body rules (see api/gateway.py).
-    app.add_middleware(Gateway, settings=settings, registry=registry)
+    app.add_middleware(Gateway, settings=settings, registry=registry, api=api)
     app.settings = settings
     app.registry = registry
     app.state.on_startup = []

@@ -22,7 +22,6 @@ from starlette.routing import Match, Route
 
 from didit_mock.api.http import dumps, json_response
 from didit_mock.api.limits import parse_json
-from didit_mock.api.router import DiditRouter, literal_prefix
 from didit_mock.api.sessions import created_body, created_response
 from didit_mock.app import create_app
 from didit_mock.domain import sessions as sessions_domain
@@ -52,34 +51,6 @@ def first_match(routes: list, scope: dict) -> tuple[object, dict, Match]:
         if match is Match.PARTIAL and partial is None:
             partial = (route, child_scope, match)
     return partial or (None, {}, Match.NONE)
-
-
-def test_literal_prefix_stops_at_the_first_parameter() -> None:
-    assert literal_prefix("/v3/session/{session_id}/decision/") == ("v3", "session")
-    assert literal_prefix("/session/{token}") == ("session",)
-    assert literal_prefix("/{lang}/session/{token}") == ()
-    assert literal_prefix("/_mock") == ("_mock",)
-
-
-def test_every_route_and_method_is_found_as_the_full_route_list_would_find_it() -> None:
-    app = create_app()
-    router = app.router
-    assert isinstance(router, DiditRouter)
-    routes = [r for r in router.routes if isinstance(r, Route)]
-    checked = 0
-    for route in routes:
-        path = sample_path(route.path)
-        for method in sorted(route.methods or {"GET"}) + ["PUT", "TRACE"]:
-            scope = {"type": "http", "path": path, "root_path": "", "method": method, "headers": []}
-            expected = first_match(router.routes, scope)
-            assert first_match(router.candidates(scope), scope) == expected, (method, path)
-            assert router.match(scope) == expected, (method, path)
-            checked += 1
-    for path in ("/", "/nowhere", "/v3", "/v3/", "/v3/session", "/_mock", "/v3/unknown/x/y"):
-        scope = {"type": "http", "path": path, "root_path": "", "method": "GET", "headers": []}
-        assert first_match(router.candidates(scope), scope) == first_match(router.routes, scope), path
-        assert router.match(scope) == first_match(router.routes, scope), path
-    assert checked > 3 * len(routes)
 
 
 def test_uuid4_is_the_standard_library_rendering_of_the_same_bits() -> None:

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from ..domain import blocklist as domain
 from ..domain.errors import ValidationFailed
-from .auth import authenticate
-from .http import json_response, parse_body
+from ..web.operations import Call, operation
+from .http import json_response
 from .pagination import page_bounds, page_urls
 from .session_models import canonical_uuid
 
@@ -70,25 +68,28 @@ class RemoveBody(_FlagsBody):
     unblock_email: Flag = False
 
 
-async def add(request: Request) -> Response:
-    tenant = authenticate(request)
-    body = await parse_body(request, AddBody)
+@operation("blocklist_add", body=AddBody)
+async def add(call: Call) -> Response:
+    tenant = call.tenant
+    body: AddBody = call.body
     with tenant.lock:
         domain.add(tenant, body.session_id, body.types())
     return json_response({"message": ADDED})
 
 
-async def remove(request: Request) -> Response:
-    tenant = authenticate(request)
-    body = await parse_body(request, RemoveBody)
+@operation("blocklist_remove", body=RemoveBody)
+async def remove(call: Call) -> Response:
+    tenant = call.tenant
+    body: RemoveBody = call.body
     with tenant.lock:
         domain.remove(tenant, body.session_id, body.types())
     return json_response({"message": REMOVED})
 
 
-async def listing(request: Request) -> Response:
-    tenant = authenticate(request)
-    query = request.query_params
+@operation("blocklist_list")
+async def listing(call: Call) -> Response:
+    tenant = call.tenant
+    query = call.query
     item_type = query.get("item_type") or None
     if item_type is not None and item_type not in domain.ITEM_TYPES:
         raise ValidationFailed.field("item_type", f'"{item_type}" is not a valid choice.')
@@ -96,12 +97,6 @@ async def listing(request: Request) -> Response:
     with tenant.lock:
         entries = domain.blocklist(tenant).newest_first(item_type)
         page = [entry.to_dict() for entry in entries[offset:offset + limit]]
-    following, preceding = page_urls(request, len(entries), limit, offset)
+    following, preceding = page_urls(call.request, len(entries), limit, offset)
     return json_response({"count": len(entries), "next": following, "previous": preceding, "results": page})
 
-
-routes = [
-    Route("/v3/blocklist/add/", add, methods=["POST"]),
-    Route("/v3/blocklist/remove/", remove, methods=["POST"]),
-    Route("/v3/blocklist/", listing, methods=["GET"]),
-]

@@ -22,7 +22,7 @@ def drf_errors(error: ValidationError) -> dict[str, Any]:
             message = drf_message(item)
             if message not in messages:
                 messages.append(message)
-    return _lists_for_indexes(result)
+    return lists_for_indexes(result)
 
 
 def descend(root: dict[Any, Any], path: Sequence[Any]) -> dict[Any, Any]:
@@ -40,11 +40,11 @@ def descend(root: dict[Any, Any], path: Sequence[Any]) -> dict[Any, Any]:
     return node
 
 
-def _lists_for_indexes(node: Any) -> Any:
+def lists_for_indexes(node: Any) -> Any:
     """DRF reports list items as a list of per-item errors (`{}` for valid items)."""
     if not isinstance(node, dict):
         return node
-    converted = {k: _lists_for_indexes(v) for k, v in node.items()}
+    converted = {k: lists_for_indexes(v) for k, v in node.items()}
     if converted and all(isinstance(k, int) for k in converted):
         size = max(converted) + 1
         return [converted.get(i, {}) for i in range(size)]

@@ -5,17 +5,14 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from ..domain import sessions as domain
-from ..domain.errors import CREDENTIALS_INVALID, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from ..domain.errors import NotFound, ValidationFailed
 from ..domain.feature_status import update_feature_status
 from ..domain.otp.render import verification_decision
-from .auth import authenticate
-from .http import json_response, parse, read_json
-from .paths import uuid_param
+from ..web.operations import Call, operation
+from .http import json_response
 from .session_models import DRF
 
 
@@ -25,23 +22,17 @@ class FeatureStatusBody(BaseModel):
     comment: str | None = None
 
 
-async def update_feature(request: Request) -> Response:
-    session_id = uuid_param(request, "session_id")
-    try:
-        tenant = authenticate(request)
-    except NotAuthenticated:
-        raise PermissionDenied(CREDENTIALS_INVALID) from None
-    body = parse(FeatureStatusBody, await read_json(request))
+@operation("patch_v3_session_update_feature_status", body=FeatureStatusBody)
+async def update_feature(call: Call) -> Response:
+    session_id = call.path["sessionId"]
+    tenant = call.tenant
+    body: FeatureStatusBody = call.body
     with tenant.lock:
         session = domain.book(tenant).get(session_id)
         if session is None:
             if verification_decision(tenant, session_id) is not None:
                 raise ValidationFailed.detail("Cannot change feature status for API sessions.")
             raise NotFound("Session not found.")
-        result = update_feature_status(tenant, session, request.path_params["node_id"], body.new_status, body.comment)
+        result = update_feature_status(tenant, session, call.path["nodeId"], body.new_status, body.comment)
     return json_response(result)
 
-
-routes = [
-    Route("/v3/session/{session_id}/features/{node_id}/update-status/", update_feature, methods=["PATCH"]),
-]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,18 +32,26 @@ from ..domain.tenant import TenantRegistry
 from ..journal import journal_for, kept, tenant_of_request
 from ..scenario.faults import apply_fault, fault_for
 from ..settings import Settings
+from ..web.api_route import found_for
 from . import admin, limits
 from .errors import error_response, server_error
 from .request_head import HEAD, RequestHead
+
+if TYPE_CHECKING:
+    from ..web.api_route import ApiRoute
+
+#: Operations under these paths count against the rate limits (the healthcheck and the auth API do not).
+LIMITED_PREFIXES = ("/v1/", "/v2/", "/v3/")
 
 
 class Gateway:
     """Admin gate, journal, faults, rate limits, body rules and `Allow` headers (see the module doc)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, registry: TenantRegistry):
+    def __init__(self, app: ASGIApp, settings: Settings, registry: TenantRegistry, api: ApiRoute):
         self.app = app
         self.settings = settings
         self.registry = registry
+        self.api = api
         ratelimit.install_hooks()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,10 +99,14 @@ class Gateway:
         try:
             try:
                 if api_tenant is not None:
-                    decision = fault_for(api_tenant, method, path)
+                    found = found_for(self.api.table, scope)
+                    operation = None if found is None else found.operation(method)
+                    rate_scope = None if operation is None else self.api.placements[operation.operation_id].rate
+                    decision = fault_for(api_tenant, method, path, rate_scope)
                     if decision is not None and await apply_fault(decision, receive, observed):
                         return
-                    ratelimit.admit(api_tenant, method, path)  # RateLimited: 429
+                    if operation is not None and path.startswith(LIMITED_PREFIXES):
+                        ratelimit.admit(api_tenant, method, rate_scope)  # RateLimited: 429
                 limit = self.settings.max_body_bytes
                 limits.refuse_declared_size(head, limit)
                 if method in limits.BODY_METHODS and path.startswith(limits.CHECKED_PREFIXES):

@@ -24,8 +24,9 @@ from ..domain.outcomes import sandbox_scenario
 from ..domain.reports import ReportCache, check_reportable, render_report
 from ..domain.sessions import Review, Session
 from ..domain.tenant import Tenant
+from ..web.operations import Call, operation
 from . import session_data
-from .auth import authenticate, registry_of
+from .auth import authenticate
 from .http import json_response, parse, read_json
 from .pagination import page_bounds, page_urls
 from .paths import uuid_param
@@ -50,9 +51,10 @@ def _utc(timestamp: float) -> str:
 
 # ---------------------------------------------------------------- PDF report
 
-async def generate_pdf(request: Request) -> Response:
+@operation("get_v3_session_generate_pdf", resolve_first=True)
+async def generate_pdf(call: Call) -> Response:
     """The session's PDF report: Approved, Declined, In Review or Kyc Expired sessions only."""
-    tenant, session = resolve_then_authenticate(request, deleted_message="Not found.")
+    tenant, session = resolve_then_authenticate(call, deleted_message="Not found.")
     with tenant.lock:
         check_reportable(session)
         cache = tenant.component(ReportCache)
@@ -99,15 +101,16 @@ class ImportBody(BaseModel):
         return canonical_uuid(value)
 
 
-async def share_session(request: Request) -> Response:
+@operation("post_v3_session_share", body=None)
+async def share_session(call: Call) -> Response:
     """Mint a share token for another application (this route answers 401 on bad credentials)."""
-    session_id = uuid_param(request, "session_id")
-    tenant = authenticate(request, unauthorized_401=True)
-    raw = await read_json(request)
+    session_id = call.path["sessionId"]
+    tenant = call.tenant
+    raw = await read_json(call.request)
     with tenant.lock:
         session = domain.book(tenant).require(session_id)
     body = parse(ShareBody, raw)
-    registry = registry_of(request)
+    registry = call.registry
     with tenant.lock:
         sharing.check_shareable(tenant, session, body.for_application_id, registry)
         token = sharing.mint(
@@ -117,11 +120,12 @@ async def share_session(request: Request) -> Response:
     return json_response({"share_token": token, "for_application_id": body.for_application_id, "session_kind": "user"})
 
 
-async def import_shared(request: Request) -> Response:
+@operation("post_v3_session_import_shared", body=ImportBody)
+async def import_shared(call: Call) -> Response:
     """Redeem a share token: the decision is cloned into a new session of the calling application."""
-    tenant = authenticate(request)
-    body = parse(ImportBody, await read_json(request))
-    registry = registry_of(request)
+    tenant = call.tenant
+    body: ImportBody = call.body
+    registry = call.registry
     claims = sharing.read_token(
         body.share_token, sharing.signing_key(registry.global_seed), tenant.clock.timestamp(), tenant.application_id
     )
@@ -143,13 +147,15 @@ class ArmBody(BaseModel):
     scenario: str
 
 
-async def arm_sandbox(request: Request) -> Response:
+@operation("post_v3_session_sandbox_arm", body=None)
+async def arm_sandbox(call: Call) -> Response:
     """Arm a sandbox scenario on a Not Started session, authenticated by its own Session-Token."""
-    session_id = uuid_param(request, "session_id")
+    request = call.request
+    session_id = call.path["sessionId"]
     token = request.headers.get(SESSION_TOKEN_HEADER, "").strip()
     if not token:
         raise PermissionDenied(CREDENTIALS_INVALID)
-    tenant = registry_of(request).by_token(token)
+    tenant = call.registry.by_token(token)
     if tenant is None or not tenant.is_sandbox:
         raise NotFound()
     tenant.tick()
@@ -223,10 +229,10 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, value) if isinstance(value, (int, float)) else (1, str(value))
 
 
-def _owned_session(request: Request) -> tuple[Tenant, Session]:
+def _owned_session(call: Call) -> tuple[Tenant, Session]:
     """Authenticate first, then find the session in this tenant (the reviews routes' order)."""
-    session_id = uuid_param(request, "session_id")
-    tenant = authenticate(request)
+    session_id = call.path["session_id"]
+    tenant = call.tenant
     with tenant.lock:
         session = domain.book(tenant).get(session_id)
     if session is None:
@@ -234,22 +240,24 @@ def _owned_session(request: Request) -> tuple[Tenant, Session]:
     return tenant, session
 
 
-async def list_reviews(request: Request) -> Response:
+@operation("list_session_reviews")
+async def list_reviews(call: Call) -> Response:
     """The session's activity feed, newest first, paginated like every Didit list."""
-    tenant, session = _owned_session(request)
-    query = request.query_params
+    tenant, session = _owned_session(call)
+    query = call.query
     limit, offset = page_bounds(query, DEFAULT_REVIEW_LIMIT)
     with tenant.lock:
         ordered = _ordered(session.reviews, query.get("ordering"))
         rows = [review_item(r) for r in ordered[offset:offset + limit]]
-    following, preceding = page_urls(request, len(ordered), limit, offset)
+    following, preceding = page_urls(call.request, len(ordered), limit, offset)
     return json_response({"count": len(ordered), "next": following, "previous": preceding, "results": rows})
 
 
-async def add_review_note(request: Request) -> Response:
+@operation("create_session_review", body=None)
+async def add_review_note(call: Call) -> Response:
     """Record a note on the session's feed; the session itself does not change and no webhook fires."""
-    tenant, session = _owned_session(request)
-    body = parse(ReviewNoteBody, await read_json(request))
+    tenant, session = _owned_session(call)
+    body = parse(ReviewNoteBody, await read_json(call.request))
     with tenant.lock:
         if domain.book(tenant).get(session.session_id) is None:
             raise NotFound("Session not found.")
@@ -266,20 +274,22 @@ async def add_review_note(request: Request) -> Response:
 
 # ---------------------------------------------------------------- data corrections
 
-async def update_kyc_data(request: Request) -> Response:
+@operation("patch_v3_session_update_data", resolve_first=True, body=None)
+async def update_kyc_data(call: Call) -> Response:
     """Correct the ID-verification data; answers the full current KYC record."""
-    return await _update_data(request, session_data.KYC)
+    return await _update_data(call, session_data.KYC)
 
 
-async def update_poa_data(request: Request) -> Response:
+@operation("patch_v3_session_update_poa_data", resolve_first=True, body=None)
+async def update_poa_data(call: Call) -> Response:
     """Correct the proof-of-address data; answers the full current POA record."""
-    return await _update_data(request, session_data.POA)
+    return await _update_data(call, session_data.POA)
 
 
-async def _update_data(request: Request, kind: session_data.RecordKind) -> Response:
-    tenant, session = resolve_then_authenticate(request, deleted_message="Not found.")
-    raw = await read_json(request)
-    node = request.query_params.get("node_id") or (raw.get("node_id") if isinstance(raw, dict) else None)
+async def _update_data(call: Call, kind: session_data.RecordKind) -> Response:
+    tenant, session = resolve_then_authenticate(call, deleted_message="Not found.")
+    raw = await read_json(call.request)
+    node = call.query.get("node_id") or (raw.get("node_id") if isinstance(raw, dict) else None)
     with tenant.lock:
         if session.status not in st.PDF_ALLOWED:
             raise NotFound("No Session matches the given query.")
@@ -308,14 +318,5 @@ async def start_session(request: Request) -> Response:
 
 
 routes = [
-    Route("/v3/session/{session_id}/generate-pdf/", generate_pdf, methods=["GET"], name="generate_pdf"),
-    Route("/v3/session/{session_id}/generate-pdf", generate_pdf, methods=["GET"], name="generate_pdf_no_slash"),
-    Route("/v3/session/import-shared/", import_shared, methods=["POST"], name="import_shared"),
-    Route("/v3/session/{session_id}/share/", share_session, methods=["POST"], name="share_session"),
-    Route("/v3/session/{session_id}/sandbox/arm/", arm_sandbox, methods=["POST"], name="sandbox_arm"),
-    Route("/v3/sessions/{session_id}/reviews/", list_reviews, methods=["GET"], name="list_reviews"),
-    Route("/v3/sessions/{session_id}/reviews/", add_review_note, methods=["POST"], name="add_review"),
-    Route("/v3/session/{session_id}/update-data/", update_kyc_data, methods=["PATCH"], name="update_data"),
-    Route("/v3/session/{session_id}/update-poa-data/", update_poa_data, methods=["PATCH"], name="update_poa_data"),
     Route("/_mock/sessions/{session_id}/start", start_session, methods=["POST"], name="mock_start_session"),
 ]

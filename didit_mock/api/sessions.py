@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from ..domain import sessions as domain
 from ..domain.decisions import decision_json, list_row_json
@@ -15,10 +13,10 @@ from ..domain.errors import NotFound, PermissionDenied, ValidationFailed
 from ..domain.search import session_matches
 from ..domain.sessions import NewSession, Session
 from ..domain.tenant import Tenant
-from .auth import authenticate, peek_tenant, registry_of
+from ..web.operations import Call, operation
 from .http import JSONBytes, dumps, json_response, parse, read_json
 from .pagination import page_bounds, page_urls
-from .paths import is_canonical_uuid, uuid_param
+from .paths import is_canonical_uuid
 from .session_models import BatchDeleteBody, CreateSessionBody, DeleteBody, UpdateStatusBody
 
 DEFAULT_LIMIT = 50
@@ -46,9 +44,10 @@ def created_response(session: Session) -> JSONBytes:
     return JSONBytes(dumps(created_body(session)), 201)
 
 
-async def create_session(request: Request) -> Response:
-    tenant = authenticate(request)
-    body = parse(CreateSessionBody, await read_json(request))
+@operation("post_v3_session_create", body=CreateSessionBody)
+async def create_session(call: Call) -> Response:
+    tenant = call.tenant
+    body: CreateSessionBody = call.body
     expected = body.expected_details.provided() if body.expected_details else None
     contact = body.contact_details.model_dump(mode="json") if body.contact_details else None
     new = NewSession(
@@ -70,17 +69,15 @@ async def create_session(request: Request) -> Response:
 
 # ---------------------------------------------------------------- resolution before auth
 
-def resolve_then_authenticate(
-    request: Request, *, deleted_message: str = "Session not found."
-) -> tuple[Tenant, Session]:
+def resolve_then_authenticate(call: Call, *, deleted_message: str = "Session not found.") -> tuple[Tenant, Session]:
     """Find the session first (unknown ids are 404 even without a key), then authenticate.
 
     This is the real API's order for decision, delete, generate-pdf and update-status.
     """
-    session_id = uuid_param(request, "session_id")
-    if not any(domain.book(t).get(session_id) is not None for t in registry_of(request).tenants()):
+    session_id = call.path["sessionId"]
+    if not any(domain.book(t).get(session_id) is not None for t in call.registry.tenants()):
         raise NotFound()
-    tenant = authenticate(request)
+    tenant = call.tenant
     session = domain.book(tenant).get(session_id)
     if session is None:
         raise NotFound(deleted_message)
@@ -101,9 +98,10 @@ VERIFICATION_LOOKUPS: list[Any] = []
 
 # ---------------------------------------------------------------- decision
 
-async def get_decision(request: Request) -> Response:
-    session_id = uuid_param(request, "session_id")
-    tenant = peek_tenant(request)
+@operation("get_v3_session_decision", resolve_first=True)
+async def get_decision(call: Call) -> Response:
+    session_id = call.path["sessionId"]
+    tenant = call.peek_tenant()
     session = None
     if tenant is not None:
         tenant.tick()
@@ -114,7 +112,7 @@ async def get_decision(request: Request) -> Response:
             if verification is not None:
                 return json_response(verification)
     if session is None:  # another tenant's session, or none: the real API's 404/401/403 order
-        tenant, session = resolve_then_authenticate(request)
+        tenant, session = resolve_then_authenticate(call)
     with tenant.lock:
         body = decision_json(tenant, session)
     return JSONBytes(body)
@@ -164,9 +162,10 @@ def _matches(tenant: Tenant, session: Session, filters: dict[str, Any]) -> bool:
     return not (filters["search"] and not session_matches(tenant, session, filters["search"]))
 
 
-async def list_sessions(request: Request) -> Response:
-    tenant = authenticate(request)
-    query = request.query_params
+@operation("get_v3_sessions")
+async def list_sessions(call: Call) -> Response:
+    tenant = call.tenant
+    query = call.query
     kind = query.get("session_kind", "user").lower()
     if kind not in SESSION_KINDS:
         raise ValidationFailed.field("session_kind", 'Must be "user", "business", or "all".', as_list=False)
@@ -199,7 +198,7 @@ async def list_sessions(request: Request) -> Response:
                 count = len(matched)
                 page = matched[offset:offset + limit]
             rows = [list_row_json(tenant, s) for s in page]
-        following, preceding = page_urls(request, count, limit, offset)
+        following, preceding = page_urls(call.request, count, limit, offset)
     # The rows are cached JSON: the page is spliced around them, as DRF would render it.
     head = dumps({"count": count, "next": following, "previous": preceding, "results": []})[:-3]
     return JSONBytes(head + b"[" + b",".join(rows) + b"]}")
@@ -213,13 +212,6 @@ def _slice(items: Any, offset: int, limit: int) -> list[Session]:
         if index >= offset:
             result.append(item)
     return result
-
-
-async def sessions_without_slash(request: Request) -> Response:
-    from starlette.responses import RedirectResponse
-
-    query = request.url.query
-    return RedirectResponse("/v3/sessions/" + (f"?{query}" if query else ""), status_code=301)
 
 
 # ---------------------------------------------------------------- delete
@@ -253,9 +245,10 @@ def _delete(tenant: Tenant, session: Session, body: DeleteBody) -> dict[str, Any
     }
 
 
-async def delete_session(request: Request) -> Response:
-    tenant, session = resolve_then_authenticate(request, deleted_message="Not found.")
-    body = parse(DeleteBody, await read_json(request))
+@operation("delete_v3_session_by_id", resolve_first=True, body=None)
+async def delete_session(call: Call) -> Response:
+    tenant, session = resolve_then_authenticate(call, deleted_message="Not found.")
+    body = parse(DeleteBody, await read_json(call.request))
     _check_retention(body)
     with tenant.lock:
         if domain.book(tenant).get(session.session_id) is None:
@@ -266,11 +259,12 @@ async def delete_session(request: Request) -> Response:
     return json_response(result)
 
 
-async def batch_delete(request: Request) -> Response:
-    tenant = authenticate(request)
-    if request.headers.get("authorization", "").lower().startswith("bearer "):
+@operation("batch_delete_sessions", body=None)
+async def batch_delete(call: Call) -> Response:
+    tenant = call.tenant
+    if call.request.headers.get("authorization", "").lower().startswith("bearer "):
         raise PermissionDenied()
-    body = parse(BatchDeleteBody, await read_json(request))
+    body = parse(BatchDeleteBody, await read_json(call.request))
     _check_retention(body)
     numbers: list[int] = []
     if not body.delete_all:
@@ -297,9 +291,10 @@ async def batch_delete(request: Request) -> Response:
 
 # ---------------------------------------------------------------- update-status
 
-async def update_status(request: Request) -> Response:
-    tenant, session = resolve_then_authenticate(request, deleted_message="Not found.")
-    raw = await read_json(request)
+@operation("patch_v3_session_update_status", resolve_first=True, body=None)
+async def update_status(call: Call) -> Response:
+    tenant, session = resolve_then_authenticate(call, deleted_message="Not found.")
+    raw = await read_json(call.request)
     with tenant.lock:
         domain.check_overridable(session)
     body = parse(UpdateStatusBody, raw)
@@ -312,13 +307,3 @@ async def update_status(request: Request) -> Response:
         domain.update_status(tenant, session, body.new_status, body.comment, nodes)
     return json_response({"session_id": session.session_id})
 
-
-routes = [
-    Route("/v3/session/", create_session, methods=["POST"]),
-    Route("/v3/session/{session_id}/decision/", get_decision, methods=["GET"]),
-    Route("/v3/sessions/", list_sessions, methods=["GET"]),
-    Route("/v3/sessions", sessions_without_slash, methods=["GET"]),
-    Route("/v3/session/{session_id}/delete/", delete_session, methods=["DELETE"]),
-    Route("/v3/sessions/delete/", batch_delete, methods=["POST"]),
-    Route("/v3/session/{session_id}/update-status/", update_status, methods=["PATCH"]),
-]

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-
-from .http import json_response
+from ..web.operations import Call, operation
 
 
-async def healthcheck(request: Request) -> Response:
+@operation("get_system_healthcheck")
+def healthcheck(call: Call) -> dict[str, Any]:
     now = datetime.now(timezone.utc)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
-    return json_response({"status": "ok", "timestamp": stamp})
-
-
-routes = [Route("/system/healthcheck", healthcheck, methods=["GET"])]
+    return {"status": "ok", "timestamp": stamp}

@@ -8,14 +8,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from ..domain import otp
 from ..domain.otp import email_facts, phone_facts
-from .auth import authenticate
-from .http import json_response, parse_body
+from ..web.operations import Call, operation
+from .http import json_response
 
 DRF = ConfigDict(defer_build=True, extra="ignore", coerce_numbers_to_str=True)
 
@@ -172,9 +170,10 @@ class EmailCheckBody(BaseModel):
 
 # ---------------------------------------------------------------- routes
 
-async def phone_send(request: Request) -> Response:
-    tenant = authenticate(request)
-    body = await parse_body(request, PhoneSendBody)
+@operation("post_v3phone_send", body=PhoneSendBody)
+async def phone_send(call: Call) -> Response:
+    tenant = call.tenant
+    body: PhoneSendBody = call.body
     options = body.options or PhoneOptions()
     send = otp.PhoneSend(
         phone_number=body.phone_number, code_size=options.code_size, locale=options.locale,
@@ -185,9 +184,10 @@ async def phone_send(request: Request) -> Response:
         return json_response(otp.send_phone(tenant, send))
 
 
-async def phone_check(request: Request) -> Response:
-    tenant = authenticate(request)
-    body = await parse_body(request, PhoneCheckBody)
+@operation("post_v3phone_check", body=PhoneCheckBody)
+async def phone_check(call: Call) -> Response:
+    tenant = call.tenant
+    body: PhoneCheckBody = call.body
     check = otp.Check(body.phone_number, body.code, {
         "duplicated_phone_number_action": body.duplicated_phone_number_action,
         "disposable_number_action": body.disposable_number_action,
@@ -197,9 +197,10 @@ async def phone_check(request: Request) -> Response:
         return json_response(otp.check_phone(tenant, check))
 
 
-async def email_send(request: Request) -> Response:
-    tenant = authenticate(request)
-    body = await parse_body(request, EmailSendBody)
+@operation("post_v3email_send", body=EmailSendBody)
+async def email_send(call: Call) -> Response:
+    tenant = call.tenant
+    body: EmailSendBody = call.body
     options = body.options or EmailOptions()
     send = otp.EmailSend(
         email=body.email, code_size=options.code_size, alphanumeric=options.alphanumeric_code,
@@ -210,9 +211,10 @@ async def email_send(request: Request) -> Response:
         return json_response(otp.send_email(tenant, send))
 
 
-async def email_check(request: Request) -> Response:
-    tenant = authenticate(request)
-    body = await parse_body(request, EmailCheckBody)
+@operation("post_v3email_check", body=EmailCheckBody)
+async def email_check(call: Call) -> Response:
+    tenant = call.tenant
+    body: EmailCheckBody = call.body
     check = otp.Check(body.email, body.code, {
         "duplicated_email_action": body.duplicated_email_action,
         "breached_email_action": body.breached_email_action,
@@ -220,14 +222,6 @@ async def email_check(request: Request) -> Response:
     })
     with tenant.lock:
         return json_response(otp.check_email(tenant, check))
-
-
-routes = [
-    Route("/v3/phone/send/", phone_send, methods=["POST"]),
-    Route("/v3/phone/check/", phone_check, methods=["POST"]),
-    Route("/v3/email/send/", email_send, methods=["POST"]),
-    Route("/v3/email/check/", email_check, methods=["POST"]),
-]
 
 
 def install(app: Starlette) -> None:

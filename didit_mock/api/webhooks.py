@@ -21,6 +21,7 @@ from ..domain import sessions as sessions_domain
 from ..domain import webhooks as domain
 from ..domain.errors import NotFound, ValidationFailed
 from ..domain.tenant import Tenant
+from ..web.operations import Call, operation
 from ..webhook_delivery import WebhookSender
 from .auth import authenticate
 from .http import json_response, parse_body, read_json
@@ -39,14 +40,17 @@ def sender_of(request: Request) -> WebhookSender:
 
 # ---------------------------------------------------------------- Didit: configuration
 
-async def get_legacy(request: Request) -> Response:
-    tenant = authenticate(request)
+@operation("get_legacy_webhook", body=None)
+async def get_legacy(call: Call) -> Response:
+    tenant = call.tenant
     with tenant.lock:
         return json_response(domain.book(tenant).legacy_view())
 
 
-async def patch_legacy(request: Request) -> Response:
-    tenant = authenticate(request)
+@operation("update_legacy_webhook", body=None)
+async def patch_legacy(call: Call) -> Response:
+    request = call.request
+    tenant = call.tenant
     data = await read_json(request)
     with tenant.lock:
         book = domain.book(tenant)
@@ -54,41 +58,50 @@ async def patch_legacy(request: Request) -> Response:
         return json_response(book.legacy_view())
 
 
-async def list_destinations(request: Request) -> Response:
-    tenant = authenticate(request)
+@operation("list_webhook_destinations", body=None)
+async def list_destinations(call: Call) -> Response:
+    tenant = call.tenant
     with tenant.lock:
         book = domain.book(tenant)
         return json_response([book.destination_row(d) for d in book.destinations.values()])
 
 
-async def create_destination(request: Request) -> Response:
-    tenant = authenticate(request)
+@operation("create_webhook_destination", body=None)
+async def create_destination(call: Call) -> Response:
+    request = call.request
+    tenant = call.tenant
     data = await read_json(request)
     with tenant.lock:
         book = domain.book(tenant)
         return json_response(book.destination_view(book.create_destination(data)), 201)
 
 
-async def get_destination(request: Request) -> Response:
-    tenant = authenticate(request)
-    destination_uuid = uuid_param(request, "destination_uuid")
+@operation("get_webhook_destination", body=None)
+async def get_destination(call: Call) -> Response:
+    request = call.request
+    tenant = call.tenant
+    destination_uuid = request.path_params["destination_uuid"]
     with tenant.lock:
         book = domain.book(tenant)
         return json_response(book.destination_view(book.get_destination(destination_uuid)))
 
 
-async def patch_destination(request: Request) -> Response:
-    tenant = authenticate(request)
-    destination_uuid = uuid_param(request, "destination_uuid")
+@operation("update_webhook_destination", body=None)
+async def patch_destination(call: Call) -> Response:
+    request = call.request
+    tenant = call.tenant
+    destination_uuid = request.path_params["destination_uuid"]
     data = await read_json(request)
     with tenant.lock:
         book = domain.book(tenant)
         return json_response(book.destination_view(book.update_destination(destination_uuid, data)))
 
 
-async def delete_destination(request: Request) -> Response:
-    tenant = authenticate(request)
-    destination_uuid = uuid_param(request, "destination_uuid")
+@operation("delete_webhook_destination", body=None)
+async def delete_destination(call: Call) -> Response:
+    request = call.request
+    tenant = call.tenant
+    destination_uuid = request.path_params["destination_uuid"]
     with tenant.lock:
         domain.book(tenant).delete_destination(destination_uuid)
     return Response(status_code=204)
@@ -104,16 +117,18 @@ def _session_attempts(tenant: Tenant, session_id: str) -> list[domain.Attempt]:
     return attempts
 
 
-async def session_webhooks(request: Request) -> Response:
-    tenant = authenticate(request)
-    session_id = uuid_param(request, "session_id")
+@operation("list_session_webhooks", body=None)
+async def session_webhooks(call: Call) -> Response:
+    request = call.request
+    tenant = call.tenant
+    session_id = request.path_params["session_id"]
     with tenant.lock:
         attempts = _session_attempts(tenant, session_id)
         return json_response([a.view() for a in reversed(attempts)])
 
 
 def _session_attempt(tenant: Tenant, request: Request) -> domain.Attempt:
-    session_id = uuid_param(request, "session_id")
+    session_id = request.path_params["session_id"]
     attempt_uuid = uuid_param(request, "webhook_uuid")
     attempt = domain.book(tenant).attempt(attempt_uuid)
     if attempt is None or attempt.delivery.session_id != session_id:
@@ -121,14 +136,18 @@ def _session_attempt(tenant: Tenant, request: Request) -> domain.Attempt:
     return attempt
 
 
-async def session_webhook(request: Request) -> Response:
-    tenant = authenticate(request)
+@operation("get_session_webhook", body=None)
+async def session_webhook(call: Call) -> Response:
+    request = call.request
+    tenant = call.tenant
     with tenant.lock:
         return json_response(_session_attempt(tenant, request).view())
 
 
-async def resend_session_webhook(request: Request) -> Response:
-    tenant = authenticate(request)
+@operation("resend_session_webhook", body=None)
+async def resend_session_webhook(call: Call) -> Response:
+    request = call.request
+    tenant = call.tenant
     with tenant.lock:
         delivery = _session_attempt(tenant, request).delivery
     attempt = await sender_of(request).replay(tenant, delivery)
@@ -332,16 +351,6 @@ def install(app: DiditApp) -> None:
 
 
 routes = [
-    Route("/v3/webhook/", get_legacy, methods=["GET"]),
-    Route("/v3/webhook/", patch_legacy, methods=["PATCH"]),
-    Route("/v3/webhook/destinations/", list_destinations, methods=["GET"]),
-    Route("/v3/webhook/destinations/", create_destination, methods=["POST"]),
-    Route("/v3/webhook/destinations/{destination_uuid}/", get_destination, methods=["GET"]),
-    Route("/v3/webhook/destinations/{destination_uuid}/", patch_destination, methods=["PATCH"]),
-    Route("/v3/webhook/destinations/{destination_uuid}/", delete_destination, methods=["DELETE"]),
-    Route("/v3/session/{session_id}/webhooks/", session_webhooks, methods=["GET"]),
-    Route("/v3/session/{session_id}/webhook/{webhook_uuid}", session_webhook, methods=["GET"]),
-    Route("/v3/session/{session_id}/webhook/{webhook_uuid}/resend", resend_session_webhook, methods=["POST"]),
     Route("/_mock/webhook", admin_get_webhook, methods=["GET"]),
     Route("/_mock/webhook", admin_set_webhook, methods=["POST"]),
     Route("/_mock/webhook/faults", admin_get_faults, methods=["GET"]),

@@ -11,7 +11,6 @@ moves, so it never holds more entries than its limit (memory is bounded per scop
 from __future__ import annotations
 
 import math
-import re
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -74,41 +73,32 @@ SCOPES: dict[str, Scope] = {
     )
 }
 
-_UUID = r"[^/]+"
-_CREATE = re.compile(r"^/v[23]/session/$")
-_DECISION = re.compile(rf"^/v3/session/{_UUID}/decision/$")
-_PDF = re.compile(rf"^/v3/session/{_UUID}/generate-pdf/?$")
-_KYC_UPDATE = re.compile(rf"^/v3/session/{_UUID}/update-data/$")
-_POA_UPDATE = re.compile(rf"^/v3/session/{_UUID}/update-poa-data/$")
-_INGEST = frozenset({"/v3/transactions/", "/v3/events/", "/v3/events/batch/"})
 WRITE_METHODS = frozenset({"POST", "PATCH", "DELETE", "PUT"})
+#: Operation scopes counted before the generic scope of their method (the others replace it).
+_BEFORE_GENERIC = frozenset({GENERATE_PDF, DECISION, KYC_DATA_UPDATE, POA_DATA_UPDATE})
 
 
-def is_limited_path(path: str) -> bool:
-    """Only the business API is limited; hosted pages, `/_mock/*` and the healthcheck bypass."""
-    return path.startswith(("/v3/", "/v2/"))
+def scopes_for(method: str, scope: str | None, *, sandbox: bool, decision_limit: int) -> list[str]:
+    """The scopes a request counts against, in the order they are checked.
 
-
-def scopes_for(method: str, path: str, *, sandbox: bool, decision_limit: int) -> list[str]:
-    """The scopes a request counts against, in the order they are checked."""
+    `scope` is the operation's own scope (from the overlay), None for the generic one of its method.
+    """
     method = method.upper()
     if method in ("GET", "HEAD"):
-        if _PDF.match(path):
-            return [GENERATE_PDF, GENERIC_GET]
-        if _DECISION.match(path) and decision_limit != SCOPES[GENERIC_GET].limit:
-            return [DECISION, GENERIC_GET]
-        return [GENERIC_GET]
-    if method not in WRITE_METHODS:
+        generic = GENERIC_GET
+    elif method in WRITE_METHODS:
+        generic = GENERIC_WRITE
+    else:
         return []
-    if method == "POST" and _CREATE.match(path):
+    if scope is None:
+        return [generic]
+    if scope == DECISION and decision_limit == SCOPES[GENERIC_GET].limit:
+        return [generic]
+    if scope == SESSION_CREATE:
         return [SESSION_CREATE, SANDBOX_QUOTA] if sandbox else [SESSION_CREATE]
-    if method == "POST" and path in _INGEST:
-        return [INGEST_WRITE]
-    if method == "PATCH" and _KYC_UPDATE.match(path):
-        return [KYC_DATA_UPDATE, GENERIC_WRITE]
-    if method == "PATCH" and _POA_UPDATE.match(path):
-        return [POA_DATA_UPDATE, GENERIC_WRITE]
-    return [GENERIC_WRITE]
+    if scope in _BEFORE_GENERIC:
+        return [scope, generic]
+    return [scope]
 
 
 def scaled(limit: int, scale: float) -> int:
@@ -195,14 +185,14 @@ class RateLimiter:
 
     # ---------------------------------------------------------------- admission
 
-    def admit(self, method: str, path: str) -> list[str]:
+    def admit(self, method: str, scope: str | None = None) -> list[str]:
         """Count the request in each of its scopes, or raise `RateLimited` and count nothing.
 
-        Returns the scopes the request was counted in.
+        `scope` is the operation's own scope (see `scopes_for`). Returns the scopes counted in.
         """
-        if not self.enabled or not is_limited_path(path):
+        if not self.enabled:
             return []
-        scopes = scopes_for(method, path, sandbox=self.tenant.is_sandbox,
+        scopes = scopes_for(method, scope, sandbox=self.tenant.is_sandbox,
                             decision_limit=self.tenant.config.decision_rate_limit)
         with self.tenant.lock:
             now = self.tenant.clock.timestamp()
@@ -300,10 +290,10 @@ def limiter(tenant: Tenant) -> RateLimiter:
     return tenant.component(RateLimiter)
 
 
-def admit(tenant: Tenant, method: str, path: str) -> None:
+def admit(tenant: Tenant, method: str, scope: str | None) -> None:
     """`RateLimiter.admit` for a request of `tenant`, looked up only while its limits are on."""
     if tenant.config.rate_limits_enabled:
-        limiter(tenant).admit(method, path)
+        limiter(tenant).admit(method, scope)
 
 
 def _count_sandbox_session(tenant: Tenant, session: object) -> None:

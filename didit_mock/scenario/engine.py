@@ -467,7 +467,7 @@ def fault_triggered(fault: Fault, call: int, seed: int, scenario: str, index: in
     return True
 
 
-def decide_faults(tenant: Tenant, method: str, path: str) -> FaultDecision | None:
+def decide_faults(tenant: Tenant, method: str, path: str, rate_scope: str | None = None) -> FaultDecision | None:
     """Count the request against every matching fault of the tenant; the faults it triggers, or None."""
     state = scenarios_of(tenant)
     if state.covers_nothing:
@@ -495,7 +495,7 @@ def decide_faults(tenant: Tenant, method: str, path: str) -> FaultDecision | Non
                     decision.drop = True
                 elif fault.status is not None:
                     decision.status = fault.status
-                    decision.body, decision.headers = _fault_response(tenant, fault, method, path)
+                    decision.body, decision.headers = _fault_response(tenant, fault, method, rate_scope)
     return decision
 
 
@@ -507,14 +507,15 @@ _DEFAULT_DETAILS = {
 }
 
 
-def _fault_response(tenant: Tenant, fault: Fault, method: str, path: str) -> tuple[Any, dict[str, str]]:
+def _fault_response(tenant: Tenant, fault: Fault, method: str, rate_scope: str | None) -> tuple[Any, dict[str, str]]:
     status = fault.status
     assert status is not None
     headers: dict[str, str] = {}
     body = fault.body
     if status == 429:
         retry_after = fault.retry_after or 1
-        scopes = ratelimit.scopes_for(method, path, sandbox=False, decision_limit=tenant.config.decision_rate_limit) \
+        scopes = ratelimit.scopes_for(method, rate_scope, sandbox=False,
+                                      decision_limit=tenant.config.decision_rate_limit) \
             or [ratelimit.GENERIC_GET if method.upper() in ("GET", "HEAD") else ratelimit.GENERIC_WRITE]
         limit = ratelimit.limiter(tenant).limit(scopes[0])
         headers = {

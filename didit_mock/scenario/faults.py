@@ -28,11 +28,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("didit_mock.scenarios")
 
 
-def fault_for(tenant: Tenant, method: str, path: str) -> FaultDecision | None:
-    """The faults this API call of `tenant` triggers (counted), or None."""
+def fault_for(tenant: Tenant, method: str, path: str, rate_scope: str | None = None) -> FaultDecision | None:
+    """The faults this API call of `tenant` triggers (counted), or None.
+
+    `rate_scope` is the operation's own rate-limit scope, whose text a 429 fault answers.
+    """
     if scenarios_of(tenant).covers_nothing:  # most requests: no call into the fault engine
         return None
-    decision = decide_faults(tenant, method, path)
+    decision = decide_faults(tenant, method, path, rate_scope)
     if decision is not None:
         log.info("fault on %s %s: %s", method, path, ", ".join(decision.names))
     return decision

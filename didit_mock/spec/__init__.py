@@ -1,0 +1,1 @@
+"""Didit's API description: the vendored OpenAPI document, its additions, the overlay, `Operation`s."""

@@ -1,0 +1,139 @@
+"""`Operation`: one method and path of the API, as its OpenAPI description states it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .document import ADDITION_MARK, HTTP_METHODS
+
+JSON = "application/json"
+MULTIPART = "multipart/form-data"
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    location: str  # "path", "query" or "header"
+    required: bool
+    schema: dict[str, Any]
+
+
+@dataclass(slots=True, eq=False)
+class Operation:
+    """One operation: its id, method, path template and what its description says of it.
+
+    `segments` is the path template split at `/`, with `None` where a parameter stands;
+    `path_names` names those parameters in order. Schemas are raw (with `$ref`s to the document).
+    """
+
+    operation_id: str
+    method: str
+    path: str
+    tags: tuple[str, ...]
+    summary: str
+    segments: tuple[str | None, ...]
+    path_names: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    request_types: tuple[str, ...]
+    request_schemas: dict[str, Any]
+    responses: dict[str, Any]
+    security: tuple[str, ...] | None
+    addition: bool
+    #: Filled in from the overlay when the operation table is built.
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def success_status(self) -> int:
+        """The first documented 2xx status (200 when none is documented)."""
+        for status in sorted(self.responses):
+            if status.startswith("2") and status.isdigit():
+                return int(status)
+        return 200
+
+    def path_parameter(self, name: str) -> Parameter | None:
+        for parameter in self.parameters:
+            if parameter.location == "path" and parameter.name == name:
+                return parameter
+        return None
+
+    def query_parameters(self) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.location == "query")
+
+    def response_schema(self, status: int) -> dict[str, Any] | None:
+        """The JSON schema of the response for `status` (or its `NXX` range), None when bodiless."""
+        entry = self.responses.get(str(status)) or self.responses.get(f"{str(status)[0]}XX")
+        if not entry:
+            return None
+        media = (entry.get("content") or {}).get(JSON)
+        return None if media is None else media.get("schema")
+
+    def response_example(self, status: int) -> Any:
+        """The documented example of the response for `status`, if any (the first of `examples`)."""
+        entry = self.responses.get(str(status)) or {}
+        media = (entry.get("content") or {}).get(JSON) or {}
+        if "example" in media:
+            return media["example"]
+        for example in (media.get("examples") or {}).values():
+            if isinstance(example, dict) and "value" in example:
+                return example["value"]
+        return None
+
+    def __repr__(self) -> str:
+        return f"<Operation {self.operation_id} {self.method} {self.path}>"
+
+
+def split_template(path: str) -> tuple[tuple[str | None, ...], tuple[str, ...]]:
+    segments: list[str | None] = []
+    names: list[str] = []
+    for part in path.split("/")[1:]:
+        if part.startswith("{") and part.endswith("}"):
+            segments.append(None)
+            names.append(part[1:-1])
+        else:
+            segments.append(part)
+    return tuple(segments), tuple(names)
+
+
+def operations_of(document: dict[str, Any]) -> list[Operation]:
+    """Every operation of an OpenAPI 3.0 document, in the document's order."""
+    found: list[Operation] = []
+    for path, item in document["paths"].items():
+        shared = [p for p in item.get("parameters", []) if isinstance(p, dict)]
+        for method in HTTP_METHODS:
+            raw = item.get(method)
+            if raw is None:
+                continue
+            parameters: dict[tuple[str, str], Parameter] = {}
+            for p in (*shared, *raw.get("parameters", [])):
+                if "$ref" in p:
+                    p = _resolve(document, p["$ref"])
+                parameters[(p["in"], p["name"])] = Parameter(
+                    p["name"], p["in"], bool(p.get("required")), p.get("schema") or {}
+                )
+            content = (raw.get("requestBody") or {}).get("content") or {}
+            segments, names = split_template(path)
+            security = raw.get("security")
+            found.append(Operation(
+                operation_id=raw.get("operationId") or f"{method}_{path}",
+                method=method.upper(),
+                path=path,
+                tags=tuple(raw.get("tags") or ()),
+                summary=raw.get("summary") or "",
+                segments=segments,
+                path_names=names,
+                parameters=tuple(parameters.values()),
+                request_types=tuple(content),
+                request_schemas={kind: media.get("schema") or {} for kind, media in content.items()},
+                responses=dict(raw.get("responses") or {}),
+                security=None if security is None else tuple(name for entry in security for name in entry),
+                addition=bool(raw.get(ADDITION_MARK)),
+            ))
+    return found
+
+
+def _resolve(document: dict[str, Any], ref: str) -> dict[str, Any]:
+    node: Any = document
+    for part in ref.lstrip("#/").split("/"):
+        node = node[part]
+    return node  # type: ignore[no-any-return]

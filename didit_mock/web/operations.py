@@ -1,0 +1,189 @@
+"""Operations served by handlers: the `@operation` mark, the `Call` a handler gets, the dispatch.
+
+A handler is a function named after the operation it serves::
+
+    @operation("get_v3_sessions")
+    async def list_sessions(call: Call) -> Response | dict: ...
+
+It gets a `Call`: the tenant (authenticated by the operation's auth profile from the overlay), the
+path parameters, the query and the checked body. Authentication, the request body check (the
+spec's schema, or the handler's own model for rules a schema cannot say), error rendering and
+the success status happen here, once, around every operation.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..api.http import json_response, parse, read_json
+from ..api.request_head import RequestHead
+from ..domain.errors import DiditError, NotAuthenticated, PermissionDenied
+from ..spec.operation import Operation
+from ..spec.overlay import Placement
+from .validation import request_validator
+
+if TYPE_CHECKING:
+    from ..domain.tenant import Tenant, TenantRegistry
+    from ..settings import Settings
+
+#: The attribute `@operation` leaves on a handler.
+MARK = "__didit_operation__"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class HandlerSpec:
+    """What `@operation` says of a handler."""
+
+    operation_id: str
+    #: "spec": the body is checked against the operation's schema; a pydantic model: by that model
+    #: (rules the schema cannot say); None: the handler reads the body itself.
+    body: str | type[BaseModel] | None = "spec"
+    #: Authenticate only when the handler asks (`call.tenant`): the real API finds the resource
+    #: first for these, so an unknown id is a 404 even without a key.
+    resolve_first: bool = False
+
+
+def operation(
+    operation_id: str, *, body: str | type[BaseModel] | None = "spec", resolve_first: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a function as the handler of `operation_id`."""
+
+    def mark(function: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(function, MARK, HandlerSpec(operation_id, body, resolve_first))
+        return function
+
+    return mark
+
+
+@dataclass(frozen=True)
+class Handler:
+    function: Callable[[Call], Any]
+    spec: HandlerSpec
+    is_async: bool
+    #: "rules" (a handler with real behaviour), "store" (the generic resource store) or "shape".
+    kind: str = "rules"
+
+
+def handlers_in(modules: Iterable[ModuleType], kind: str = "rules") -> dict[str, Handler]:
+    """Every function marked with `@operation` in `modules`, by operation id."""
+    found: dict[str, Handler] = {}
+    for module in modules:
+        for value in vars(module).values():
+            spec = getattr(value, MARK, None)
+            if isinstance(spec, HandlerSpec):
+                if spec.operation_id in found:
+                    raise ValueError(f"two handlers for {spec.operation_id}")
+                found[spec.operation_id] = Handler(value, spec, inspect.iscoroutinefunction(value), kind)
+    return found
+
+
+class Call:
+    """One request to an operation, as its handler sees it."""
+
+    __slots__ = ("request", "operation", "placement", "path", "body", "_tenant", "_registry", "_settings")
+
+    def __init__(self, request: Request, operation: Operation, placement: Placement, path: dict[str, str]):
+        self.request = request
+        self.operation = operation
+        self.placement = placement
+        self.path = path
+        self.body: Any = None
+        self._tenant: Tenant | None = None
+        app = request.scope["app"]
+        self._registry: TenantRegistry = app.registry
+        self._settings: Settings = app.settings
+
+    @property
+    def registry(self) -> TenantRegistry:
+        return self._registry
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def query(self) -> QueryParams:
+        return self.request.query_params
+
+    @property
+    def tenant(self) -> Tenant:
+        """The caller's tenant, authenticated by the operation's auth profile (its due jobs run)."""
+        tenant = self._tenant
+        if tenant is None:
+            tenant = self._tenant = authenticate(self.request, self.placement, self._registry, self._settings)
+        return tenant
+
+    def peek_tenant(self) -> Tenant | None:
+        """The tenant of the request's key if it is accepted, without refusing anything."""
+        return RequestHead.of(self.request.scope).tenant_of_key(self._registry)
+
+
+def authenticate(request: Request, placement: Placement, registry: TenantRegistry, settings: Settings) -> Tenant:
+    """The tenant of the request's API key, or the profile's refusal."""
+    profile = placement.auth
+    head = RequestHead.of(request.scope)
+    tenant = head.key_tenant if head.key_resolved else None
+    if tenant is None:
+        if not head.api_key:
+            raise _refusal(*profile.missing)
+        tenant = head.tenant_of_key(registry)
+        if tenant is None:
+            refused = profile.refused
+            if profile.docs_mode_refused is not None and settings.auth_mode == "docs":
+                refused = profile.docs_mode_refused
+            raise _refusal(*refused)
+    tenant.tick()
+    return tenant
+
+
+def _refusal(status: int, body: dict[str, Any]) -> DiditError:
+    if status == 401:
+        error: DiditError = NotAuthenticated()
+        error.body = dict(body)
+        return error
+    denied = PermissionDenied()
+    denied.body = dict(body)
+    denied.status_code = status
+    return denied
+
+
+async def checked_body(call: Call, handler: Handler) -> Any:
+    """The request body, checked as the handler asks (see `HandlerSpec.body`)."""
+    rule = handler.spec.body
+    if rule is None or call.request.method not in BODY_METHODS:
+        return None
+    operation = call.operation
+    if rule == "spec" and not operation.request_schemas:
+        return None
+    document = await read_json(call.request)
+    if rule == "spec":
+        validator = request_validator(operation, RequestHead.of(call.request.scope).media_type or "application/json")
+        return document if validator is None else validator(document)
+    assert isinstance(rule, type)
+    return parse(rule, document)
+
+
+async def run(call: Call, handler: Handler) -> Response:
+    """The handler's answer: its `Response`, or its document as JSON with the success status."""
+    if not handler.spec.resolve_first and call.placement.auth.credential == "x-api-key":
+        call.tenant  # noqa: B018 - authenticate before anything else, as the real API does
+    call.body = await checked_body(call, handler)
+    result = handler.function(call)
+    if handler.is_async:
+        result = await result  # type: ignore[misc]
+    if isinstance(result, Response):
+        return result
+    return json_response(result, call.operation.success_status)
+
+
+Runner = Callable[[Call, Handler], Awaitable[Response]]
