@@ -30,6 +30,7 @@ from .api import (
 from .api.errors import EXCEPTION_HANDLERS
 from .api.gateway import Gateway
 from .domain.tenant import TenantConfig, TenantRegistry
+from .resources.families import COLLECTIONS
 from .settings import Settings
 from .web.api import NotFound, build_api
 from .web.api_route import ApiRoute
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     settings = settings or Settings.from_env()
     registry = registry or build_registry(settings)
 
-    api = build_api(RULE_MODULES)
+    api = build_api(RULE_MODULES, COLLECTIONS)
     routes: list[BaseRoute] = [api]
     for module in ROUTE_MODULES:
         routes.extend(getattr(module, "routes", ()))

@@ -61,6 +61,7 @@ def tenant_view(tenant: Tenant) -> dict[str, Any]:
     return {
         "api_key": tenant.api_key,
         "application_id": tenant.application_id,
+        "organization_id": tenant.organization_id,
         "environment": tenant.environment,
         "clock": tenant.clock.snapshot(),
         "seed": tenant.seed,

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from ..domain.errors import ValidationFailed
+from ..domain.errors import ValidationFailed, not_a_dictionary
 from .drf import drf_errors
 
 M = TypeVar("M", bound=BaseModel)
@@ -119,9 +119,7 @@ async def read_json(request: Request, default: Any = None) -> Any:
 def parse(model: type[M], data: Any) -> M:
     """Validate `data` with `model`, turning failures into a DRF-shaped 400."""
     if not isinstance(data, dict):
-        raise ValidationFailed(
-            {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {_json_type(data)}."]}
-        )
+        raise not_a_dictionary(data)
     try:
         # `model_validate` without its wrapper, whose keyword checks cost a third of the call.
         return model.__pydantic_validator__.validate_python(data)  # type: ignore[no-any-return]
@@ -131,7 +129,3 @@ def parse(model: type[M], data: Any) -> M:
 
 async def parse_body(request: Request, model: type[M]) -> M:
     return parse(model, await read_json(request))
-
-
-def _json_type(value: Any) -> str:
-    return {list: "list", str: "str", int: "int", float: "float", bool: "bool"}.get(type(value), "null")

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..domain import sessions as domain
 from ..domain import statuses as st
-from ..domain.errors import NotFound, ValidationFailed
+from ..domain.errors import NotFound, ValidationFailed, not_a_dictionary
 from ..domain.events import DATA_UPDATED, DomainEvent
 from ..domain.sessions import Session
 from ..domain.tenant import Tenant
@@ -194,8 +194,7 @@ def _formatted(address: dict[str, Any]) -> str | None:
 def validate_changes(kind: RecordKind, raw: Any) -> dict[str, Any]:
     """The overrides a PATCH body asks for, validated in DRF's words (every field error at once)."""
     if not isinstance(raw, dict):
-        kind_name = {list: "list", str: "str", int: "int", float: "float", bool: "bool"}.get(type(raw), "null")
-        raise ValidationFailed({"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind_name}."]})
+        raise not_a_dictionary(raw)
     errors: dict[str, Any] = {}
     changes: dict[str, Any] = {}
     for name in kind.fields:

@@ -43,6 +43,7 @@ from ..domain.state import (
 )
 from ..domain.state import document as state_document
 from ..domain.tenant import Tenant, TenantRegistry
+from ..resources.persistence import RESOURCES_SECTION
 from ..scenario.engine import FaultCounter, scenarios_of
 from ..scenario.loader import TENANT, ScenarioInvalid, load_text
 from .admin import tenant_view
@@ -163,7 +164,10 @@ def save_state_file(registry: TenantRegistry, path: str) -> int:
 
 
 def install(app: DiditApp) -> None:
-    """Load `Settings.state_file` now (if it exists) and write it when the app shuts down."""
+    """Register the state sections of the app's components; load `Settings.state_file` now (if it
+    exists) and write it when the app shuts down."""
+    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION):
+        register_section(app.registry, section)
     path = app.settings.state_file
     if not path:
         return
@@ -217,7 +221,7 @@ def _restore_journal(tenant: Tenant, parsed: tuple[int, list[journal_mod.Journal
     journal.import_state(next_id, entries)
 
 
-register_section(StateSection("journal", _export_journal, _parse_journal, _restore_journal))
+JOURNAL_SECTION = StateSection("journal", _export_journal, _parse_journal, _restore_journal)
 
 
 # ---------------------------------------------------------------- section: the tenant's scenarios
@@ -294,5 +298,5 @@ def _restore_scenarios(tenant: Tenant, parsed: dict[str, Any]) -> None:
             tenant.scheduler.at(due, lambda step=step, run=run: run.fire(step))
 
 
-register_section(StateSection("scenarios", _export_scenarios, _parse_scenarios, _restore_scenarios,
-                              prepare=_prepare_scenarios))
+SCENARIOS_SECTION = StateSection("scenarios", _export_scenarios, _parse_scenarios, _restore_scenarios,
+                                 prepare=_prepare_scenarios)

@@ -39,6 +39,13 @@ class ValidationFailed(DiditError):
         return cls({"detail": message})
 
 
+def not_a_dictionary(value: Any) -> ValidationFailed:
+    """DRF's answer to a body that is not a JSON object, the same on every route."""
+    kind = "null" if value is None else {list: "list", str: "str", int: "int", float: "float", bool: "bool"}.get(
+        type(value), type(value).__name__)
+    return ValidationFailed({"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]})
+
+
 class NotFound(DiditError):
     status_code = 404
 

@@ -79,12 +79,13 @@ class StateSection:
     prepare: Callable[[Tenant, Any], None] | None = None
 
 
-SECTIONS: dict[str, StateSection] = {}
+def register_section(registry: TenantRegistry, section: StateSection) -> None:
+    """Add (or replace, by name) a section of `registry`'s tenants; their exports and imports include it.
 
-
-def register_section(section: StateSection) -> None:
-    """Add (or replace, by name) a section; every export and import from now on includes it."""
-    SECTIONS[section.name] = section
+    Each app registers the sections of its own components (`create_app`), so two apps in one
+    process persist independently.
+    """
+    registry.state_sections[section.name] = section
 
 
 # ---------------------------------------------------------------- reading JSON with clear errors
@@ -253,7 +254,7 @@ def export_tenant(tenant: Tenant) -> dict[str, Any]:
                 {"from_application_id": source_app, "session_id": source_id, "clone_id": clone_id}
                 for (source_app, source_id), clone_id in tenant.component(ImportLedger).imported.items()
             ],
-            "extensions": {name: section.export(tenant) for name, section in SECTIONS.items()},
+            "extensions": {name: section.export(tenant) for name, section in tenant.registry.state_sections.items()},
         }
 
 
@@ -458,7 +459,7 @@ def read_document(data: Any) -> list[Reader]:
     return root.items("tenants")
 
 
-def _parse_tenant(r: Reader) -> _Parsed:
+def _parse_tenant(r: Reader, sections: dict[str, StateSection]) -> _Parsed:
     api_key = r("api_key", "str")
     if not api_key.strip() or api_key != api_key.strip():
         raise StateInvalid(f"{r.at('api_key')}: must be a non-empty key without surrounding spaces.")
@@ -498,7 +499,7 @@ def _parse_tenant(r: Reader) -> _Parsed:
         },
         extensions={
             name: section.parse(extensions[name], _join(r.at("extensions"), name))
-            for name, section in SECTIONS.items() if name in extensions
+            for name, section in sections.items() if name in extensions
         },
     )
 
@@ -803,7 +804,7 @@ def import_registry(registry: TenantRegistry, data: Any) -> list[Tenant]:
 
 
 def _import(registry: TenantRegistry, entries: list[Reader]) -> list[Tenant]:
-    parsed = [_parse_tenant(r) for r in entries]
+    parsed = [_parse_tenant(r, registry.state_sections) for r in entries]
     _unique([p.api_key for p in parsed], "tenants", "api_key")
     _unique([p.application_id for p in parsed], "tenants", "application_id")
     replaced = {p.api_key for p in parsed}
@@ -836,7 +837,7 @@ def _build(registry: TenantRegistry, p: _Parsed) -> Tenant:
                     registry.global_seed)
     _apply_identity(tenant, p)
     for name, parsed in p.extensions.items():
-        prepare = SECTIONS[name].prepare
+        prepare = registry.state_sections[name].prepare
         if prepare is not None:
             prepare(tenant, parsed)
     for hook in registry.on_create:  # as for any new tenant: webhook sender, scenario engine
@@ -844,7 +845,7 @@ def _build(registry: TenantRegistry, p: _Parsed) -> Tenant:
     with tenant.lock:
         _restore_components(tenant, p)
         for name, parsed in p.extensions.items():
-            SECTIONS[name].restore(tenant, parsed)
+            registry.state_sections[name].restore(tenant, parsed)
         _apply_identity(tenant, p)  # the document wins over what the hooks set (e.g. scenario settings)
         rearm(tenant)
     return tenant

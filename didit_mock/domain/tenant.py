@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -68,6 +69,11 @@ class Tenant:
         self._components: dict[type, Any] = {}
 
     @property
+    def organization_id(self) -> str:
+        """The application's organization: derived from the application id (no random draw)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"didit-mock:organization:{self.application_id}"))
+
+    @property
     def is_sandbox(self) -> bool:
         return self.environment == "sandbox"
 
@@ -114,6 +120,9 @@ class TenantRegistry:
         self._by_token: dict[str, Tenant] = {}
         self._lock = threading.RLock()
         self.on_create: list[TenantHook] = []
+        #: State kept in components beyond the core ones, by name (`domain.state.StateSection`s),
+        #: registered by the app that owns this registry.
+        self.state_sections: dict[str, Any] = {}
 
     def accepts(self, api_key: str) -> bool:
         if not api_key:

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from . import statuses as st
 from .clock import iso
-from .errors import NotFound, ValidationFailed
+from .errors import NotFound, ValidationFailed, not_a_dictionary
 from .events import DATA_UPDATED, DomainEvent
 
 if TYPE_CHECKING:
@@ -836,9 +836,7 @@ def _choice(data: dict[str, Any], name: str, choices: tuple[str, ...], errors: d
 
 def _require_dict(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise ValidationFailed(
-            {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {_type_name(data)}."]}
-        )
+        raise not_a_dictionary(data)
     return data
 
 

@@ -150,3 +150,28 @@ def sample(schema: Schema, depth: int = 0) -> Any:
     if kind == "null":
         return None
     return None
+
+
+def blank(schema: Schema, depth: int = 0) -> Any:
+    """An empty document of `schema`'s shape: nulls where allowed, empty lists, zero values.
+
+    Strings with a format or an enum get a valid value (`sample`), so the blank document is one
+    the schema accepts once its required values are filled in.
+    """
+    if depth > 12:
+        return None
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    if "null" in kinds or (schema.get("enum") and None in schema["enum"]):
+        return None
+    if any("null" in (o.get("type") or []) for o in schema.get("anyOf", []) if isinstance(o, dict)):
+        return None
+    if "allOf" in schema or "oneOf" in schema or "anyOf" in schema or "enum" in schema or "const" in schema:
+        return sample(schema, depth)
+    if "object" in kinds or "properties" in schema:
+        return {name: blank(sub, depth + 1) for name, sub in (schema.get("properties") or {}).items()}
+    if "array" in kinds:
+        return []
+    if "string" in kinds:
+        return sample(schema, depth) if schema.get("format") or schema.get("minLength") else ""
+    return sample(schema, depth)

@@ -14,20 +14,22 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
 from ..api.errors import DJANGO_404
+from ..resources.declaration import Collection
 from ..spec.overlay import Placement, place
 from ..spec.table import OperationTable, api_operations
 from .api_route import ApiRoute
 from .operations import Handler, handlers_in
 from .shape import shape_handler
+from .store import store_handlers
 
 
-def build_api(rule_modules: Iterable[ModuleType], store_handlers: dict[str, Handler] | None = None) -> ApiRoute:
+def build_api(rule_modules: Iterable[ModuleType], collections: Iterable[Collection] = ()) -> ApiRoute:
     """The route serving every operation: rules first, then the resource store, then shapes."""
     operations = api_operations()
     placements: dict[str, Placement] = {op.operation_id: place(op) for op in operations}
     aliases = [(alias, op) for op in operations for alias in placements[op.operation_id].aliases]
     table = OperationTable(operations, aliases)
-    handlers: dict[str, Handler] = dict(store_handlers or {})
+    handlers: dict[str, Handler] = store_handlers(collections, table)
     handlers.update(handlers_in(rule_modules))
     unknown = sorted(set(handlers) - set(table.by_id))
     if unknown:

@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema_rs
 
 from ..api.drf import descend, lists_for_indexes
-from ..domain.errors import FIELD_REQUIRED, ValidationFailed
+from ..domain.errors import FIELD_REQUIRED, ValidationFailed, not_a_dictionary
 from ..spec.operation import Operation
 from ..spec.schemas import json_schema
 
@@ -40,13 +40,15 @@ def request_validator(operation: Operation, media_type: str) -> Validator | None
 def compile_schema(schema: dict[str, Any]) -> Validator:
     """A function that returns the document read as DRF reads it, or raises a DRF-shaped 400."""
     compiled = jsonschema_rs.Draft4Validator(schema, validate_formats=True)
+    declared = frozenset(schema.get("properties") or ())
 
     def validate(document: Any) -> Any:
-        if document is None:
-            raise ValidationFailed({"non_field_errors": ["Invalid data. Expected a dictionary, but got null."]})
+        if not isinstance(document, dict) and _top_is_object(compiled):
+            raise not_a_dictionary(document)
         value = coerce(schema, document)
         if compiled.is_valid(value):
-            return value
+            # DRF's validated data holds the declared fields only.
+            return {k: v for k, v in value.items() if k in declared} if declared and isinstance(value, dict) else value
         raise ValidationFailed(drf_errors(compiled, value))
 
     return validate
@@ -54,8 +56,6 @@ def compile_schema(schema: dict[str, Any]) -> Validator:
 
 def drf_errors(compiled: Any, value: Any) -> Any:
     """Every problem of `value`, as DRF reports them: `{"field": ["msg"]}`, nested like the data."""
-    if not isinstance(value, dict) and _top_is_object(compiled):
-        return {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {_type_name(value)}."]}
     result: dict[Any, Any] = {}
     for error in compiled.iter_errors(value):
         path = list(error.instance_path)

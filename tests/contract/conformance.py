@@ -15,7 +15,9 @@ SPEC_PATH = Path(__file__).with_name("didit-openapi-v3-subset.json")
 
 @lru_cache(maxsize=1)
 def spec() -> dict[str, Any]:
-    return json.loads(SPEC_PATH.read_text("utf-8"))
+    from didit_mock.spec.document import api_document
+
+    return api_document()
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,1 @@
+"""The generic, tenant-scoped resource store and the families it serves."""

@@ -1,0 +1,155 @@
+"""HTTP handlers for the collections of the generic resource store, one per declared operation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from starlette.responses import Response
+
+from ..api.pagination import page_bounds, page_urls
+from ..domain.errors import NotFound
+from ..resources.declaration import Collection, Transition
+from ..resources.store import Document, ResourceStore
+from ..spec.schemas import blank, json_schema
+from ..spec.table import OperationTable
+from .operations import Call, Handler, HandlerSpec
+
+DEFAULT_LIMIT = 50
+#: Path parameters that name the application in console paths (`/v3/organization/{}/application/{}/`).
+ORGANIZATION, APPLICATION = "organization_id", "application_id"
+
+
+def store_of(call: Call) -> ResourceStore:
+    return call.tenant.component(ResourceStore)
+
+
+def store_handlers(collections: Iterable[Collection], table: OperationTable) -> dict[str, Handler]:
+    """A handler for every operation the declared collections serve."""
+    by_name = {c.name: c for c in collections}
+    handlers: dict[str, Handler] = {}
+    for collection in by_name.values():
+        shape = table.by_id[collection.shape_from]
+        template = blank(json_schema(shape.response_schema(shape.success_status)))
+        example = shape.response_example(shape.success_status)
+        if collection.singleton and isinstance(example, dict):
+            template = example  # a singleton starts as Didit documents its defaults
+        parent = by_name.get(collection.parent) if collection.parent else None
+        for operation_id, role in collection.operations().items():
+            if role == "transition":
+                step = next(s for s in collection.transitions if s.operation == operation_id)
+                function = _transition(collection, step)
+            else:
+                function = _ROLES[role](collection, template, parent, table.by_id[operation_id].success_status)
+            handlers[operation_id] = Handler(function, HandlerSpec(operation_id), is_async=False, kind="store")
+    return handlers
+
+
+def _scope(call: Call, parent: Collection | None, collection: Collection) -> str | None:
+    """Check the console path's application and the parent document; the parent's id, if any."""
+    path = call.path
+    tenant = call.tenant
+    if ORGANIZATION in path and (path[ORGANIZATION] != tenant.organization_id
+                                 or path.get(APPLICATION) != tenant.application_id):
+        raise NotFound()
+    if parent is None or collection.parent_param is None:
+        return None
+    key = path[collection.parent_param]
+    call.tenant.component(ResourceStore).get(parent, key)
+    return key
+
+
+def _list(collection: Collection, template: Document, parent: Collection | None, status: int) -> Callable[..., Any]:
+    def handler(call: Call) -> Any:
+        owner = _scope(call, parent, collection)
+        filters = {name: value for name in collection.filters if (value := call.query.get(name)) not in (None, "")}
+        with call.tenant.lock:
+            rows = list(reversed(store_of(call).find(collection, filters, owner)))
+        if collection.list_form == "array":
+            return rows
+        limit, offset = page_bounds(call.query, DEFAULT_LIMIT)
+        following, preceding = page_urls(call.request, len(rows), limit, offset)
+        page = _list_extras(call)
+        page.update({"count": len(rows), "next": following, "previous": preceding,
+                     "results": rows[offset:offset + limit]})
+        return page
+
+    return handler
+
+
+def _list_extras(call: Call) -> dict[str, Any]:
+    """What a list answer holds beyond the page (such as the networks list's `kpis`), empty."""
+    schema = json_schema(call.operation.response_schema(call.operation.success_status))
+    extras = blank(schema)
+    return extras if isinstance(extras, dict) else {}
+
+
+def _create(collection: Collection, template: Document, parent: Collection | None, status: int) -> Callable[..., Any]:
+    def handler(call: Call) -> Any:
+        owner = _scope(call, parent, collection)
+        with call.tenant.lock:
+            document = store_of(call).create(collection, template, call.body or {}, owner)
+        return _json(document, status)
+
+    return handler
+
+
+def _get(collection: Collection, template: Document, parent: Collection | None, status: int) -> Callable[..., Any]:
+    def handler(call: Call) -> Any:
+        owner = _scope(call, parent, collection)
+        with call.tenant.lock:
+            store = store_of(call)
+            if collection.singleton:
+                return _singleton(store, collection, template)
+            return store.get(collection, call.path[collection.id_param or ""], owner)
+
+    return handler
+
+
+def _singleton(store: ResourceStore, collection: Collection, template: Document) -> Document:
+    rows = store.all(collection)
+    return rows[0] if rows else store.create(collection, template, {})
+
+
+def _update(collection: Collection, template: Document, parent: Collection | None, status: int) -> Callable[..., Any]:
+    def handler(call: Call) -> Any:
+        owner = _scope(call, parent, collection)
+        with call.tenant.lock:
+            store = store_of(call)
+            if collection.singleton:
+                key = _singleton(store, collection, template)[collection.id_field]
+            else:
+                key = call.path[collection.id_param or ""]
+            return store.update(collection, key, call.body or {}, owner)
+
+    return handler
+
+
+def _delete(collection: Collection, template: Document, parent: Collection | None, status: int) -> Callable[..., Any]:
+    def handler(call: Call) -> Any:
+        owner = _scope(call, parent, collection)
+        with call.tenant.lock:
+            store_of(call).delete(collection, call.path[collection.id_param or ""], owner)
+        return Response(status_code=status)
+
+    return handler
+
+
+def _transition(collection: Collection, step: Transition) -> Callable[..., Any]:
+    def handler(call: Call) -> Any:
+        _scope(call, None, collection)
+        with call.tenant.lock:
+            return store_of(call).transition(collection, call.path[collection.id_param or ""], step, call.body or {})
+
+    return handler
+
+
+def _json(document: Any, status: int) -> Any:
+    if status == 200:
+        return document
+    from ..api.http import json_response
+
+    return json_response(document, status)
+
+
+_ROLES = {"list": _list, "create": _create, "get": _get, "update": _update, "delete": _delete}
