@@ -30,6 +30,7 @@ from .api import (
 from .api.errors import EXCEPTION_HANDLERS
 from .api.gateway import Gateway
 from .domain.tenant import TenantConfig, TenantRegistry
+from .handlers import reports
 from .resources.families import COLLECTIONS
 from .settings import Settings
 from .web.api import NotFound, build_api
@@ -39,6 +40,7 @@ log = logging.getLogger("didit_mock")
 
 #: Modules of handlers with real rules, marked `@operation(operation_id)`.
 RULE_MODULES: tuple[Any, ...] = (
+    reports,
     sessions,
     verifications,
     system,

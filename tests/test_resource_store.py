@@ -138,9 +138,32 @@ def test_regulatory_reports_freeze_once_finalized(client: httpx.Client, org: str
     assert created.status_code == 201, created.text
     report = created.json()
     assert report["status"] == "DRAFT"
-    early = client.post(f"{org}/regulatory-reports/{report['uuid']}/finalize/")
+    base = f"{org}/regulatory-reports/{report['uuid']}"
+    early = client.post(f"{base}/finalize/")
     assert early.status_code == 400
     assert client.get(f"{org}/regulatory-reports/", params={"status": "DRAFT"}).json()["count"] == 1
+    checked = client.post(f"{base}/validate/").json()
+    assert checked["status"] == "DRAFT" and checked["is_valid"] is False
+    assert {e["field"] for e in checked["errors"]} >= {"rentity_id", "transactions", "submission_date"}
+    filled = client.patch(base + "/", json={
+        "jurisdiction": "US", "rentity_id": "R-1", "submission_code": "E", "currency_code_local": "USD",
+        "action": "Reported", "submission_date": "2026-01-02T00:00:00Z"})
+    assert filled.status_code == 200, filled.text
+    stored = client.get("/_mock/state").json()["tenants"][0]["extensions"]["resources"]["documents"]
+    assert stored["regulatory-reports"][report["uuid"]]["rentity_id"] == "R-1"
+    still = client.post(f"{base}/validate/").json()
+    assert still["is_valid"] is False and [e["field"] for e in still["errors"]] == ["transactions"]
+    complete = client.post(f"{org}/regulatory-reports/", json={
+        "case": case["uuid"], "template": template.json()["uuid"], "jurisdiction": "US", "rentity_id": "R-1",
+        "submission_code": "E", "currency_code_local": "USD", "action": "Reported",
+        "submission_date": "2026-01-02T00:00:00Z", "transactions": [case["uuid"]]}).json()
+    final = f"{org}/regulatory-reports/{complete['uuid']}"
+    assert client.post(f"{final}/validate/").json() == {"status": "VALIDATED", "is_valid": True, "errors": []}
+    finalized = client.post(f"{final}/finalize/")
+    assert finalized.status_code == 200 and finalized.json()["status"] == "FINALIZED"
+    for refused in (client.patch(final + "/", json={"reason": "late"}), client.delete(final + "/"),
+                    client.post(f"{final}/finalize/"), client.post(f"{final}/validate/")):
+        assert refused.status_code == 409 and refused.json() == {"detail": "A finalized report cannot be changed."}
 
 
 def test_transaction_rules_are_a_store_with_filters(client: httpx.Client) -> None:

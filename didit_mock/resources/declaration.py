@@ -53,6 +53,8 @@ class Collection:
     transitions: tuple[Transition, ...] = ()
     #: (field, values, message): update and delete answer 409 while the field holds one of the values.
     frozen_when: tuple[str, tuple[Any, ...], str] | None = None
+    #: Request fields that name other documents (ids in the request, objects in the answer): not copied.
+    references: tuple[str, ...] = ()
     #: A single document per tenant (read with `get`, changed with `update`), made on first read.
     singleton: bool = False
     #: Read-only views: only `list` and `get`, of documents other families write.

@@ -6,6 +6,19 @@ from .declaration import Collection, Transition
 
 FINAL_REPORT = "A finalized report cannot be changed."
 
+REGULATORY_REPORTS = Collection(
+    "regulatory-reports", shape_from="get_regulatory_report", id_param="report_uuid",
+    list="list_regulatory_reports", create="create_standalone_regulatory_report", get="get_regulatory_report",
+    update="update_regulatory_report", delete="delete_regulatory_report",
+    filters=("status", "report_type"),
+    defaults={"status": "DRAFT"},
+    frozen_when=("status", ("FINALIZED",), FINAL_REPORT),
+    transitions=(
+        Transition("finalize_regulatory_report", {"status": "FINALIZED"}, allowed_from=("VALIDATED",),
+                   refused=(400, "Validate the report before finalizing it (it is {current}).")),
+    ),
+)
+
 COLLECTIONS: tuple[Collection, ...] = (
     Collection(
         "cases", shape_from="get_case", id_param="case_uuid",
@@ -14,6 +27,8 @@ COLLECTIONS: tuple[Collection, ...] = (
         filters=("status__in", "priority", "source__in", "blueprint", "tag", "assigned_to"),
         number_field="case_number", number_format="CS-{n:04d}",
         defaults={"status": "OPEN", "source": "MANUAL", "resolution": None},
+        # Sent as ids, answered as objects: the referenced blueprint and assignee are not resolved yet.
+        references=("blueprint", "assigned_to", "links"),
         transitions=(
             Transition("resolve_case", {"status": "RESOLVED", "resolution": "$body.resolution",
                                         "resolution_notes": "$body.note", "resolved_at": "$now"},
@@ -48,18 +63,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         list="list_report_templates", create="create_report_template", get="get_report_template",
         update="update_report_template", delete="delete_report_template",
     ),
-    Collection(
-        "regulatory-reports", shape_from="get_regulatory_report", id_param="report_uuid",
-        list="list_regulatory_reports", create="create_standalone_regulatory_report", get="get_regulatory_report",
-        update="update_regulatory_report", delete="delete_regulatory_report",
-        filters=("status", "report_type"),
-        defaults={"status": "DRAFT"},
-        frozen_when=("status", ("FINALIZED",), FINAL_REPORT),
-        transitions=(
-            Transition("finalize_regulatory_report", {"status": "FINALIZED"}, allowed_from=("VALIDATED",),
-                       refused=(400, "Validate the report before finalizing it (it is {current}).")),
-        ),
-    ),
+    REGULATORY_REPORTS,
     Collection(
         "transaction-rules", shape_from="getTransactionRule", id_param="rule_uuid",
         list="listTransactionRules", create="createTransactionRule", get="getTransactionRule",

@@ -67,7 +67,8 @@ class ResourceStore:
     def create(self, collection: Collection, template: Document, body: Document, parent: str | None = None) -> Document:
         """A new document: the declared shape, the request's fields over it, then id, number and times."""
         document = copy.deepcopy(template)
-        document.update({k: copy.deepcopy(v) for k, v in body.items() if k in template or not template})
+        document.update({k: copy.deepcopy(v) for k, v in body.items()
+                         if (k in template or not template) and k not in collection.references})
         document.update(copy.deepcopy(collection.defaults))
         key = self.tenant.rng.uuid4()
         document[collection.id_field] = key

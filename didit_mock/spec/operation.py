@@ -37,6 +37,8 @@ class Operation:
     parameters: tuple[Parameter, ...]
     request_types: tuple[str, ...]
     request_schemas: dict[str, Any]
+    #: The documented example request body per media type (where the description gives one).
+    request_examples: dict[str, Any]
     responses: dict[str, Any]
     security: tuple[str, ...] | None
     addition: bool
@@ -125,11 +127,22 @@ def operations_of(document: dict[str, Any]) -> list[Operation]:
                 parameters=tuple(parameters.values()),
                 request_types=tuple(content),
                 request_schemas={kind: media.get("schema") or {} for kind, media in content.items()},
+                request_examples={kind: example for kind, media in content.items()
+                                  if (example := _example(media)) is not None},
                 responses=dict(raw.get("responses") or {}),
                 security=None if security is None else tuple(name for entry in security for name in entry),
                 addition=bool(raw.get(ADDITION_MARK)),
             ))
     return found
+
+
+def _example(media: dict[str, Any]) -> Any:
+    if "example" in media:
+        return media["example"]
+    for example in (media.get("examples") or {}).values():
+        if isinstance(example, dict) and "value" in example:
+            return example["value"]
+    return None
 
 
 def _resolve(document: dict[str, Any], ref: str) -> dict[str, Any]:

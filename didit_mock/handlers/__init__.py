@@ -1,0 +1,1 @@
+"""Handlers with real rules, one module per API family, registered by operationId."""
