@@ -52,7 +52,6 @@ class Gateway:
         self.settings = settings
         self.registry = registry
         self.api = api
-        ratelimit.install_hooks()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan (the server runs without websockets)

@@ -85,15 +85,12 @@ def resolve_then_authenticate(call: Call, *, deleted_message: str = "Session not
 
 
 def _verification_decision(tenant: Tenant, request_id: str) -> dict[str, Any] | None:
-    for find in VERIFICATION_LOOKUPS:
+    for find in tenant.registry.wiring.decision_lookups:
         found = find(tenant, request_id)
         if found is not None:
             return found
     return None
 
-
-#: Functions (tenant, id) -> decision dict for ids that are not KYC sessions (OTP verifications).
-VERIFICATION_LOOKUPS: list[Any] = []
 
 
 # ---------------------------------------------------------------- decision

@@ -7,7 +7,6 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
-from starlette.applications import Starlette
 from starlette.responses import Response
 
 from ..domain import otp
@@ -223,10 +222,3 @@ async def email_check(call: Call) -> Response:
     with tenant.lock:
         return json_response(otp.check_email(tenant, check))
 
-
-def install(app: Starlette) -> None:
-    """Let the decision route find verifications by their request_id."""
-    from . import sessions
-
-    if otp.verification_decision not in sessions.VERIFICATION_LOOKUPS:
-        sessions.VERIFICATION_LOOKUPS.append(otp.verification_decision)

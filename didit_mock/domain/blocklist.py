@@ -2,7 +2,7 @@
 
 Adding a session blocklists the chosen records of its synthetic person (or, for a phone/email
 verification, its number/address). While an entry exists, every session of a matching person
-that finishes is declined on the matching feature (a policy in `outcomes.POLICIES`), and the
+that finishes is declined on the matching feature (a policy of the registry's wiring), and the
 OTP engine refuses (phone send `Blocked`) or declines (check) matching numbers and addresses.
 Deleting the source session deletes its entries (they leave the feed and stop matching).
 """
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from . import outcomes
 from . import sessions as sessions_domain
 from . import statuses as st
 from . import workflows as wf
@@ -271,14 +270,9 @@ def decline_blocklisted(tenant: Tenant, session: Session, planned: dict[str, Fea
             outcome.flag(risk, st.DECLINED)
 
 
-def _forget_deleted(tenant: Tenant, session: Session) -> None:
+def forget_deleted(tenant: Tenant, session: Session) -> None:
     """A deleted session's entries leave the feed and stop matching."""
     book = blocklist(tenant)
     for item_type in ITEM_TYPES:
         book.drop(session.session_id, item_type)
 
-
-if decline_blocklisted not in outcomes.POLICIES:
-    outcomes.POLICIES.append(decline_blocklisted)
-if _forget_deleted not in sessions_domain.DELETE_HOOKS:
-    sessions_domain.DELETE_HOOKS.append(_forget_deleted)

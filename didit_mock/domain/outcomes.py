@@ -8,7 +8,6 @@ the features unless the caller insisted on one.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -231,9 +230,6 @@ def sandbox_scenario(slug: str) -> SandboxScenario | None:
 
 # ---------------------------------------------------------------- planning
 
-Policy = Callable[["Tenant", "Session", dict[str, FeatureOutcome]], None]
-#: Rules applied to every outcome after it is planned (the blocklist registers one).
-POLICIES: list[Policy] = []
 
 
 def plan_outcome(
@@ -271,7 +267,7 @@ def plan_outcome(
         decline_risk, review_risk = DEFAULT_RISKS[feature]
         outcomes[feature].flag(decline_risk if status == st.DECLINED else review_risk, status)
 
-    for policy in POLICIES:
+    for policy in tenant.registry.wiring.outcome_policies:
         policy(tenant, session, outcomes)
 
     final = st.overall_status([o.status for o in outcomes.values()])

@@ -296,14 +296,6 @@ def admit(tenant: Tenant, method: str, scope: str | None) -> None:
         limiter(tenant).admit(method, scope)
 
 
-def _count_sandbox_session(tenant: Tenant, session: object) -> None:
+def count_sandbox_session(tenant: Tenant, session: object) -> None:
     if tenant.config.rate_limits_enabled:
         limiter(tenant).count_created_session()
-
-
-def install_hooks() -> None:
-    """Count every newly created session in its tenant's sandbox quota (idempotent)."""
-    from . import sessions
-
-    if _count_sandbox_session not in sessions.CREATE_HOOKS:
-        sessions.CREATE_HOOKS.append(_count_sandbox_session)

@@ -314,7 +314,7 @@ def create_session(tenant: Tenant, request: NewSession) -> tuple[Session, bool]:
     sessions.add(session)
     tenant.registry.index_token(token, tenant)
     _schedule_expiry(tenant, session)
-    for hook in CREATE_HOOKS:
+    for hook in tenant.registry.wiring.session_created:
         hook(tenant, session)
     return session, True
 
@@ -335,10 +335,6 @@ def charge_session_credit(tenant: Tenant) -> None:
 def _has_stored_face(tenant: Tenant, vendor_data: str) -> bool:
     faces = book(tenant).by_vendor.get(vendor_data, ())
     return any(s.status == st.APPROVED and s.outcomes for s in faces)
-
-
-#: Called after every new session (scenario rules attach timelines here).
-CREATE_HOOKS: list[Any] = []
 
 
 # ---------------------------------------------------------------- transitions
@@ -591,12 +587,8 @@ def delete_session(tenant: Tenant, session: Session) -> None:
     _cancel_expiry(tenant, session)
     session.deleted = True
     book(tenant).remove(session)
-    for hook in DELETE_HOOKS:
+    for hook in tenant.registry.wiring.session_deleted:
         hook(tenant, session)
-
-
-#: Called after a session is deleted (the blocklist hides its entries here).
-DELETE_HOOKS: list[Any] = []
 
 
 def created_iso(session: Session) -> str:

@@ -6,12 +6,15 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .clock import Clock, WallClock, _system_time
 from .events import EventBus
 from .rng import TenantRandom, derive_seed
 from .scheduler import Scheduler
+
+if TYPE_CHECKING:
+    from .wiring import Wiring
 
 Environment = Literal["sandbox", "live"]
 T = TypeVar("T")
@@ -109,6 +112,7 @@ class TenantRegistry:
         allowed_keys: set[str] | None = None,
         defaults: TenantConfig | None = None,
         wall: WallClock = _system_time,
+        wiring: Wiring | None = None,
     ):
         self.global_seed = global_seed
         self.allowed_keys: set[str] = set(allowed_keys or ())
@@ -120,6 +124,12 @@ class TenantRegistry:
         self._by_token: dict[str, Tenant] = {}
         self._lock = threading.RLock()
         self.on_create: list[TenantHook] = []
+        if wiring is None:
+            from .wiring import domain_wiring
+
+            wiring = domain_wiring()
+        #: This registry's cross-family hooks and policies (see `domain.wiring`).
+        self.wiring: Wiring = wiring
         #: State kept in components beyond the core ones, by name (`domain.state.StateSection`s),
         #: registered by the app that owns this registry.
         self.state_sections: dict[str, Any] = {}

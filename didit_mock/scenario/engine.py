@@ -428,10 +428,9 @@ def on_session_created(tenant: Tenant, session: Session) -> None:
         _Run(tenant, session, rule, label).schedule()
 
 
-def install_session_hook() -> None:
-    """Register the CREATE hook once per process (every app's tenants share it)."""
-    if on_session_created not in sessions_domain.CREATE_HOOKS:
-        sessions_domain.CREATE_HOOKS.append(on_session_created)
+def install_session_hook(registry: TenantRegistry) -> None:
+    """Attach scenario rules' timelines to the new sessions of `registry`'s tenants."""
+    registry.wiring.add(registry.wiring.session_created, on_session_created)
 
 
 # ---------------------------------------------------------------- faults
@@ -553,7 +552,7 @@ class ScenarioEngine:
         self.failed_reloads = 0
         self._keys: dict[str, tuple[str, str | None]] = {}
         self._lock = threading.RLock()
-        install_session_hook()
+        install_session_hook(registry)
         registry.on_create.append(self._on_create)
         for tenant in registry.tenants():
             self._on_create(tenant)
