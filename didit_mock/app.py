@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     settings = settings or Settings.from_env()
     registry = registry or build_registry(settings)
 
-    api = build_api(RULE_MODULES, COLLECTIONS)
+    api = build_api(RULE_MODULES, COLLECTIONS, validate_responses=settings.validate_responses)
     routes: list[BaseRoute] = [api]
     for module in ROUTE_MODULES:
         routes.extend(getattr(module, "routes", ()))

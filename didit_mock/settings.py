@@ -42,6 +42,8 @@ class Settings:
     state_file: str | None = None
     #: Largest accepted request body, in bytes (bigger bodies get 413).
     max_body_bytes: int = 8 * 1024 * 1024
+    #: Check every answer of the emulated API against Didit's spec and log what breaks it.
+    validate_responses: bool = False
     #: Seconds between background ticks that fire due jobs (expiry, retries, timelines).
     tick_interval: float = 0.25
 

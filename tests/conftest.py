@@ -11,13 +11,28 @@ import pytest
 from didit_mock.server import MockServer
 
 KYC_WORKFLOW = "d1d17000-0000-4000-8000-000000000001"
+#: Parts of spec violations the suite's answers may show, each with the reason it is allowed.
+WAIVED_VIOLATIONS: dict[str, str] = {
+    'is not a "date-time"': "Didit's own examples send these times without a UTC offset; the mock sends what Didit "
+                            "sends",
+    "/verified_at: null is not of type": "an OTP verification that is not verified has no time; the spec's schema "
+                                         "lacks `nullable`",
+    ": metadata: ": "metadata echoes the caller's own JSON value, whatever its shape, as Didit does",
+    ': callback: "https://app.': "tests send callbacks with quotes to check escaping; Django's URL validator "
+                                 "accepts them, the `uri` format does not",
+    "subscribed_events: [] has less than 1 item": "a destination may subscribe to nothing (the mock's choice, see "
+                                                  "docs/webhooks.md)",
+}
 
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[MockServer]:
     """One didit-mock for the whole run; tenant clocks start frozen so tests move time by hand."""
-    with MockServer(freeze_clock=True, seed=1234) as running:
+    with MockServer(freeze_clock=True, seed=1234, validate_responses=True) as running:
         yield running
+    violations = running.app.api.check.violations if running.app.api.check else []
+    known = [v for v in violations if not any(part in v for part in WAIVED_VIOLATIONS)]
+    assert not known, "answers that break Didit's spec:\n" + "\n".join(known)
 
 
 def new_key(prefix: str = "sk_test_") -> str:

@@ -38,10 +38,12 @@ COLLECTIONS: tuple[Collection, ...] = (
                        refused=(400, "Only a resolved case can be reopened; this one is {current}.")),
             Transition("request_case_info", {"status": "AWAITING_USER"}, allowed_from=("OPEN",),
                        refused=(400, "Information can be requested on an open case only; this one is {current}.")),
-            Transition("assign_case", {"assigned_to": {"uuid": "$body.assignee_user_id",
-                                                       "full_name": "$body.assignee_name",
-                                                       "email": "$body.assignee_email"},
-                                       "assigned_at": "$now"}),
+            Transition("assign_case", {  # a null assignee unassigns
+                "assigned_to": {"$if": "$body.assignee_user_id", "else": None, "then": {
+                    "uuid": "$body.assignee_user_id",
+                    "full_name": {"$if": "$body.assignee_name", "then": "$body.assignee_name", "else": ""},
+                    "email": {"$if": "$body.assignee_email", "then": "$body.assignee_email", "else": ""}}},
+                "assigned_at": {"$if": "$body.assignee_user_id", "then": "$now", "else": None}}),
         ),
     ),
     Collection(

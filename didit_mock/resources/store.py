@@ -126,7 +126,11 @@ class ResourceStore:
         return document
 
     def value(self, spec: Any, body: Document) -> Any:
-        """A declared value: `$now`, `$body.<field>`, or the value itself (objects value by value)."""
+        """A declared value: `$now`, `$body.<field>`, `{"$if": <value>, "then": ..., "else": ...}`,
+        or the value itself (objects value by value)."""
+        if isinstance(spec, dict) and "$if" in spec:
+            chosen = spec["then"] if self.value(spec["$if"], body) not in (None, "", False) else spec.get("else")
+            return self.value(chosen, body)
         if isinstance(spec, dict):
             return {name: self.value(item, body) for name, item in spec.items()}
         if spec == "$now":

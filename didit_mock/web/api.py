@@ -19,11 +19,13 @@ from ..spec.overlay import Placement, place
 from ..spec.table import OperationTable, api_operations
 from .api_route import ApiRoute
 from .operations import Handler, handlers_in
+from .response_check import ResponseCheck
 from .shape import shape_handler
 from .store import store_handlers
 
 
-def build_api(rule_modules: Iterable[ModuleType], collections: Iterable[Collection] = ()) -> ApiRoute:
+def build_api(rule_modules: Iterable[ModuleType], collections: Iterable[Collection] = (),
+              validate_responses: bool = False) -> ApiRoute:
     """The route serving every operation: rules first, then the resource store, then shapes."""
     operations = api_operations()
     placements: dict[str, Placement] = {op.operation_id: place(op) for op in operations}
@@ -37,7 +39,7 @@ def build_api(rule_modules: Iterable[ModuleType], collections: Iterable[Collecti
     for operation in table:
         if operation.operation_id not in handlers:
             handlers[operation.operation_id] = shape_handler(operation)
-    return ApiRoute(table, handlers, placements)
+    return ApiRoute(table, handlers, placements, ResponseCheck() if validate_responses else None)
 
 
 class NotFound:

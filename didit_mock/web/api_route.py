@@ -20,6 +20,7 @@ from ..domain.errors import DiditError, HtmlNotFound
 from ..spec.overlay import Placement
 from ..spec.table import Found, OperationTable
 from .operations import Call, Handler, run
+from .response_check import ResponseCheck
 
 #: Where the gateway leaves the table's answer for a request's path (so it is looked up once).
 FOUND = "didit_mock.found"
@@ -38,10 +39,13 @@ def found_for(table: OperationTable, scope: Scope) -> Found | None:
 class ApiRoute(BaseRoute):
     """Every operation of the table, served by its handler."""
 
-    def __init__(self, table: OperationTable, handlers: dict[str, Handler], placements: dict[str, Placement]):
+    def __init__(self, table: OperationTable, handlers: dict[str, Handler], placements: dict[str, Placement],
+                 check: ResponseCheck | None = None):
         self.table = table
         self.handlers = handlers
         self.placements = placements
+        #: Validates every answer against the spec when the server is asked to (`validate_responses`).
+        self.check = check
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
@@ -74,6 +78,8 @@ class ApiRoute(BaseRoute):
             rendered = await render_exception(request, exc)
             assert rendered is not None
             response = rendered
+        if self.check is not None:
+            self.check(operation, response)
         await response(scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> Any:
