@@ -368,3 +368,22 @@ def test_a_multipart_upload_is_400(client: httpx.Client, browser_http: httpx.Cli
     plain_multipart = browser_http.post(path_of(session["url"]), files={"outcome": (None, "approve")})
     assert plain_multipart.status_code == 200
     assert decision(client, session["session_id"])["status"] == "Approved"
+
+
+# ---------------------------------------------------------------- the site icon
+
+@pytest.mark.parametrize("path", ["/favicon.ico", "/_mock/ui/favicon.ico"])
+def test_the_site_icon_is_served(browser_http: httpx.Client, path: str) -> None:
+    response = browser_http.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/x-icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    assert int.from_bytes(response.content[4:6], "little") >= 2  # several sizes
+
+
+def test_the_pages_link_their_icon(client: httpx.Client, api_key: str, browser_http: httpx.Client) -> None:
+    session = create_session(client)
+    hosted = browser_http.get(path_of(session["url"])).text
+    assert '<link rel="icon" href="/favicon.ico" type="image/x-icon">' in hosted
+    dashboard = browser_http.get("/_mock/ui").text
+    assert '<link rel="icon" href="/_mock/ui/favicon.ico" type="image/x-icon">' in dashboard

@@ -52,7 +52,7 @@ from .auth import registry_of, settings_of
 from .hosted import error_text
 from .http import parse
 from .paths import is_canonical_uuid
-from .templating import templates
+from .templating import favicon, templates
 
 log = logging.getLogger("didit_mock.dashboard")
 
@@ -752,6 +752,8 @@ _ACTION = {"security": None, "responses": {303: None, 403: "html"}}
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", UI): {**_PAGE, "summary": "Dashboard: the tenant picker"},
     ("GET", UI + "/"): {"security": None, "summary": "Dashboard: redirects to /_mock/ui", "responses": {303: None}},
+    ("GET", f"{UI}/favicon.ico"): {"security": None, "summary": "Dashboard: the site icon (image/x-icon)",
+                                   "responses": {200: None}},
     ("GET", DASHBOARD_LOGIN): {**_PAGE, "summary": "Dashboard: the admin-token login form"},
     ("POST", DASHBOARD_LOGIN): {"security": None, "summary": "Dashboard: sign in with the admin token",
                                 "responses": {303: None, 401: "html", 403: "html"}},
@@ -779,6 +781,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
 routes = [
     Route(UI, picker, methods=["GET"], name="dashboard"),
     Route(UI + "/", slash_home, methods=["GET"], name="dashboard_slash"),
+    Route(f"{UI}/favicon.ico", favicon, methods=["GET"], name="dashboard_favicon"),
     Route(DASHBOARD_LOGIN, login_page, methods=["GET"], name="dashboard_login_page"),
     Route(DASHBOARD_LOGIN, login, methods=["POST"], name="dashboard_login"),
     Route(f"{UI}/logout", logout, methods=["POST"], name="dashboard_logout"),

@@ -38,7 +38,7 @@ from ..domain.sessions import Session
 from ..domain.tenant import Tenant
 from .auth import registry_of
 from .session_models import LANGUAGES
-from .templating import templates
+from .templating import favicon, templates
 
 # ---------------------------------------------------------------- presentation tables
 
@@ -326,7 +326,13 @@ def finished_page(request: Request, tenant: Tenant, session: Session, *, just_fi
     })
 
 
+#: What the served OpenAPI document says of the icon route (merged by `api.openapi`).
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/favicon.ico"): {"security": None, "summary": "The site icon (image/x-icon)", "responses": {200: None}},
+}
+
 routes = [
+    Route("/favicon.ico", favicon, methods=["GET"], name="favicon"),
     Route("/session/{token}", hosted_page, methods=["GET", "POST"], name="hosted_page"),
     Route("/{language:didit_language}/session/{token}", hosted_page, methods=["GET", "POST"],
           name="hosted_page_language"),

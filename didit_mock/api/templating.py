@@ -1,9 +1,13 @@
-"""The Jinja2 templates of the hosted page and the dashboard, built once on first use."""
+"""The Jinja2 templates of the hosted page and the dashboard, built once on first use, and their icon."""
 
 from __future__ import annotations
 
 import functools
+from importlib import resources
 from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
 
 if TYPE_CHECKING:
     from starlette.templating import Jinja2Templates
@@ -26,3 +30,14 @@ def templates() -> Jinja2Templates:
     )
     loaded.env.filters["slug"] = lambda value: str(value).lower().replace(" ", "-")
     return loaded
+
+
+@functools.cache
+def favicon_bytes() -> bytes:
+    """`templates/favicon.ico`: the brand mark at 16, 32 and 48 px (made by scripts/make_favicon.py)."""
+    return (resources.files("didit_mock") / "templates" / "favicon.ico").read_bytes()
+
+
+async def favicon(request: Request) -> Response:
+    """The site icon of the hosted page and the dashboard (browsers ask for it on every page)."""
+    return Response(favicon_bytes(), media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
