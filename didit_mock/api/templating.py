@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,7 +31,29 @@ def templates() -> Jinja2Templates:
         )
     )
     loaded.env.filters["slug"] = lambda value: str(value).lower().replace(" ", "-")
+    loaded.env.filters["breakable_url"] = breakable_url
     return loaded
+
+
+#: A URL's origin: the scheme and, when there is one, `//` and the authority (host and port).
+URL_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?://[^/?#]*)?")
+#: The places after which the rest of a URL may wrap.
+URL_BREAKS = re.compile(r"(?<=[/?&#])")
+
+
+def breakable_url(url: str) -> Markup:
+    """A URL as HTML that wraps between its parts, not inside the host.
+
+    The origin (`https://host:port`) is one `.url-origin` box, kept on one line whenever it fits
+    one; the path, query and fragment may break after `/`, `?`, `&` and `#` (`<wbr>`).
+    """
+    text = str(url)
+    found = URL_ORIGIN.match(text)
+    origin = found.group(0) if found else ""
+    rest = Markup("<wbr>").join(escape(piece) for piece in URL_BREAKS.split(text[len(origin):]) if piece)
+    if not origin:
+        return Markup('<span class="url">{}</span>').format(rest)
+    return Markup('<span class="url"><span class="url-origin">{}</span>{}</span>').format(origin, rest)
 
 
 @functools.cache
