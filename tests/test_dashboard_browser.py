@@ -106,15 +106,23 @@ def test_picker_and_sessions_page(page: Page, server: MockServer, demo: Demo, ar
     assert page.locator("#tenant-key").inner_text() == mask_key(DEMO_KEY)
     assert page.locator(".nav a").all_inner_texts() == [
         "Sessions", "OTP", "Webhooks", "Blocklist", "Requests", "Scenarios", "Clock"]
+    # The phone and email OTP verifications took numbers 7 and 8: they are listed too, marked OTP.
+    assert page.locator("#sessions .c-num").all_inner_texts() == ["8", "7", "6", "5", "4", "3", "2", "1"]
     assert page.locator("#sessions .vendor-data").all_inner_texts() == [
+        "chen.wei", "alice.martin",
         "farid.haddad", "emma.schmidt", "dana.kowalski", "chen.wei", "bruno.silva", "alice.martin"]
     assert page.locator("#sessions .session-status").all_inner_texts() == [
+        "Not Finished", "Not Finished",
         "Not Started", "Approved", "Not Started", "In Review", "Declined", "Approved"]
+    assert page.locator("#sessions tr.otp-verification .c-workflow").all_inner_texts() == [
+        "OTP Email · chen.wei@example.com", "OTP Phone · +14155552671"]
+    assert page.locator("#otp-note").is_visible()
     assert page.locator('meta[http-equiv="refresh"]').get_attribute("content") == "5"
     save_screenshot(page, artifacts_dir)
 
     page.locator(".chips a", has_text="Approved").click()
     assert page.locator("#sessions .vendor-data").all_inner_texts() == ["emma.schmidt", "alice.martin"]
+    assert page.locator("#otp-note").count() == 0
     page.click("#pause")
     assert page.locator('meta[http-equiv="refresh"]').count() == 0
     assert "paused" in page.locator("#live").inner_text()
