@@ -20,6 +20,8 @@ from playwright.sync_api import Page
 from didit_mock.api.dashboard import mask_key, tenant_ref
 from didit_mock.server import MockServer
 
+from .layout import bad_url_breaks, origin_lines, overflow, scrolling_boxes, url_lines
+
 if TYPE_CHECKING:  # imported for annotations only: pytest loads tests.browser as a plugin (below)
     from .browser import Receiver
 
@@ -255,3 +257,32 @@ def test_login_with_the_admin_token(page: Page) -> None:
         page.wait_for_url(f"{guarded.url}/_mock/ui/login")
         page.goto(sessions)
         assert "/_mock/ui/login" in page.url
+
+
+def test_on_a_phone_nothing_runs_off_the_screen(phone: Page, demo: Demo, artifacts_dir: Path) -> None:
+    phone.goto(f"{demo.base}/sessions?live=0")
+    phone.screenshot(path=str(artifacts_dir / "dashboard-phone.png"), full_page=True)
+    assert overflow(phone) <= 0, "the sessions page scrolls sideways"
+    assert scrolling_boxes(phone, ".table-wrap") == [], "the sessions table scrolls sideways in its card"
+    # Each session is a card: its number, status and age on a line, then the whole id, all inside the card.
+    first = phone.locator("#sessions tbody tr").first
+    assert first.locator(".c-num").inner_text() == "8"
+    assert first.evaluate("row => getComputedStyle(row).display") == "grid"
+    assert phone.locator("#sessions thead").is_hidden()
+    card, session_id = first.bounding_box(), first.locator(".c-id a").bounding_box()
+    assert card and session_id and session_id["x"] + session_id["width"] <= card["x"] + card["width"]
+
+    for name in ("otp", "webhooks", "blocklist", "requests", "scenarios", "clock"):
+        phone.goto(f"{demo.base}/{name}?live=0")
+        assert overflow(phone) <= 0, f"the {name} page scrolls sideways"
+
+    origin = "https://app.example-shop.com"
+    callback = f"{origin}/verification/callback/landing?from=dashboard&state=opaque-state-value"
+    created = demo.http.post("/v3/session/", json={"workflow_id": KYC, "callback": callback})
+    assert created.status_code == 201, created.text
+    phone.goto(f"{demo.base}/sessions/{created.json()['session_id']}")
+    assert overflow(phone) <= 0, "the session page scrolls sideways"
+    lines = url_lines(phone, "#callback .url")
+    assert "".join(lines) == callback and len(lines) > 1
+    assert origin_lines(phone, "#callback") == 1 and bad_url_breaks(lines, origin) == [], lines
+    assert origin_lines(phone, "#hosted-url") == 1

@@ -14,7 +14,8 @@ from playwright.sync_api import Browser, Page
 from didit_mock.server import MockServer
 
 from .conftest import create_session
-from .test_hosted_page import decision, risks_of
+from .layout import bad_url_breaks, origin_lines, overflow, select_shortfall, url_lines
+from .test_hosted_page import COMPLETE_KYC, decision, risks_of
 
 if TYPE_CHECKING:  # imported for annotations only: pytest loads tests.browser as a plugin (below)
     from .browser import Receiver
@@ -23,6 +24,9 @@ pytest_plugins = ["tests.browser"]
 pytestmark = pytest.mark.browser
 
 WEBHOOK_SECRET = "whsec_hosted_browser_test"
+#: A callback longer than a phone's line, with a host that fits one.
+CALLBACK_ORIGIN = "https://app.example-shop.com"
+CALLBACK = f"{CALLBACK_ORIGIN}/verification/callback/landing?from=app&user=12345&state=opaque-state-value"
 
 
 def query_of(url: str) -> dict[str, list[str]]:
@@ -132,3 +136,25 @@ def test_back_after_finishing_shows_the_result_not_a_second_outcome(page: Page, 
     page.reload()
     assert page.locator("#final-status").inner_text() == "Approved"
     assert decision(client, session["session_id"])["status"] == "Approved"
+
+
+@pytest.mark.parametrize("screen", ["phone", "page"])
+def test_the_page_fits_a_phone_and_a_desktop(
+    request: pytest.FixtureRequest, screen: str, client: httpx.Client, artifacts_dir: Path
+) -> None:
+    page: Page = request.getfixturevalue(screen)
+    session = create_session(client, workflow_id=COMPLETE_KYC, vendor_data="narrow-screen-user", callback=CALLBACK)
+    page.goto(session["url"])
+    page.screenshot(path=str(artifacts_dir / f"hosted-page-{screen}.png"), full_page=True)
+
+    assert overflow(page) <= 0, "the page scrolls sideways"
+    # The callback wraps after / ? & only, and never inside its host.
+    lines = url_lines(page, "#callback .url")
+    assert "".join(lines) == CALLBACK
+    assert len(lines) > 1, "the callback should be longer than a line here"
+    assert origin_lines(page, "#callback") == 1, lines
+    assert bad_url_breaks(lines, CALLBACK_ORIGIN) == [], lines
+    # A reason select is wide enough for its longest option: no reason is cut off.
+    for select in ("#decline-reason", "#review-reason"):
+        assert page.locator(f"{select} option").count() > 20  # every step of Complete KYC
+        assert select_shortfall(page, select) <= 0, select

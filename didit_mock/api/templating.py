@@ -7,7 +7,7 @@ import re
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -42,18 +42,19 @@ URL_BREAKS = re.compile(r"(?<=[/?&#])")
 
 
 def breakable_url(url: str) -> Markup:
-    """A URL as HTML that wraps between its parts, not inside the host.
+    """A URL as HTML that wraps between its parts, never inside the host.
 
-    The origin (`https://host:port`) is one `.url-origin` box, kept on one line whenever it fits
-    one; the path, query and fragment may break after `/`, `?`, `&` and `#` (`<wbr>`).
+    The origin (`https://host:port`) and each part of the rest that ends with `/`, `?`, `&` or `#`
+    are boxes of their own (`.url-origin`, `.url-part`): a line ends only between two of them,
+    unless one part alone is longer than a line.
     """
     text = str(url)
     found = URL_ORIGIN.match(text)
     origin = found.group(0) if found else ""
-    rest = Markup("<wbr>").join(escape(piece) for piece in URL_BREAKS.split(text[len(origin):]) if piece)
-    if not origin:
-        return Markup('<span class="url">{}</span>').format(rest)
-    return Markup('<span class="url"><span class="url-origin">{}</span>{}</span>').format(origin, rest)
+    parts = [Markup('<span class="url-part">{}</span>').format(part)
+             for part in URL_BREAKS.split(text[len(origin):]) if part]
+    head = Markup('<span class="url-origin">{}</span>').format(origin) if origin else Markup()
+    return Markup('<span class="url">{}{}</span>').format(head, Markup().join(parts))
 
 
 @functools.cache
