@@ -1,8 +1,14 @@
-"""The hosted page in a real browser: create a session, verify at its URL, land on the callback."""
+"""The hosted page in a real browser: create a session, verify at its URL, land on the callback.
+
+The run saves a screenshot of a sandbox-armed session's page to test-artifacts/hosted-page.png; with
+DIDIT_MOCK_REGENERATE=1 it also copies it to docs/hosted-page.png (the README and docs show it).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
@@ -24,6 +30,7 @@ pytest_plugins = ["tests.browser"]
 pytestmark = pytest.mark.browser
 
 WEBHOOK_SECRET = "whsec_hosted_browser_test"
+DOCS_SHOT = Path(__file__).resolve().parent.parent / "docs" / "hosted-page.png"
 #: A callback longer than a phone's line, with a host that fits one.
 CALLBACK_ORIGIN = "https://app.example-shop.com"
 CALLBACK = f"{CALLBACK_ORIGIN}/verification/callback/landing?from=app&user=12345&state=opaque-state-value"
@@ -99,7 +106,11 @@ def test_sandbox_scenario_finishes_with_its_outcome(
     assert "review_aml_possible_match" in notice.inner_text()
     assert "In Review" in notice.inner_text()
     page.click("summary")  # show the overriding choices too, for the screenshot
-    page.screenshot(path=str(artifacts_dir / "hosted-page.png"), full_page=True)
+    shot = artifacts_dir / "hosted-page.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size < 400_000, "keep the screenshot small"
+    if os.environ.get("DIDIT_MOCK_REGENERATE"):
+        shutil.copyfile(shot, DOCS_SHOT)
 
     with page.expect_navigation(url=f"{landing}?**"):
         page.click("#finish")
