@@ -13,6 +13,7 @@ Fixtures:
   test FAILURE with instructions, never a skip (scripts/test installs it).
 - `page` (function): a fresh browser context and page. Requests to anything but loopback hosts are
   blocked and reported as a failure at teardown, so pages can never depend on a CDN or the internet.
+- `phone` (function): the same on a 390x844 mobile viewport.
 - `receiver` (function): a tiny HTTP server on a loopback port that answers 200 to every GET and
   POST and records them; use it as a callback landing page or a webhook destination.
 - `artifacts_dir`: test-artifacts/ (git-ignored) for screenshots.
@@ -24,9 +25,11 @@ import json
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -67,7 +70,25 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh context and page; any request to a non-loopback host is blocked and fails the test."""
-    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="en-US")
+    with loopback_page(browser, viewport={"width": 1100, "height": 900}) as opened:
+        yield opened
+
+
+#: A phone's screen (an iPhone 12 to 15 in CSS pixels), touch and mobile viewport rules included.
+PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    """Like `page`, on a phone-sized mobile viewport (390x844)."""
+    with loopback_page(browser, **PHONE) as opened:
+        yield opened
+
+
+@contextmanager
+def loopback_page(browser: Browser, **options: Any) -> Iterator[Page]:
+    """A page in a new context made with `options`; a request off the loopback fails the test."""
+    context = browser.new_context(locale="en-US", **options)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     external: list[str] = []
 

@@ -214,6 +214,36 @@ def test_sessions_list_shows_status_vendor_data_workflow_and_filters(
     assert re.findall(r'<tr data-session-id="([^"]+)">', approved) == [second["session_id"]]
 
 
+def test_otp_verifications_are_listed_with_the_session_numbers_they_took(
+    client: httpx.Client, api_key: str, browser_client: httpx.Client
+) -> None:
+    first = create_session(client, vendor_data="numbered-a")
+    sent = send_phone(client, "+14155552671", vendor_data="numbered-otp")
+    last = create_session(client, vendor_data="numbered-b")
+    assert (first["session_number"], last["session_number"]) == (1, 3)  # the send took number 2
+    base = base_of(api_key)
+    page = browser_client.get(f"{base}/sessions").text
+    numbers = re.findall(r'<td class="num muted c-num">(\d+)</td>', page)
+    assert numbers == ["3", "2", "1"]
+    otp_row = re.search(rf'<tr class="otp-verification" data-request-id="{sent["request_id"]}">(.*?)</tr>', page, re.S)
+    assert otp_row, "the OTP verification is not in the sessions list"
+    assert f'href="{base}/otp#otp-{sent["request_id"]}"' in otp_row.group(1)
+    assert "numbered-otp" in otp_row.group(1) and "Phone · +14155552671" in otp_row.group(1)
+    assert 'id="otp-note"' in page and 'id="chip-otp"' in page
+
+    only = browser_client.get(f"{base}/sessions", params={"kind": "otp"}).text
+    assert re.findall(r'data-(?:session|request)-id="([^"]+)"', only) == [sent["request_id"]]
+    by_status = browser_client.get(f"{base}/sessions", params={"status": "Not Started"}).text
+    assert re.findall(r'data-(?:session|request)-id="([^"]+)"', by_status) == [last["session_id"], first["session_id"]]
+
+    otp_page = browser_client.get(f"{base}/otp").text
+    assert re.search(rf'<td class="num muted session-number">2</td>\s*<td class="mono break" id="otp-{sent["request_id"]}">',
+                     otp_page)
+    # The request id opens the OTP page (it is no session of the dashboard's own).
+    moved = browser_client.get(f"{base}/sessions/{sent['request_id']}", follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"] == f"{base}/otp#otp-{sent['request_id']}"
+
+
 def test_otp_page_shows_current_codes_and_attempts_left(
     client: httpx.Client, api_key: str, browser_client: httpx.Client
 ) -> None:

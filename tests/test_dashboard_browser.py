@@ -20,6 +20,8 @@ from playwright.sync_api import Page
 from didit_mock.api.dashboard import mask_key, tenant_ref
 from didit_mock.server import MockServer
 
+from .layout import bad_url_breaks, origin_lines, overflow, scrolling_boxes, url_lines
+
 if TYPE_CHECKING:  # imported for annotations only: pytest loads tests.browser as a plugin (below)
     from .browser import Receiver
 
@@ -106,15 +108,23 @@ def test_picker_and_sessions_page(page: Page, server: MockServer, demo: Demo, ar
     assert page.locator("#tenant-key").inner_text() == mask_key(DEMO_KEY)
     assert page.locator(".nav a").all_inner_texts() == [
         "Sessions", "OTP", "Webhooks", "Blocklist", "Requests", "Scenarios", "Clock"]
+    # The phone and email OTP verifications took numbers 7 and 8: they are listed too, marked OTP.
+    assert page.locator("#sessions .c-num").all_inner_texts() == ["8", "7", "6", "5", "4", "3", "2", "1"]
     assert page.locator("#sessions .vendor-data").all_inner_texts() == [
+        "chen.wei", "alice.martin",
         "farid.haddad", "emma.schmidt", "dana.kowalski", "chen.wei", "bruno.silva", "alice.martin"]
     assert page.locator("#sessions .session-status").all_inner_texts() == [
+        "Not Finished", "Not Finished",
         "Not Started", "Approved", "Not Started", "In Review", "Declined", "Approved"]
+    assert page.locator("#sessions tr.otp-verification .c-workflow").all_inner_texts() == [
+        "OTP Email · chen.wei@example.com", "OTP Phone · +14155552671"]
+    assert page.locator("#otp-note").is_visible()
     assert page.locator('meta[http-equiv="refresh"]').get_attribute("content") == "5"
     save_screenshot(page, artifacts_dir)
 
     page.locator(".chips a", has_text="Approved").click()
     assert page.locator("#sessions .vendor-data").all_inner_texts() == ["emma.schmidt", "alice.martin"]
+    assert page.locator("#otp-note").count() == 0
     page.click("#pause")
     assert page.locator('meta[http-equiv="refresh"]').count() == 0
     assert "paused" in page.locator("#live").inner_text()
@@ -247,3 +257,32 @@ def test_login_with_the_admin_token(page: Page) -> None:
         page.wait_for_url(f"{guarded.url}/_mock/ui/login")
         page.goto(sessions)
         assert "/_mock/ui/login" in page.url
+
+
+def test_on_a_phone_nothing_runs_off_the_screen(phone: Page, demo: Demo, artifacts_dir: Path) -> None:
+    phone.goto(f"{demo.base}/sessions?live=0")
+    phone.screenshot(path=str(artifacts_dir / "dashboard-phone.png"), full_page=True)
+    assert overflow(phone) <= 0, "the sessions page scrolls sideways"
+    assert scrolling_boxes(phone, ".table-wrap") == [], "the sessions table scrolls sideways in its card"
+    # Each session is a card: its number, status and age on a line, then the whole id, all inside the card.
+    first = phone.locator("#sessions tbody tr").first
+    assert first.locator(".c-num").inner_text() == "8"
+    assert first.evaluate("row => getComputedStyle(row).display") == "grid"
+    assert phone.locator("#sessions thead").is_hidden()
+    card, session_id = first.bounding_box(), first.locator(".c-id a").bounding_box()
+    assert card and session_id and session_id["x"] + session_id["width"] <= card["x"] + card["width"]
+
+    for name in ("otp", "webhooks", "blocklist", "requests", "scenarios", "clock"):
+        phone.goto(f"{demo.base}/{name}?live=0")
+        assert overflow(phone) <= 0, f"the {name} page scrolls sideways"
+
+    origin = "https://app.example-shop.com"
+    callback = f"{origin}/verification/callback/landing?from=dashboard&state=opaque-state-value"
+    created = demo.http.post("/v3/session/", json={"workflow_id": KYC, "callback": callback})
+    assert created.status_code == 201, created.text
+    phone.goto(f"{demo.base}/sessions/{created.json()['session_id']}")
+    assert overflow(phone) <= 0, "the session page scrolls sideways"
+    lines = url_lines(phone, "#callback .url")
+    assert "".join(lines) == callback and len(lines) > 1
+    assert origin_lines(phone, "#callback") == 1 and bad_url_breaks(lines, origin) == [], lines
+    assert origin_lines(phone, "#hosted-url") == 1

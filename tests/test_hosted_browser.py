@@ -1,8 +1,14 @@
-"""The hosted page in a real browser: create a session, verify at its URL, land on the callback."""
+"""The hosted page in a real browser: create a session, verify at its URL, land on the callback.
+
+The run saves a screenshot of a sandbox-armed session's page to test-artifacts/hosted-page.png; with
+DIDIT_MOCK_REGENERATE=1 it also copies it to docs/hosted-page.png (the README and docs show it).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
@@ -14,7 +20,8 @@ from playwright.sync_api import Browser, Page
 from didit_mock.server import MockServer
 
 from .conftest import create_session
-from .test_hosted_page import decision, risks_of
+from .layout import bad_url_breaks, origin_lines, overflow, select_shortfall, url_lines
+from .test_hosted_page import COMPLETE_KYC, decision, risks_of
 
 if TYPE_CHECKING:  # imported for annotations only: pytest loads tests.browser as a plugin (below)
     from .browser import Receiver
@@ -23,6 +30,10 @@ pytest_plugins = ["tests.browser"]
 pytestmark = pytest.mark.browser
 
 WEBHOOK_SECRET = "whsec_hosted_browser_test"
+DOCS_SHOT = Path(__file__).resolve().parent.parent / "docs" / "hosted-page.png"
+#: A callback longer than a phone's line, with a host that fits one.
+CALLBACK_ORIGIN = "https://app.example-shop.com"
+CALLBACK = f"{CALLBACK_ORIGIN}/verification/callback/landing?from=app&user=12345&state=opaque-state-value"
 
 
 def query_of(url: str) -> dict[str, list[str]]:
@@ -58,7 +69,9 @@ def test_decline_in_the_browser_lands_on_the_callback(
     assert {k.lower() for k in hit.headers} >= {"x-signature-v2", "x-timestamp"}
 
     page.select_option("#decline-reason", "LIVENESS:LIVENESS_FACE_ATTACK")
-    assert page.locator("#decline-reason option:checked").inner_text() == "Liveness check — Liveness attack"
+    checked = page.locator("#decline-reason option:checked")
+    assert checked.inner_text() == "Liveness attack"
+    assert checked.evaluate("option => option.parentElement.label") == "Liveness check"
     with page.expect_navigation(url=f"{receiver.url}/callback**"):
         page.click("#decline")
     assert query_of(page.url) == {"from": ["app"], "verificationSessionId": [session_id], "status": ["Declined"]}
@@ -93,7 +106,11 @@ def test_sandbox_scenario_finishes_with_its_outcome(
     assert "review_aml_possible_match" in notice.inner_text()
     assert "In Review" in notice.inner_text()
     page.click("summary")  # show the overriding choices too, for the screenshot
-    page.screenshot(path=str(artifacts_dir / "hosted-page.png"), full_page=True)
+    shot = artifacts_dir / "hosted-page.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size < 400_000, "keep the screenshot small"
+    if os.environ.get("DIDIT_MOCK_REGENERATE"):
+        shutil.copyfile(shot, DOCS_SHOT)
 
     with page.expect_navigation(url=f"{landing}?**"):
         page.click("#finish")
@@ -130,3 +147,25 @@ def test_back_after_finishing_shows_the_result_not_a_second_outcome(page: Page, 
     page.reload()
     assert page.locator("#final-status").inner_text() == "Approved"
     assert decision(client, session["session_id"])["status"] == "Approved"
+
+
+@pytest.mark.parametrize("screen", ["phone", "page"])
+def test_the_page_fits_a_phone_and_a_desktop(
+    request: pytest.FixtureRequest, screen: str, client: httpx.Client, artifacts_dir: Path
+) -> None:
+    page: Page = request.getfixturevalue(screen)
+    session = create_session(client, workflow_id=COMPLETE_KYC, vendor_data="narrow-screen-user", callback=CALLBACK)
+    page.goto(session["url"])
+    page.screenshot(path=str(artifacts_dir / f"hosted-page-{screen}.png"), full_page=True)
+
+    assert overflow(page) <= 0, "the page scrolls sideways"
+    # The callback wraps after / ? & only, and never inside its host.
+    lines = url_lines(page, "#callback .url")
+    assert "".join(lines) == CALLBACK
+    assert len(lines) > 1, "the callback should be longer than a line here"
+    assert origin_lines(page, "#callback") == 1, lines
+    assert bad_url_breaks(lines, CALLBACK_ORIGIN) == [], lines
+    # A reason select is wide enough for its longest option: no reason is cut off.
+    for select in ("#decline-reason", "#review-reason"):
+        assert page.locator(f"{select} option").count() > 20  # every step of Complete KYC
+        assert select_shortfall(page, select) <= 0, select

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -65,7 +66,10 @@ def test_opening_the_page_starts_the_session(client: httpx.Client, browser_http:
     steps = ["ID document", "Liveness check", "Face match", "AML screening", "IP analysis"]
     positions = [html.index(f"<strong>{step}</strong>") for step in steps]
     assert positions == sorted(positions)
-    assert "Liveness check — Liveness attack" in html and "ID document — Document expired" in html
+    # Reasons are grouped by step; an option names the risk only, so a closed select shows all of it.
+    assert re.search(r'<optgroup label="Liveness check">\s*<option value="LIVENESS:LIVENESS_FACE_ATTACK">'
+                     r'Liveness attack</option>', html)
+    assert '<option value="ID_VERIFICATION:DOCUMENT_EXPIRED" selected>Document expired</option>' in html
     # The preselected reasons are what a plain decline / review would pick.
     assert '<option value="ID_VERIFICATION:DOCUMENT_EXPIRED" selected>' in html
     assert '<option value="AML:POSSIBLE_MATCH_FOUND" selected>' in html
@@ -368,3 +372,32 @@ def test_a_multipart_upload_is_400(client: httpx.Client, browser_http: httpx.Cli
     plain_multipart = browser_http.post(path_of(session["url"]), files={"outcome": (None, "approve")})
     assert plain_multipart.status_code == 200
     assert decision(client, session["session_id"])["status"] == "Approved"
+
+
+# ---------------------------------------------------------------- the site icon
+
+@pytest.mark.parametrize("path", ["/favicon.ico", "/_mock/ui/favicon.ico"])
+def test_the_site_icon_is_served(browser_http: httpx.Client, path: str) -> None:
+    response = browser_http.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/x-icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    assert int.from_bytes(response.content[4:6], "little") >= 2  # several sizes
+
+
+def test_the_pages_link_their_icon(client: httpx.Client, api_key: str, browser_http: httpx.Client) -> None:
+    session = create_session(client)
+    hosted = browser_http.get(path_of(session["url"])).text
+    assert '<link rel="icon" href="/favicon.ico" type="image/x-icon">' in hosted
+    dashboard = browser_http.get("/_mock/ui").text
+    assert '<link rel="icon" href="/_mock/ui/favicon.ico" type="image/x-icon">' in dashboard
+
+
+def test_a_reason_two_steps_share_names_its_step() -> None:
+    from didit_mock.api.hosted import reason_groups
+    from didit_mock.domain import workflows as wf
+
+    groups = {g["title"]: [r["title"] for r in g["risks"]] for g in reason_groups([wf.ID_VERIFICATION, wf.AGE_ESTIMATION])}
+    assert groups["Age estimation"] == ["Minimum age not met — Age estimation"]
+    assert "Minimum age not met — ID document" in groups["ID document"]
+    assert "Document expired" in groups["ID document"]

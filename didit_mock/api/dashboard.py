@@ -52,7 +52,7 @@ from .auth import registry_of, settings_of
 from .hosted import error_text
 from .http import parse
 from .paths import is_canonical_uuid
-from .templating import templates
+from .templating import favicon, templates
 
 log = logging.getLogger("didit_mock.dashboard")
 
@@ -375,24 +375,65 @@ def session_row(session: sessions_domain.Session, base: str, now: float) -> dict
         "created": fmt_time(session.created_at),
         "created_rel": relative(session.created_at, now),
         "url": f"{base}/sessions/{session.session_id}",
+        "otp": False,
     }
+
+
+#: The sessions page's filter that lists the OTP verifications only (`?kind=otp`).
+OTP_KIND = "otp"
+OTP_KIND_TITLES = {otp.PHONE: "Phone", otp.EMAIL: "Email"}
+
+
+def otp_row(verification: otp.Verification, base: str, now: float) -> dict[str, Any]:
+    """An OTP verification as a sessions-list row: Didit keeps each as an API session, numbered with the sessions."""
+    return {
+        "id": verification.request_id,
+        "number": verification.session_number,
+        "status": verification.status,
+        "vendor_data": verification.vendor_data,
+        "workflow": f"{OTP_KIND_TITLES[verification.kind]} · {verification.target}",
+        "created": fmt_time(verification.created_at),
+        "created_rel": relative(verification.created_at, now),
+        "url": otp_link(base, verification.request_id),
+        "otp": True,
+    }
+
+
+def otp_link(base: str, request_id: str) -> str:
+    """The OTP page, scrolled to one verification's row."""
+    return f"{base}/otp#otp-{request_id}"
 
 
 @for_tenant
 async def sessions_page(request: Request, ref: str, tenant: Tenant) -> Response:
-    wanted = request.query_params.get("status") or None
+    """Sessions, newest first, with the OTP verifications that took numbers between them.
+
+    `?status=` shows the sessions of one status, `?kind=otp` the OTP verifications only.
+    """
+    only_otp = request.query_params.get("kind") == OTP_KIND
+    wanted = None if only_otp else request.query_params.get("status") or None
     with tenant.lock:
         context = tenant_context(tenant, ref, "sessions")
+        base, now = context["tenant"]["base"], context["now"]
         book = sessions_domain.book(tenant)
-        if wanted is None:
+        verifications = list(otp.book(tenant).by_id.values())
+        if only_otp:
+            chosen = []
+        elif wanted is None:
             chosen = list(book.newest_first())
         else:  # a status holds its sessions in the order they reached it: newest created first here
             chosen = sorted(book.by_status.get(wanted, {}).values(), key=lambda s: s.session_number, reverse=True)
-        rows = [session_row(s, context["tenant"]["base"], context["now"]) for s in chosen[:MAX_ROWS]]
+        listed = verifications if wanted is None else []
+        rows = [session_row(s, base, now) for s in chosen[:MAX_ROWS]] + [
+            otp_row(v, base, now) for v in listed[-MAX_ROWS:]]  # the book holds them oldest first
+        rows = sorted(rows, key=lambda row: row["number"], reverse=True)[:MAX_ROWS]
+        total = len(chosen) + len(listed)
         counts = [{"status": status, "count": len(book.by_status.get(status, {}))}
                   for status in st.SESSION_STATUSES if book.by_status.get(status)]
     return render(request, "sessions.html", {
-        **context, "rows": rows, "total": len(chosen), "counts": counts, "wanted": wanted,
+        **context, "rows": rows, "total": total, "counts": counts, "wanted": wanted, "only_otp": only_otp,
+        "all_count": len(book) + len(verifications), "otp_count": len(verifications),
+        "otp_listed": any(row["otp"] for row in rows),
     }, refresh=True)
 
 
@@ -404,6 +445,8 @@ async def session_page(request: Request, ref: str, tenant: Tenant) -> Response:
     with tenant.lock:
         session = sessions_domain.book(tenant).get(session_id) if is_canonical_uuid(session_id) else None
         context = tenant_context(tenant, ref, "sessions")
+        if session is None and session_id in otp.book(tenant).by_id:
+            return redirect(otp_link(context["tenant"]["base"], session_id))
         if session is None:
             return error_page(request, 404, "Session not found",
                               "This tenant has no session with this id (it may have been deleted or reset).", context)
@@ -468,6 +511,7 @@ async def otp_page(request: Request, ref: str, tenant: Tenant) -> Response:
         for verification in reversed(list(book.by_id.values())):
             latest = book.latest(verification.kind, verification.target)
             rows[verification.kind].append({
+                "number": verification.session_number,
                 "target": verification.target,
                 "request_id": verification.request_id,
                 "status": verification.status,
@@ -511,6 +555,7 @@ def attempt_row(attempt: Attempt, tenant: Tenant, base: str, now: float) -> dict
         "rel": relative(attempt.created_at, now),
         "session_id": delivery.session_id,
         "session_url": session_link(tenant, base, delivery.session_id),
+        "otp_url": otp_link(base, delivery.session_id) if delivery.session_id in otp.book(tenant).by_id else None,
         "webhook_type": delivery.webhook_type,
         "status": delivery.status,
         "url": attempt.request.url,
@@ -752,6 +797,8 @@ _ACTION = {"security": None, "responses": {303: None, 403: "html"}}
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", UI): {**_PAGE, "summary": "Dashboard: the tenant picker"},
     ("GET", UI + "/"): {"security": None, "summary": "Dashboard: redirects to /_mock/ui", "responses": {303: None}},
+    ("GET", f"{UI}/favicon.ico"): {"security": None, "summary": "Dashboard: the site icon (image/x-icon)",
+                                   "responses": {200: None}},
     ("GET", DASHBOARD_LOGIN): {**_PAGE, "summary": "Dashboard: the admin-token login form"},
     ("POST", DASHBOARD_LOGIN): {"security": None, "summary": "Dashboard: sign in with the admin token",
                                 "responses": {303: None, 401: "html", 403: "html"}},
@@ -779,6 +826,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
 routes = [
     Route(UI, picker, methods=["GET"], name="dashboard"),
     Route(UI + "/", slash_home, methods=["GET"], name="dashboard_slash"),
+    Route(f"{UI}/favicon.ico", favicon, methods=["GET"], name="dashboard_favicon"),
     Route(DASHBOARD_LOGIN, login_page, methods=["GET"], name="dashboard_login_page"),
     Route(DASHBOARD_LOGIN, login, methods=["POST"], name="dashboard_login"),
     Route(f"{UI}/logout", logout, methods=["POST"], name="dashboard_logout"),

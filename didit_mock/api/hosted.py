@@ -11,6 +11,7 @@ also the one that started it, so every `callback_method` (initiator, completer, 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -38,7 +39,7 @@ from ..domain.sessions import Session
 from ..domain.tenant import Tenant
 from .auth import registry_of
 from .session_models import LANGUAGES
-from .templating import templates
+from .templating import favicon, templates
 
 # ---------------------------------------------------------------- presentation tables
 
@@ -287,13 +288,28 @@ def session_context(request: Request, tenant: Tenant, session: Session) -> dict[
     }
 
 
+def reason_groups(features: list[str]) -> list[dict[str, Any]]:
+    """The reason select's groups: one per step (its title the group label), one option per risk.
+
+    An option reads as the risk alone, so that the closed select shows all of it on a phone; a
+    risk title that two steps share (Minimum age not met) names its step too.
+    """
+    offered = [(f, FEATURE_RISKS.get(f, DEFAULT_RISKS[f])) for f in features
+               if f in FEATURE_RISKS or f in DEFAULT_RISKS]
+    shared = Counter(risk_title(r) for _, risks in offered for r in risks)
+
+    def option_text(feature: str, risk: str) -> str:
+        title = risk_title(risk)
+        return title if shared[title] == 1 else f"{title} — {step_title(feature)}"
+
+    return [{"feature": f, "title": step_title(f),
+             "risks": [{"value": f"{f}:{r}", "title": option_text(f, r)} for r in risks]}
+            for f, risks in offered]
+
+
 def flow_context(request: Request, tenant: Tenant, session: Session) -> dict[str, Any]:
     features = list(session.workflow.features)
-    reasons = [
-        {"feature": f, "title": step_title(f),
-         "risks": [{"value": f"{f}:{r}", "title": risk_title(r)} for r in FEATURE_RISKS.get(f, DEFAULT_RISKS[f])]}
-        for f in features if f in FEATURE_RISKS or f in DEFAULT_RISKS
-    ]
+    reasons = reason_groups(features)
     scenario = sandbox_scenario(session.sandbox_scenario) if session.sandbox_scenario else None
     return {
         **session_context(request, tenant, session),
@@ -326,7 +342,13 @@ def finished_page(request: Request, tenant: Tenant, session: Session, *, just_fi
     })
 
 
+#: What the served OpenAPI document says of the icon route (merged by `api.openapi`).
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/favicon.ico"): {"security": None, "summary": "The site icon (image/x-icon)", "responses": {200: None}},
+}
+
 routes = [
+    Route("/favicon.ico", favicon, methods=["GET"], name="favicon"),
     Route("/session/{token}", hosted_page, methods=["GET", "POST"], name="hosted_page"),
     Route("/{language:didit_language}/session/{token}", hosted_page, methods=["GET", "POST"],
           name="hosted_page_language"),
