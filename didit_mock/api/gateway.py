@@ -6,7 +6,8 @@ first:
 0. the server-error answer: an unexpected exception is logged and answered with Didit's JSON 500
    on a connection that stays usable (raised on to the server, which cuts the connection, only
    when a response had already started);
-1. the admin-token gate on `/_mock` paths (`admin.refusal`);
+1. the admin guard on `/_mock` paths (`admin_guard`): allowed Host names, no cross-site
+   requests, and the admin token (`admin.refusal`), throttled after wrong tokens;
 2. the request journal of the tenant the request names (`journal.journal_for`), which
    records what the client saw, including every refusal below;
 3. the tenant's scenario faults (`scenario.faults`): latency, a status, a dropped connection;
@@ -32,6 +33,7 @@ from ..journal import journal_for, kept, tenant_of_request
 from ..scenario.faults import apply_fault, fault_for
 from ..settings import Settings
 from . import admin, limits
+from .admin_guard import AdminGuard
 from .errors import error_response, server_error
 from .request_head import HEAD, RequestHead
 
@@ -43,6 +45,7 @@ class Gateway:
         self.app = app
         self.settings = settings
         self.registry = registry
+        self.guard = AdminGuard(settings)
         ratelimit.install_hooks()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -53,8 +56,8 @@ class Gateway:
         scope[HEAD] = head
         path: str = scope["path"]
         on_admin = admin.is_admin_path(path)
-        if on_admin and self.settings.admin_token:
-            refusal = admin.refusal(scope, self.settings.admin_token)
+        if on_admin:
+            refusal = self.guard.refusal(scope)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
