@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,8 +18,8 @@ import pytest
 from didit_mock.api.admin_guard import AdminGuard, exposure_warning, host_name, is_loopback
 from didit_mock.api.admin_throttle import FailureThrottle
 from didit_mock.api.dashboard import tenant_ref
-from didit_mock.server import MockServer
-from didit_mock.settings import Settings
+from didit_mock.server import MockServer, announcement, free_port
+from didit_mock.settings import ENV_PREFIX, Settings
 
 from .conftest import KYC_WORKFLOW, create_session, new_key
 
@@ -240,3 +246,35 @@ def test_the_throttle_remembers_a_bounded_number_of_clients() -> None:
     assert throttle.retry_after("d") > 0
     assert throttle.retry_after("a") == 0  # the stalest client was forgotten to make room
     assert len(throttle._failures) == 3
+
+
+def test_the_start_up_line_names_the_bound_address() -> None:
+    assert announcement(["http://127.0.0.1:8790"], "http://127.0.0.1:8790") == (
+        "didit-mock listening on http://127.0.0.1:8790 (Ctrl-C to stop)")
+    assert announcement(["http://0.0.0.0:8790"], "http://127.0.0.1:8790") == (
+        "didit-mock listening on http://0.0.0.0:8790 (every interface; open http://127.0.0.1:8790) (Ctrl-C to stop)")
+    assert "open https://mock.example" in announcement(["http://127.0.0.1:8790"], "https://mock.example")
+
+
+def test_serve_on_every_interface_warns_and_names_the_bound_address(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])  # this checkout's package, wherever installed
+    process = subprocess.Popen([sys.executable, "-m", "didit_mock", "serve", "--host", "0.0.0.0", "--port", str(port)],
+                               env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    killer = threading.Timer(30, process.kill)  # a server that never announces itself fails the test, not the run
+    killer.start()
+    try:
+        lines = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "listening on" in line:
+                break
+        output = "".join(lines)
+        assert f"listening on http://0.0.0.0:{port} (every interface; open http://127.0.0.1:{port})" in output, output
+        assert "WARNING" in output and "--admin-token" in output, output
+    finally:
+        killer.cancel()
+        process.send_signal(signal.SIGTERM)
+        process.wait(10)
