@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..domain import ratelimit
 from ..domain.errors import DiditError
-from ..domain.tenant import TenantRegistry
+from ..domain.tenant import TenantLimitReached, TenantRegistry
 from ..journal import journal_for, kept, tenant_of_request
 from ..scenario.faults import apply_fault, fault_for
 from ..settings import Settings
@@ -61,7 +61,11 @@ class Gateway:
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
-        tenant = tenant_of_request(self.registry, head, path)
+        try:
+            tenant = tenant_of_request(self.registry, head, path)
+        except TenantLimitReached as full:  # a new key while every kept tenant is in use
+            await error_response(full)(scope, receive, send)
+            return
         journal = journal_for(tenant, path, self.settings.journal_size)
         if journal is not None:
             timestamp = tenant.clock.timestamp()  # type: ignore[union-attr]
