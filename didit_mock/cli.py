@@ -19,6 +19,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .http_limits import head_limited
     from .settings import Settings
 
     overrides = {
@@ -69,7 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=settings.access_log,
         lifespan="on",
         loop="uvloop",
-        http="httptools",
+        http=head_limited(settings),  # httptools, with limits on request heads
         ws="none",  # the Didit API has no websockets
     )
     _exit_zero_on_sigterm()

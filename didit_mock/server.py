@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from .app import create_app
+from .http_limits import head_limited
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ class MockServer:
             log_level="warning",
             access_log=self.settings.access_log,
             lifespan="on",
+            http=head_limited(self.settings),
             ws="none",  # the Didit API has no websockets
         )
         self._server = BackgroundServer(config)

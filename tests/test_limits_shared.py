@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import select
+import socket
 import time
 from collections.abc import Iterator
 
@@ -117,3 +120,118 @@ def test_the_cap_is_a_setting() -> None:
     args = build_parser().parse_args(["serve", "--max-tenants", "7"])
     assert args.max_tenants == 7
     assert issubclass(TenantLimitReached, DiditError)
+
+
+# ---------------------------------------------------------------- request heads
+
+@pytest.fixture(scope="module")
+def limited() -> Iterator[MockServer]:
+    with MockServer(body_timeout=0.5) as running:
+        yield running
+
+
+def exchange(url: str, pieces: list[bytes], wait: float = 5.0) -> tuple[bytes, float]:
+    """Send `pieces` on one connection, stopping once the server answers; its answer and how long it took.
+
+    The next piece goes only when the server has not answered the last one within a moment, so no
+    unread bytes make the server's close a reset that could swallow its answer.
+    """
+    host, port = url.removeprefix("http://").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        for piece in pieces:
+            sock.sendall(piece)
+            readable, _, _ = select.select([sock], [], [], 0.05)
+            if readable:
+                break
+        answer = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not chunk:
+                break
+            answer += chunk
+            if b"\r\n\r\n" in answer and answer.split(b"\r\n\r\n", 1)[1].endswith(b"}"):
+                break
+    return answer, time.monotonic() - started
+
+
+def detail_of(answer: bytes) -> str:
+    return str(json.loads(answer.split(b"\r\n\r\n", 1)[1])["detail"])
+
+
+def test_a_one_mebibyte_header_is_refused_without_being_read_whole(limited: MockServer) -> None:
+    start = b"GET /system/healthcheck HTTP/1.1\r\nHost: x\r\nX-Big: "
+    pieces = [start] + [b"a" * 16384] * 64 + [b"\r\n\r\n"]
+    answer, _ = exchange(limited.url, pieces)
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+    assert b"connection: close" in answer.lower()
+    assert detail_of(answer).startswith("Request header fields too large")
+
+
+def test_ten_thousand_headers_are_refused(limited: MockServer) -> None:
+    headers = b"".join(b"X-H%d: v\r\n" % n for n in range(10_000))
+    start = b"GET /system/healthcheck HTTP/1.1\r\nHost: x\r\n"
+    pieces = [start] + [headers[i:i + 8192] for i in range(0, len(headers), 8192)] + [b"\r\n"]
+    answer, _ = exchange(limited.url, pieces)
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+    assert "Too many request header fields" in detail_of(answer)
+
+
+def test_a_few_more_headers_than_allowed_are_refused_and_the_server_carries_on(limited: MockServer) -> None:
+    many = b"".join(b"X-H%d: v\r\n" % n for n in range(limited.settings.max_headers + 1))
+    answer, _ = exchange(limited.url, [b"GET /system/healthcheck HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n"])
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+    assert "at most 100" in detail_of(answer)
+    # Ordinary requests, even with large headers, still pass.
+    fine = {f"x-h{n}": "v" * 100 for n in range(limited.settings.max_headers - 10)}
+    assert httpx.get(limited.url + "/system/healthcheck", headers=fine).status_code == 200
+    big = httpx.get(limited.url + "/system/healthcheck", headers={"x-big": "a" * 32_000})
+    assert big.status_code == 200
+
+
+# ---------------------------------------------------------------- the body-read timeout
+
+@pytest.mark.parametrize("path", ["/v3/session/", "/_mock/clock/advance", "hosted page"])
+def test_a_body_that_never_arrives_is_answered_408(limited: MockServer, path: str) -> None:
+    key = new_key()
+    content_type = "application/json"
+    if path == "hosted page":  # a form the page's handler reads itself
+        with httpx.Client(base_url=limited.url, headers={"x-api-key": key}) as http:
+            path = "/session/" + create_session(http)["session_token"]
+        content_type = "application/x-www-form-urlencoded"
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: {key}\r\n"
+            f"content-type: {content_type}\r\nContent-Length: 100\r\n\r\n{{").encode()
+    answer, took = exchange(limited.url, [head])
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:300]
+    assert "no part of the request body arrived for 0.5 seconds" in detail_of(answer)
+    assert took < 3
+
+
+def test_a_chunked_body_that_stops_is_answered_408(limited: MockServer) -> None:
+    head = (f"PUT /_mock/scenarios HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: {new_key()}\r\n"
+            "content-type: application/yaml\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nname:\r\n").encode()
+    answer, took = exchange(limited.url, [head])
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:300]
+    assert took < 3
+
+
+def test_a_body_that_arrives_in_pieces_in_time_is_read(limited: MockServer) -> None:
+    def pieces() -> Iterator[bytes]:
+        yield b'{"workflow_id": '
+        yield f'"{KYC_WORKFLOW}"}}'.encode()
+
+    created = httpx.post(limited.url + "/v3/session/", content=pieces(),
+                         headers={"x-api-key": new_key(), "content-type": "application/json"})
+    assert created.status_code == 201, created.text
+
+
+def test_head_limits_and_the_body_timeout_are_settings() -> None:
+    from didit_mock.settings import Settings
+
+    settings = Settings.from_env({"DIDIT_MOCK_BODY_TIMEOUT": "2.5", "DIDIT_MOCK_MAX_HEADER_BYTES": "9000",
+                                  "DIDIT_MOCK_MAX_HEADERS": "20"})
+    assert (settings.body_timeout, settings.max_header_bytes, settings.max_headers) == (2.5, 9000, 20)
+    assert (Settings().body_timeout, Settings().max_header_bytes, Settings().max_headers) == (5.0, 65536, 100)

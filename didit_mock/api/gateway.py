@@ -13,6 +13,7 @@ first:
 3. the tenant's scenario faults (`scenario.faults`): latency, a status, a dropped connection;
 4. the rate limits (`domain.ratelimit`), so a refused request reaches no handler;
 5. the body rules (`limits`): size, media type, JSON sanity; the parsed document is handed on;
+   a body that stops arriving for `Settings.body_timeout` seconds is a 408 (`body_deadline`);
 6. the complete `Allow` header on 405s.
 
 One layer instead of a stack of six keeps the cost of these rules to one header scan, one
@@ -32,7 +33,7 @@ from ..domain.tenant import TenantLimitReached, TenantRegistry
 from ..journal import journal_for, kept, tenant_of_request
 from ..scenario.faults import apply_fault, fault_for
 from ..settings import Settings
-from . import admin, limits
+from . import admin, body_deadline, limits
 from .admin_guard import AdminGuard
 from .errors import error_response, server_error
 from .request_head import HEAD, RequestHead
@@ -96,6 +97,9 @@ class Gateway:
         method: str = scope["method"]
         try:
             try:
+                if self.settings.body_timeout and head.content_length != "0" and (
+                        head.content_length or method in limits.BODY_METHODS):
+                    receive = body_deadline.timed(receive, self.settings.body_timeout)  # else 408
                 if api_tenant is not None:
                     decision = fault_for(api_tenant, method, path)
                     if decision is not None and await apply_fault(decision, receive, observed):
