@@ -235,3 +235,34 @@ def test_head_limits_and_the_body_timeout_are_settings() -> None:
                                   "DIDIT_MOCK_MAX_HEADERS": "20"})
     assert (settings.body_timeout, settings.max_header_bytes, settings.max_headers) == (2.5, 9000, 20)
     assert (Settings().body_timeout, Settings().max_header_bytes, Settings().max_headers) == (5.0, 65536, 100)
+
+
+# ---------------------------------------------------------------- the paged state export
+
+def test_the_state_of_every_tenant_comes_in_pages() -> None:
+    with MockServer(freeze_clock=True) as running:
+        keys = [new_key() for _ in range(5)]
+        for key in keys:
+            with httpx.Client(base_url=running.url, headers={"x-api-key": key}, timeout=10) as http:
+                create_session(http, vendor_data=key)
+        seen: list[str] = []
+        url: str | None = running.url + "/_mock/state?all=true&limit=2"
+        pages = []
+        while url is not None:
+            page = httpx.get(url).json()
+            assert page["count"] == 5 and page["format"] == "didit-mock-state"
+            assert len(page["tenants"]) <= 2
+            seen += [t["api_key"] for t in page["tenants"]]
+            pages.append(page)
+            url = page["next"]
+        assert seen == keys
+        assert pages[0]["previous"] is None and pages[1]["previous"] == running.url + "/_mock/state?all=true&limit=2"
+        last = httpx.get(running.url + "/_mock/state", params={"all": "true", "limit": 2, "offset": 4}).json()
+        assert [t["api_key"] for t in last["tenants"]] == keys[4:] and last["next"] is None
+        whole = httpx.get(running.url + "/_mock/state?all=true").json()
+        assert "count" not in whole and [t["api_key"] for t in whole["tenants"]] == keys  # unpaged as before
+        middle = pages[1]
+    with MockServer(freeze_clock=True) as other:  # a page is a state document: it imports as it is
+        imported = httpx.put(other.url + "/_mock/state", json=middle)
+        assert imported.status_code == 200, imported.text
+        assert [t["api_key"] for t in imported.json()["imported"]] == keys[2:4]
