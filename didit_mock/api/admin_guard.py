@@ -9,9 +9,10 @@ its answers. The gateway asks `AdminGuard.refusal` first on every `/_mock` path:
    `Settings.public_base_url`, the bound host when it is a name, and `Settings.allowed_hosts`
    (`--allow-host`; `*` allows every name). Others get 403.
 2. **Cross-site.** A state-changing method (POST, PUT, PATCH, DELETE) is refused (403) when its
-   `Origin` is not the server's own (the request's `Host` or the public base URL) or its
-   `Sec-Fetch-Site` is `cross-site` or `same-site`; outside the dashboard (whose forms carry CSRF
-   tokens), bodies a page can send without asking (form, multipart, `text/plain`) get 415.
+   `Sec-Fetch-Site` is `cross-site` or `same-site`, or, from a browser that sends no
+   `Sec-Fetch-Site`, when its `Origin` is not the server's own (the request's `Host` or the public
+   base URL); outside the dashboard (whose forms carry CSRF tokens), bodies a page can send
+   without asking (form, multipart, `text/plain`) get 415.
    Clients that are not browsers (curl, test code) send no `Origin` and pass.
 3. **Admin token** (when set): `admin.refusal`, with wrong tokens throttled per client address
    (`FailureThrottle`): past a few a minute, 429 with `Retry-After`.
@@ -138,17 +139,24 @@ class AdminGuard:
         return self._token_refusal(scope, headers)
 
     def _cross_site(self, scope: Scope, headers: Headers, host: str) -> Response | None:
-        origin = headers.get("origin")
-        if origin is not None and not self._own_origin(origin, host):
-            return _refused(403, f'Cross-site request refused: Origin "{_echo(origin)}" is not this server. '
-                                 "Admin routes that change state take requests from this server's own pages "
-                                 "and from clients that are not browsers.")
+        """403 for a request another site's page sent, 415 for a body any page can send; else None.
+
+        A browser's `Sec-Fetch-Site` is believed first (it says `same-origin` for the dashboard's
+        forms, whose `Origin` is `null` under their no-referrer policy); without it, the `Origin`
+        must be this server's (`null` only on the dashboard, whose forms carry CSRF tokens).
+        """
+        path: str = scope["path"]
         fetch_site = headers.get("sec-fetch-site", "").strip().lower()
         if fetch_site in ("cross-site", "same-site"):
             return _refused(403, f"Cross-site request refused (Sec-Fetch-Site: {fetch_site}). Admin routes "
                                  "that change state take requests from this server's own pages and from "
                                  "clients that are not browsers.")
-        path: str = scope["path"]
+        origin = headers.get("origin")
+        if (not fetch_site and origin is not None and not self._own_origin(origin, host)
+                and not (origin.strip().lower() == "null" and admin.is_dashboard_path(path))):
+            return _refused(403, f'Cross-site request refused: Origin "{_echo(origin)}" is not this server. '
+                                 "Admin routes that change state take requests from this server's own pages "
+                                 "and from clients that are not browsers.")
         content_type = headers.get("content-type", "")
         media_type = content_type.partition(";")[0].strip().lower()
         if media_type in CROSS_SITE_TYPES and not admin.is_dashboard_path(path):
