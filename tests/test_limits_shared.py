@@ -266,3 +266,16 @@ def test_the_state_of_every_tenant_comes_in_pages() -> None:
         imported = httpx.put(other.url + "/_mock/state", json=middle)
         assert imported.status_code == 200, imported.text
         assert [t["api_key"] for t in imported.json()["imported"]] == keys[2:4]
+
+
+# ---------------------------------------------------------------- existence across tenants
+
+def test_a_session_is_looked_up_before_the_key_as_in_didit(client: httpx.Client, anon: httpx.Client) -> None:
+    """Decision, delete, PDF and update-status resolve the session first (docs/reliability.md)."""
+    session_id = create_session(client)["session_id"]
+    unknown = "0f0e0d0c-0b0a-4908-8706-050403020100"
+    assert anon.get(f"/v3/session/{unknown}/decision/").status_code == 404
+    assert anon.get(f"/v3/session/{session_id}/decision/").status_code == 403
+    stranger = anon.get(f"/v3/session/{session_id}/decision/", headers={"x-api-key": new_key()})
+    assert stranger.status_code == 404  # another tenant's key sees nothing of it
+    assert anon.get(f"/v3/session/{unknown}/decision/", headers={"x-api-key": new_key()}).status_code == 404
