@@ -13,6 +13,8 @@ import asyncio
 from starlette.types import Message, Receive
 
 from ..domain.errors import DiditError
+from .limits import BODY_METHODS
+from .request_head import RequestHead
 
 
 class BodyTimeout(DiditError):
@@ -27,12 +29,16 @@ class BodyTimeout(DiditError):
         )
 
 
-def timed(receive: Receive, seconds: float) -> Receive:
+def timed(receive: Receive, head: RequestHead, method: str, seconds: float) -> Receive:
     """`receive`, raising `BodyTimeout` when a piece of the body takes longer than `seconds`.
 
-    Once the body is complete, `receive` is passed through untimed (a wait for the disconnect may
-    last as long as the response does).
+    Requests that declare no body (a GET without `Content-Length`, or `Content-Length: 0`) and a
+    `seconds` of 0 keep `receive` as it is. Once the body is complete, `receive` is passed through
+    untimed (a wait for the disconnect may last as long as the response does).
     """
+    declared = head.content_length
+    if not seconds or declared == "0" or not (declared or method in BODY_METHODS):
+        return receive
     complete = False
 
     async def timed_receive() -> Message:

@@ -97,9 +97,7 @@ class Gateway:
         method: str = scope["method"]
         try:
             try:
-                if self.settings.body_timeout and head.content_length != "0" and (
-                        head.content_length or method in limits.BODY_METHODS):
-                    receive = body_deadline.timed(receive, self.settings.body_timeout)  # else 408
+                receive = body_deadline.timed(receive, head, method, self.settings.body_timeout)  # 408
                 if api_tenant is not None:
                     decision = fault_for(api_tenant, method, path)
                     if decision is not None and await apply_fault(decision, receive, observed):
