@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -67,12 +68,16 @@ def test_a_cross_site_form_post_cannot_reset_every_tenant(own: MockServer, victi
     assert sessions_of(victim) == 1
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "text/plain;charset=UTF-8", "multipart/form-data; boundary=x"])
+@pytest.mark.parametrize("content_type", ["text/plain", "text/plain;charset=UTF-8", "multipart/form-data; boundary=x",
+                                          "application/x-www-form-urlencoded"])
 def test_a_text_or_multipart_body_cannot_replace_a_tenant(
     own: MockServer, victim: httpx.Client, content_type: str
 ) -> None:
     key = victim.headers["x-api-key"]
-    body = json.dumps({"api_key": key}).encode()
+    # What a text/plain form can send (`name=value`), or a form's encoding of the same fields.
+    body = (json.dumps({"api_key": key, "x": ""})[:-2] + '=x"}').encode()
+    if "x-www-form" in content_type:
+        body = urlencode({'{"api_key": "' + key + '", "x": "': '"}'}).encode()
     refused = httpx.post(own.url + "/_mock/tenants", content=body, headers={"content-type": content_type})
     assert refused.status_code == 415, refused.text
     assert sessions_of(victim) == 1
@@ -89,6 +94,18 @@ def test_same_origin_and_non_browser_clients_keep_working(own: MockServer, victi
     assert public.status_code == 200, public.text  # the configured public base URL is the server too
     yaml_scenario = victim.put("/_mock/scenarios", content=b"name: mine\n", headers={"content-type": "application/yaml"})
     assert yaml_scenario.status_code == 200, yaml_scenario.text
+
+
+def test_curl_without_a_content_type_keeps_working(own: MockServer, victim: httpx.Client) -> None:
+    """`curl -d '{...}'` and `curl --data-binary @file.yaml` label their bodies as forms."""
+    before = victim.get("/_mock/clock").json()["timestamp"]
+    as_curl = victim.post("/_mock/clock/advance", content=b'{"seconds": 5}', headers=FORM)
+    assert as_curl.status_code == 200, as_curl.text
+    assert as_curl.json()["timestamp"] == before + 5
+    yaml_file = victim.put("/_mock/scenarios", content=b"name: from-curl\n", headers=FORM)
+    assert yaml_file.status_code == 200, yaml_file.text  # a PUT is never sent cross-site without consent
+    bodiless = victim.post("/_mock/clock/freeze")  # `curl -X POST`: no body, no type
+    assert bodiless.status_code == 200, bodiless.text
 
 
 def test_the_dashboard_forms_work_from_the_dashboard(own: MockServer, victim: httpx.Client) -> None:

@@ -11,8 +11,9 @@ its answers. The gateway asks `AdminGuard.refusal` first on every `/_mock` path:
 2. **Cross-site.** A state-changing method (POST, PUT, PATCH, DELETE) is refused (403) when its
    `Sec-Fetch-Site` is `cross-site` or `same-site`, or, from a browser that sends no
    `Sec-Fetch-Site`, when its `Origin` is not the server's own (the request's `Host` or the public
-   base URL); outside the dashboard (whose forms carry CSRF tokens), bodies a page can send
-   without asking (form, multipart, `text/plain`) get 415.
+   base URL). Once its body is read, a POST outside the dashboard (whose forms carry CSRF tokens)
+   whose body any page could send without asking (a form that is not JSON, multipart,
+   `text/plain`) gets 415 (`check_body`).
    Clients that are not browsers (curl, test code) send no `Origin` and pass.
 3. **Admin token** (when set): `admin.refusal`, with wrong tokens throttled per client address
    (`FailureThrottle`): past a few a minute, 429 with `Retry-After`.
@@ -31,16 +32,19 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Scope
 
+from ..domain.errors import DiditError
 from ..settings import Settings
 from . import admin
 from .admin_throttle import FailureThrottle
 from .http import json_response
+from .request_head import RequestHead
 
 #: The scope key under which the guard leaves its throttle (the dashboard login counts failures in it).
 THROTTLE = "didit_mock.admin_throttle"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Media types a web page may send to any site without a CORS preflight.
-CROSS_SITE_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
+FORM_TYPE = "application/x-www-form-urlencoded"
+CROSS_SITE_TYPES = frozenset({FORM_TYPE, "multipart/form-data", "text/plain"})
 WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::", "*"})
 #: The longest Host or Origin echoed in a refusal.
 ECHO_LIMIT = 200
@@ -157,13 +161,27 @@ class AdminGuard:
             return _refused(403, f'Cross-site request refused: Origin "{_echo(origin)}" is not this server. '
                                  "Admin routes that change state take requests from this server's own pages "
                                  "and from clients that are not browsers.")
-        content_type = headers.get("content-type", "")
-        media_type = content_type.partition(";")[0].strip().lower()
-        if media_type in CROSS_SITE_TYPES and not admin.is_dashboard_path(path):
-            return _refused(415, f'Unsupported media type "{_echo(content_type.strip())}" in request. '
-                                 "Admin routes take JSON (scenarios also YAML); form and text bodies, which "
-                                 "any web page can send, are refused.")
         return None
+
+    @staticmethod
+    def check_body(scope: Scope, head: RequestHead, body: bytes) -> None:
+        """415 (a `DiditError`) for a `/_mock` POST whose body any web page could have sent.
+
+        A page can POST to any site, without the site's consent, a form, a multipart body or
+        `text/plain`; `PUT`, `PATCH` and `DELETE` need the site's consent first. So a POST outside
+        the dashboard (whose forms carry CSRF tokens) must not be multipart or `text/plain`, and
+        one labelled as a form must hold JSON (`curl -d '{...}'` labels JSON so; a browser's form
+        encoding can never begin with `{` or `[`).
+        """
+        if scope["method"] != "POST" or head.media_type not in CROSS_SITE_TYPES:
+            return
+        if admin.is_dashboard_path(scope["path"]):
+            return
+        if head.media_type == FORM_TYPE and body.lstrip()[:1] in (b"{", b"["):
+            return
+        raise DiditError({"detail": f'Unsupported media type "{_echo(head.content_type.strip())}" in request. '
+                                    "Admin routes take JSON: form, multipart and text bodies, which any web "
+                                    "page can send, are refused."}, 415)
 
     def _own_origin(self, origin: str, host: str) -> bool:
         """`Origin` names this server: the request's own `Host`, or the public base URL."""

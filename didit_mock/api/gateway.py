@@ -112,6 +112,8 @@ class Gateway:
                         body = await limits.read_body(receive, limit, first)
                     if journal is not None:
                         head.body_read(body)
+                    if on_admin:
+                        self.guard.check_body(scope, head, body)  # 415: a body any web page can send
                     api = path.startswith(limits.API_PREFIXES)
                     if limits.is_form(head, body, api=api):
                         scope, body = await limits.form_as_json(scope, head, body)
