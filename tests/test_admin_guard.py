@@ -299,3 +299,12 @@ def test_serve_on_every_interface_warns_and_names_the_bound_address(tmp_path: Pa
         killer.cancel()
         process.send_signal(signal.SIGTERM)
         process.wait(10)
+
+
+def test_allowed_hosts_come_from_the_environment_and_the_flag() -> None:
+    from didit_mock.cli import build_parser
+
+    assert Settings.from_env({"DIDIT_MOCK_ALLOWED_HOSTS": "didit-mock, mock.lan"}).allowed_hosts == [
+        "didit-mock", "mock.lan"]
+    args = build_parser().parse_args(["serve", "--allow-host", "didit-mock", "--allow-host", "*"])
+    assert args.allow_host == ["didit-mock", "*"]
