@@ -308,3 +308,19 @@ def test_allowed_hosts_come_from_the_environment_and_the_flag() -> None:
         "didit-mock", "mock.lan"]
     args = build_parser().parse_args(["serve", "--allow-host", "didit-mock", "--allow-host", "*"])
     assert args.allow_host == ["didit-mock", "*"]
+
+
+def _scope(method: str, path: str, **headers: str) -> dict:
+    return {"type": "http", "method": method, "path": path, "client": ("10.0.0.1", 5000),
+            "headers": [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]}
+
+
+def test_behind_a_proxy_the_public_origin_is_the_servers_own() -> None:
+    guard = AdminGuard(Settings(public_base_url="https://mock.example:443/"))
+    proxied = _scope("POST", "/_mock/clock/advance", host="127.0.0.1:8790", origin="https://mock.example")
+    assert guard.refusal(proxied) is None
+    direct = _scope("POST", "/_mock/clock/advance", host="mock.example", origin="https://mock.example")
+    assert guard.refusal(direct) is None
+    elsewhere = _scope("POST", "/_mock/clock/advance", host="127.0.0.1:8790", origin="https://mock.example.evil")
+    refused = guard.refusal(elsewhere)
+    assert refused is not None and refused.status_code == 403

@@ -88,6 +88,17 @@ def exposure_warning(settings: Settings) -> str | None:
             "set --admin-token (DIDIT_MOCK_ADMIN_TOKEN) unless this network is yours alone.")
 
 
+def origin_netloc(url: str) -> str:
+    """The lower-case `host[:port]` of an origin or URL, without a default port ("" for `null`)."""
+    try:
+        parts = urlsplit(url.strip())
+        netloc = (parts.hostname or "") and parts.netloc.rpartition("@")[2].lower()
+    except ValueError:
+        return ""
+    default = {"http": ":80", "https": ":443"}.get(parts.scheme.lower(), "")
+    return netloc.removesuffix(default) if default else netloc
+
+
 def _echo(value: str) -> str:
     return value if len(value) <= ECHO_LIMIT else value[:ECHO_LIMIT] + "…"
 
@@ -107,9 +118,8 @@ class AdminGuard:
         self.suffixes = tuple(n for n in names if n.startswith("."))
         self.public_netloc = ""
         if settings.public_base_url:
-            public = urlsplit(settings.public_base_url)
-            self.public_netloc = (public.netloc or "").lower()
-            names.add(host_name(public.netloc))
+            self.public_netloc = origin_netloc(settings.public_base_url)
+            names.add(host_name(self.public_netloc))
         if settings.host not in WILDCARD_BINDS:
             names.add(host_name(settings.host))
         self.names = frozenset(names - {"", "*"})
@@ -185,10 +195,11 @@ class AdminGuard:
 
     def _own_origin(self, origin: str, host: str) -> bool:
         """`Origin` names this server: the request's own `Host`, or the public base URL."""
-        netloc = urlsplit(origin.strip()).netloc.lower() if origin.strip().lower() != "null" else ""
+        netloc = origin_netloc(origin)
         if not netloc:
             return False
-        return netloc == host.strip().lower() or (bool(self.public_netloc) and netloc == self.public_netloc)
+        own = host.strip().lower()
+        return netloc in (own, own.removesuffix(":80"), own.removesuffix(":443"), self.public_netloc)
 
     def _token_refusal(self, scope: Scope, headers: Headers) -> Response | None:
         assert self.token is not None
