@@ -49,6 +49,8 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024
     #: Seconds a request body may keep the server waiting for its next bytes (then 408).
     body_timeout: float = 5.0
+    #: Seconds a request head (request line and headers) may take to arrive in all (then 408).
+    head_timeout: float = 10.0
     #: Largest request head (request line and headers), in bytes, and most header fields (then 431).
     max_header_bytes: int = 64 * 1024
     max_headers: int = 100

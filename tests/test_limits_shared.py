@@ -126,7 +126,7 @@ def test_the_cap_is_a_setting() -> None:
 
 @pytest.fixture(scope="module")
 def limited() -> Iterator[MockServer]:
-    with MockServer(body_timeout=0.5) as running:
+    with MockServer(body_timeout=0.5, head_timeout=0.5) as running:
         yield running
 
 
@@ -192,6 +192,25 @@ def test_a_few_more_headers_than_allowed_are_refused_and_the_server_carries_on(l
     assert big.status_code == 200
 
 
+def test_a_head_that_never_ends_is_answered_408(limited: MockServer) -> None:
+    answer, took = exchange(limited.url, [b"GET /system/healthcheck HTTP/1.1\r\nHost: x\r\nX-Slow: "])
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:300]
+    assert "did not arrive within 0.5 seconds" in detail_of(answer)
+    assert took < 3
+
+
+def test_a_connection_that_sends_nothing_is_closed(limited: MockServer) -> None:
+    host, port = limited.url.removeprefix("http://").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        assert sock.recv(100) == b""  # closed without an answer: there was no request to answer
+    assert time.monotonic() - started < 3
+    # Ordinary requests on a kept-alive connection are not affected.
+    with httpx.Client(base_url=limited.url) as http:
+        assert http.get("/system/healthcheck").status_code == 200
+        assert http.get("/system/healthcheck").status_code == 200
+
+
 # ---------------------------------------------------------------- the body-read timeout
 
 @pytest.mark.parametrize("path", ["/v3/session/", "/_mock/clock/advance", "hosted page"])
@@ -232,9 +251,12 @@ def test_head_limits_and_the_body_timeout_are_settings() -> None:
     from didit_mock.settings import Settings
 
     settings = Settings.from_env({"DIDIT_MOCK_BODY_TIMEOUT": "2.5", "DIDIT_MOCK_MAX_HEADER_BYTES": "9000",
-                                  "DIDIT_MOCK_MAX_HEADERS": "20"})
+                                  "DIDIT_MOCK_MAX_HEADERS": "20", "DIDIT_MOCK_HEAD_TIMEOUT": "3"})
     assert (settings.body_timeout, settings.max_header_bytes, settings.max_headers) == (2.5, 9000, 20)
-    assert (Settings().body_timeout, Settings().max_header_bytes, Settings().max_headers) == (5.0, 65536, 100)
+    assert settings.head_timeout == 3.0
+    defaults = Settings()
+    assert (defaults.body_timeout, defaults.head_timeout, defaults.max_header_bytes, defaults.max_headers) == (
+        5.0, 10.0, 65536, 100)
 
 
 # ---------------------------------------------------------------- the paged state export
