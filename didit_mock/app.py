@@ -81,7 +81,8 @@ def tenant_defaults(settings: Settings) -> TenantConfig:
 
 def build_registry(settings: Settings) -> TenantRegistry:
     return TenantRegistry(
-        global_seed=settings.seed, allowed_keys=set(settings.api_keys), defaults=tenant_defaults(settings)
+        global_seed=settings.seed, allowed_keys=set(settings.api_keys), defaults=tenant_defaults(settings),
+        max_tenants=settings.max_tenants,
     )
 
 

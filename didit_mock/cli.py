@@ -19,6 +19,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .http_limits import head_limited
     from .settings import Settings
 
     overrides = {
@@ -38,11 +39,18 @@ def _serve(args: argparse.Namespace) -> int:
         "journal_size": args.journal_size,
         "access_log": True if args.access_log else None,
         "admin_token": args.admin_token,
+        "allowed_hosts": args.allow_host or None,
+        "max_tenants": args.max_tenants,
         "scenarios": args.scenario or None,
         "state_file": args.state_file,
     }
     settings = Settings.from_env(**overrides)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .api.admin_guard import exposure_warning
+
+    warning = exposure_warning(settings)
+    if warning:
+        logging.getLogger("didit_mock").warning(warning)
     from .api.state import StateFileError
     from .scenario import ScenarioInvalid
 
@@ -62,7 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=settings.access_log,
         lifespan="on",
         loop="uvloop",
-        http="httptools",
+        http=head_limited(settings),  # httptools, with limits on request heads
         ws="none",  # the Didit API has no websockets
     )
     _exit_zero_on_sigterm()
@@ -120,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--journal-size", type=int, help="requests kept per tenant in the journal (default 1000)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument("--admin-token", help="require this bearer token on /_mock routes")
+    serve.add_argument("--allow-host", action="append",
+                       help="also answer /_mock routes for this Host name (repeatable; '*': any; "
+                            "env DIDIT_MOCK_ALLOWED_HOSTS)")
+    serve.add_argument("--max-tenants", type=int,
+                       help="most tenants kept; idle ones are dropped first (default 10000; 0: no cap)")
     serve.add_argument("--scenario", action="append", help="scenario file or folder (repeatable)")
     serve.add_argument("--state-file", help="state written on shutdown and loaded on start")
     serve.set_defaults(func=_serve)

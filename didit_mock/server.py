@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from .app import create_app
+from .http_limits import head_limited
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -17,7 +18,10 @@ if TYPE_CHECKING:
 
 
 class AnnouncingServer(uvicorn.Server):
-    """A uvicorn server that prints its URL once the socket is bound ("listening" means it is)."""
+    """A uvicorn server that prints the address it bound once it is ("listening" means it is).
+
+    `url` is the address to open (the public base URL); it is named too when it is not the bound one.
+    """
 
     def __init__(self, config: uvicorn.Config, url: str):
         super().__init__(config)
@@ -26,7 +30,26 @@ class AnnouncingServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
-            print(f"didit-mock listening on {self.url} (Ctrl-C to stop)", flush=True)
+            print(announcement(self.bound_urls(), self.url), flush=True)
+
+    def bound_urls(self) -> list[str]:
+        """`http://host:port` of every socket the server listens on."""
+        urls = []
+        for server in getattr(self, "servers", []):
+            for sock in server.sockets:
+                host, port = sock.getsockname()[:2]
+                urls.append(f"http://[{host}]:{port}" if ":" in str(host) else f"http://{host}:{port}")
+        return urls
+
+
+def announcement(bound: list[str], url: str) -> str:
+    """The start-up line: the bound addresses, and where to open the server when that differs."""
+    listening = ", ".join(bound) or url
+    wildcard = any(u.startswith(("http://0.0.0.0:", "http://[::]:")) for u in bound)
+    if bound and url not in bound:
+        where = "every interface; open " if wildcard else "open "
+        listening += f" ({where}{url})"
+    return f"didit-mock listening on {listening} (Ctrl-C to stop)"
 
 
 class BackgroundServer(uvicorn.Server):
@@ -92,6 +115,7 @@ class MockServer:
             log_level="warning",
             access_log=self.settings.access_log,
             lifespan="on",
+            http=head_limited(self.settings),
             ws="none",  # the Didit API has no websockets
         )
         self._server = BackgroundServer(config)

@@ -36,6 +36,11 @@ class Settings:
     decision_rate_limit: int = 600
     delete_returns_204: bool = False
     admin_token: str | None = None
+    #: Host names the admin API and dashboard answer besides loopback names, IP addresses, the
+    #: public base URL's host and the bound host (`--allow-host`); "*" allows every name.
+    allowed_hosts: list[str] = field(default_factory=list)
+    #: Most tenants kept at once; past it the least recently used idle tenant is dropped. 0: no cap.
+    max_tenants: int = 10_000
     #: Requests kept per tenant in the request journal (`GET /_mock/requests`); 0 switches it off.
     journal_size: int = 1000
     scenarios: list[str] = field(default_factory=list)
@@ -44,6 +49,13 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024
     #: Check every answer of the emulated API against Didit's spec and log what breaks it.
     validate_responses: bool = False
+    #: Seconds a request body may keep the server waiting for its next bytes (then 408).
+    body_timeout: float = 5.0
+    #: Seconds a request head (request line and headers) may take to arrive in all (then 408).
+    head_timeout: float = 10.0
+    #: Largest request head (request line and headers), in bytes, and most header fields (then 431).
+    max_header_bytes: int = 64 * 1024
+    max_headers: int = 100
     #: Seconds between background ticks that fire due jobs (expiry, retries, timelines).
     tick_interval: float = 0.25
 

@@ -388,7 +388,10 @@ ADMIN_PATHS = [
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_PATHS)
 def test_admin_token_guards_every_mock_path(guarded: MockServer, method: str, path: str) -> None:
-    headers = {"x-api-key": new_key()}
+    # Each case speaks for its own client address (X-Forwarded-For, trusted from loopback), so the
+    # throttle of wrong tokens (tests/test_admin_guard.py) leaves every answer a 401.
+    client = f"10.0.0.{ADMIN_PATHS.index((method, path)) + 1}"
+    headers = {"x-api-key": new_key(), "x-forwarded-for": client}
     for extra in ({}, {"authorization": "Bearer wrong"}, {"x-admin-token": "wrong"}, {"authorization": "s3cret-token"}):
         response = httpx.request(method, guarded.url + path, headers={**headers, **extra})
         assert response.status_code == 401, (extra, response.text)

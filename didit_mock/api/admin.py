@@ -7,6 +7,7 @@ added the route.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from typing import Any, Literal
@@ -371,20 +372,37 @@ def is_dashboard_path(path: str) -> bool:
     return path == DASHBOARD_PREFIX or path.startswith(DASHBOARD_PREFIX + "/")
 
 
-def presents_cookie(headers: Headers, token: str) -> bool:
-    """The dashboard's login cookie (set by `/_mock/ui/login`), compared in constant time."""
-    offered = cookie_parser(headers.get("cookie", "")).get(DASHBOARD_COOKIE, "")
-    return bool(offered) and hmac.compare_digest(offered.encode("utf-8"), token.encode("utf-8"))
+def same_secret(offered: str, expected: str) -> bool:
+    """Whether `offered` is `expected`, in a time that tells nothing of either (not even its length)."""
+    return hmac.compare_digest(
+        hashlib.sha256(offered.encode("utf-8", "surrogateescape")).digest(),
+        hashlib.sha256(expected.encode("utf-8", "surrogateescape")).digest(),
+    )
 
 
-def presents_token(headers: Headers, token: str) -> bool:
-    """`Authorization: Bearer <token>` or `x-admin-token: <token>`, compared in constant time."""
-    expected = token.encode("utf-8")
+def offered_cookie(headers: Headers) -> str:
+    """The dashboard's login cookie (set by `/_mock/ui/login`), "" when absent."""
+    return cookie_parser(headers.get("cookie", "")).get(DASHBOARD_COOKIE, "")
+
+
+def offered_tokens(headers: Headers) -> list[str]:
+    """The tokens of `Authorization: Bearer <token>` and `x-admin-token: <token>` (non-empty ones)."""
     offered = [headers.get(ADMIN_TOKEN_HEADER, "")]
     scheme, _, credential = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         offered.append(credential.strip())
-    return any(o and hmac.compare_digest(o.encode("utf-8"), expected) for o in offered)
+    return [o for o in offered if o]
+
+
+def presents_cookie(headers: Headers, token: str) -> bool:
+    """The dashboard's login cookie holds `token` (compared in constant time)."""
+    offered = offered_cookie(headers)
+    return bool(offered) and same_secret(offered, token)
+
+
+def presents_token(headers: Headers, token: str) -> bool:
+    """`Authorization: Bearer <token>` or `x-admin-token: <token>`, compared in constant time."""
+    return any([same_secret(o, token) for o in offered_tokens(headers)])  # every offer compared
 
 
 def refusal(scope: Scope, token: str) -> Response | None:

@@ -46,7 +46,7 @@ from ..domain.blocklist import blocklist
 from ..domain.errors import DiditError, NotFound
 from ..domain.tenant import Tenant
 from ..domain.webhooks import Attempt, WebhookBook
-from . import admin, webhooks
+from . import admin, admin_guard, webhooks
 from .admin import DASHBOARD_COOKIE, DASHBOARD_LOGIN, DASHBOARD_PREFIX, AdvanceBody, CompleteBody
 from .auth import registry_of, settings_of
 from .hosted import error_text
@@ -315,7 +315,8 @@ async def login(request: Request) -> Response:
     if not expected:
         return redirect(target)
     offered = str(form.get("token") or "")
-    if not offered or not hmac.compare_digest(offered.encode("utf-8"), expected.encode("utf-8")):
+    if not offered or not admin.same_secret(offered, expected):
+        admin_guard.count_failure(request.scope)
         return render(request, "login.html", {"next": target, "failed": True}, status_code=401)
     response = redirect(target, "ok", "Signed in.")
     response.set_cookie(DASHBOARD_COOKIE, expected, path=UI, httponly=True, samesite="strict",

@@ -6,12 +6,14 @@ first:
 0. the server-error answer: an unexpected exception is logged and answered with Didit's JSON 500
    on a connection that stays usable (raised on to the server, which cuts the connection, only
    when a response had already started);
-1. the admin-token gate on `/_mock` paths (`admin.refusal`);
+1. the admin guard on `/_mock` paths (`admin_guard`): allowed Host names, no cross-site
+   requests, and the admin token (`admin.refusal`), throttled after wrong tokens;
 2. the request journal of the tenant the request names (`journal.journal_for`), which
    records what the client saw, including every refusal below;
 3. the tenant's scenario faults (`scenario.faults`): latency, a status, a dropped connection;
 4. the rate limits (`domain.ratelimit`), so a refused request reaches no handler;
 5. the body rules (`limits`): size, media type, JSON sanity; the parsed document is handed on;
+   a body that stops arriving for `Settings.body_timeout` seconds is a 408 (`body_deadline`);
 6. the complete `Allow` header on 405s.
 
 One layer instead of a stack of six keeps the cost of these rules to one header scan, one
@@ -28,12 +30,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..domain import ratelimit
 from ..domain.errors import DiditError
-from ..domain.tenant import TenantRegistry
+from ..domain.tenant import TenantLimitReached, TenantRegistry
 from ..journal import journal_for, kept, tenant_of_request
 from ..scenario.faults import apply_fault, fault_for
 from ..settings import Settings
 from ..web.api_route import found_for
-from . import admin, limits
+from . import admin, body_deadline, limits
+from .admin_guard import AdminGuard
 from .errors import error_response, server_error
 from .request_head import HEAD, RequestHead
 
@@ -52,6 +55,7 @@ class Gateway:
         self.settings = settings
         self.registry = registry
         self.api = api
+        self.guard = AdminGuard(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan (the server runs without websockets)
@@ -61,12 +65,16 @@ class Gateway:
         scope[HEAD] = head
         path: str = scope["path"]
         on_admin = admin.is_admin_path(path)
-        if on_admin and self.settings.admin_token:
-            refusal = admin.refusal(scope, self.settings.admin_token)
+        if on_admin:
+            refusal = self.guard.refusal(scope)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
-        tenant = tenant_of_request(self.registry, head, path)
+        try:
+            tenant = tenant_of_request(self.registry, head, path)
+        except TenantLimitReached as full:  # a new key while every kept tenant is in use
+            await error_response(full)(scope, receive, send)
+            return
         journal = journal_for(tenant, path, self.settings.journal_size)
         if journal is not None:
             timestamp = tenant.clock.timestamp()  # type: ignore[union-attr]
@@ -97,6 +105,7 @@ class Gateway:
         method: str = scope["method"]
         try:
             try:
+                receive = body_deadline.timed(receive, head, method, self.settings.body_timeout)  # 408
                 if api_tenant is not None:
                     found = found_for(self.api.table, scope)
                     operation = None if found is None else found.operation(method)
@@ -115,6 +124,8 @@ class Gateway:
                         body = await limits.read_body(receive, limit, first)
                     if journal is not None:
                         head.body_read(body)
+                    if on_admin:
+                        self.guard.check_body(scope, head, body)  # 415: a body any web page can send
                     api = path.startswith(limits.API_PREFIXES)
                     if limits.is_form(head, body, api=api):
                         scope, body = await limits.form_as_json(scope, head, body)

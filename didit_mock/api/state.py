@@ -49,6 +49,7 @@ from ..scenario.loader import TENANT, ScenarioInvalid, load_text
 from .admin import tenant_view
 from .auth import authenticate, registry_of
 from .http import json_response, read_json
+from .pagination import page_bounds, page_urls
 
 if TYPE_CHECKING:
     from ..app import DiditApp
@@ -69,13 +70,31 @@ def _wants_all(request: Request) -> bool:
 
 
 async def get_state(request: Request) -> Response:
-    """The calling tenant's state document (`?all=true`: every tenant's)."""
+    """The calling tenant's state document (`?all=true`: every tenant's, paged with `limit`/`offset`)."""
     if _wants_all(request):
-        body = await run_in_threadpool(export_registry, registry_of(request))
+        registry = registry_of(request)
+        if "limit" in request.query_params or "offset" in request.query_params:
+            body = await run_in_threadpool(_export_page, request, registry)
+        else:
+            body = await run_in_threadpool(export_registry, registry)
     else:
         tenant = authenticate(request)
         body = state_document([await run_in_threadpool(export_tenant, tenant)])
     return json_response(body)
+
+
+#: Tenants in a page of `GET /_mock/state?all=true` when `offset` comes without `limit`.
+PAGE_SIZE = 100
+
+
+def _export_page(request: Request, registry: TenantRegistry) -> dict[str, Any]:
+    """One page of every tenant's state: a state document (importable as it is) with `count`, `next`
+    and `previous`, as Didit's lists page."""
+    limit, offset = page_bounds(request.query_params, PAGE_SIZE)
+    tenants = registry.tenants()
+    following, preceding = page_urls(request, len(tenants), limit, offset)
+    page = state_document([export_tenant(t) for t in tenants[offset:offset + limit]])
+    return {**page, "count": len(tenants), "next": following, "previous": preceding}
 
 
 async def put_state(request: Request) -> Response:
@@ -109,8 +128,9 @@ _DOCUMENT: dict[str, Any] = {
 #: What the served OpenAPI document says of these routes (merged by `api.openapi`).
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/_mock/state"): {
-        "summary": "Export the tenant's state (`?all=true`: every tenant)",
-        "query": {"all": {"type": "boolean"}},
+        "summary": "Export the tenant's state (`?all=true`: every tenant, paged with `limit` and `offset`)",
+        "query": {"all": {"type": "boolean"}, "limit": {"type": "integer", "minimum": 1},
+                  "offset": {"type": "integer", "minimum": 0}},
         "responses": {200: _DOCUMENT},
     },
     ("PUT", "/_mock/state"): {

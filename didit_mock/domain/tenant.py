@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .clock import Clock, WallClock, _system_time
+from .errors import DiditError
 from .events import EventBus
 from .rng import TenantRandom, derive_seed
 from .scheduler import Scheduler
@@ -20,6 +23,10 @@ Environment = Literal["sandbox", "live"]
 T = TypeVar("T")
 
 LIVE_KEY_PREFIX = "sk_live_"
+#: Default cap on tenants kept at once (`Settings.max_tenants`).
+MAX_TENANTS = 10_000
+#: A tenant unused for this many seconds (wall time) is idle: it may be dropped to make room.
+IDLE_AFTER_SECONDS = 60.0
 
 
 def environment_for_key(api_key: str) -> Environment:
@@ -69,6 +76,8 @@ class Tenant:
         self.scheduler = Scheduler(self.clock)
         self.events = EventBus()
         self.lock = threading.RLock()
+        #: When a request last named the tenant (wall time; the registry drops idle tenants first).
+        self.last_used = registry.wall()
         self._components: dict[type, Any] = {}
 
     @property
@@ -103,8 +112,27 @@ class Tenant:
 TenantHook = Callable[[Tenant], None]
 
 
+class TenantLimitReached(DiditError):
+    """503: a new key while the registry holds `max_tenants` tenants and none of them is idle."""
+
+    status_code = 503
+
+    def __init__(self, max_tenants: int, idle_after: float, retry_after: float):
+        super().__init__(
+            {"detail": f"This server keeps at most {max_tenants} tenants (--max-tenants) and every one was used "
+                       f"in the last {idle_after:g} seconds, so none can make room for a new API key. Try again "
+                       "later, or reset the tenants you no longer need (POST /_mock/reset)."},
+            headers={"Retry-After": str(max(1, math.ceil(retry_after)))},
+        )
+
+
 class TenantRegistry:
-    """Maps API keys to tenants; when keys are registered only those are accepted."""
+    """Maps API keys to tenants; when keys are registered only those are accepted.
+
+    With `max_tenants`, a new key past the cap first drops the least recently used tenant, if it
+    has been idle for `idle_after` seconds (wall time); otherwise the new key is refused
+    (`TenantLimitReached`). Imports (`install`) are not capped.
+    """
 
     def __init__(
         self,
@@ -113,13 +141,19 @@ class TenantRegistry:
         defaults: TenantConfig | None = None,
         wall: WallClock = _system_time,
         wiring: Wiring | None = None,
+        max_tenants: int = MAX_TENANTS,
+        idle_after: float = IDLE_AFTER_SECONDS,
     ):
         self.global_seed = global_seed
         self.allowed_keys: set[str] = set(allowed_keys or ())
         self.defaults = defaults or TenantConfig()
         self.key_configs: dict[str, TenantConfig] = {}
         self.wall = wall
+        self.max_tenants = max_tenants
+        self.idle_after = idle_after
         self._tenants: dict[str, Tenant] = {}
+        #: The keys of `_tenants`, least recently used first.
+        self._recency: OrderedDict[str, None] = OrderedDict()
         self._by_application: dict[str, Tenant] = {}
         self._by_token: dict[str, Tenant] = {}
         self._lock = threading.RLock()
@@ -143,6 +177,7 @@ class TenantRegistry:
         """The tenant of an accepted key (created on first use), or None for a refused key."""
         tenant = self._tenants.get(api_key)
         if tenant is not None:
+            self._touch(tenant)
             return tenant
         if not self.accepts(api_key):
             return None
@@ -158,7 +193,9 @@ class TenantRegistry:
             self.allowed_keys.add(api_key)
             if config is not None:
                 self.key_configs[api_key] = config
-                self._tenants.pop(api_key, None)
+                old = self._tenants.pop(api_key, None)
+                if old is not None:
+                    self._forget(old)
         tenant = self.get(api_key)
         assert tenant is not None
         return tenant
@@ -167,8 +204,11 @@ class TenantRegistry:
         config = self.key_configs.get(api_key)
         if config is None:
             config = TenantConfig(**{**self.defaults.__dict__, "extra": dict(self.defaults.extra)})
+        if self.max_tenants and len(self._tenants) >= self.max_tenants:
+            self._make_room()
         tenant = Tenant(api_key, self, config, self.global_seed)
         self._tenants[api_key] = tenant
+        self._recency[api_key] = None
         self._by_application[tenant.application_id] = tenant
         for hook in self.on_create:
             hook(tenant)
@@ -185,10 +225,34 @@ class TenantRegistry:
     def reset_all(self) -> None:
         with self._lock:
             self._tenants.clear()
+            self._recency.clear()
             self._by_application.clear()
             self._by_token.clear()
 
+    def _touch(self, tenant: Tenant) -> None:
+        """Mark `tenant` as just used: the last to be dropped for room."""
+        tenant.last_used = self.wall()
+        try:  # noqa: SIM105 (every request passes here: no context manager)
+            self._recency.move_to_end(tenant.api_key)
+        except KeyError:  # reset meanwhile
+            pass
+
+    def _make_room(self) -> None:
+        """Drop least recently used tenants, while idle, until one more fits (call holding `_lock`)."""
+        while len(self._tenants) >= self.max_tenants and self._recency:
+            key = next(iter(self._recency))
+            oldest = self._tenants.get(key)
+            if oldest is None:  # a key without a tenant: nothing to drop
+                del self._recency[key]
+                continue
+            unused_for = self.wall() - oldest.last_used
+            if unused_for < self.idle_after:
+                raise TenantLimitReached(self.max_tenants, self.idle_after, self.idle_after - unused_for)
+            del self._tenants[key]
+            self._forget(oldest)
+
     def _forget(self, tenant: Tenant) -> None:
+        self._recency.pop(tenant.api_key, None)
         self._by_application.pop(tenant.application_id, None)
         for token in [t for t, owner in self._by_token.items() if owner is tenant]:
             del self._by_token[token]
@@ -205,6 +269,7 @@ class TenantRegistry:
                     self._forget(old)
             for tenant in tenants:
                 self._tenants[tenant.api_key] = tenant
+                self._recency[tenant.api_key] = None
                 self._by_application[tenant.application_id] = tenant
                 if self.allowed_keys:
                     self.allowed_keys.add(tenant.api_key)
@@ -221,4 +286,7 @@ class TenantRegistry:
         self._by_token[token] = tenant
 
     def by_token(self, token: str) -> Tenant | None:
-        return self._by_token.get(token)
+        tenant = self._by_token.get(token)
+        if tenant is not None:
+            self._touch(tenant)
+        return tenant

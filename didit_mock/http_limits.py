@@ -1,0 +1,142 @@
+"""Limits on the request head, kept by the HTTP protocol before the app sees a request.
+
+uvicorn's httptools protocol reads request heads of any size and any number of headers. The
+protocol class `head_limited(settings)` builds refuses, with
+`431 {"detail": "..."}` and a closed connection:
+
+* a request line and headers larger than `Settings.max_header_bytes` in all, counted as the
+  bytes arrive (a single endless header is cut off, not buffered);
+* more than `Settings.max_headers` header fields.
+
+A head that takes longer than `Settings.head_timeout` seconds to arrive in all (a client sending
+it a byte at a time) gets `408 {"detail": "..."}`; a connection that sends nothing at all for
+as long is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from .settings import Settings
+
+HEAD_TOO_LARGE = "Request header fields too large: the request line and headers may take {limit} bytes in all."
+TOO_MANY_HEADERS = "Too many request header fields: at most {limit} are accepted."
+HEAD_TIMEOUT = "Request timeout: the request line and headers did not arrive within {limit:g} seconds."
+
+
+class _HeadRefused(Exception):
+    """Raised from a parser callback to stop reading the head (the protocol answers 431)."""
+
+
+class HeadLimitedProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, refusing request heads past `max_head_bytes` or `max_headers`."""
+
+    max_head_bytes = 64 * 1024
+    max_headers = 100
+    head_timeout = 10.0
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._in_head = False
+        self._raw_head = 0  # bytes received since the head began (an upper bound of its size)
+        self._head_size = 0  # the request line and the headers parsed so far
+        self._header_count = 0
+        self._refusal: str | None = None
+        self._head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()  # a connection that never sends a head is not kept either
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refusal is not None:
+            return
+        super().data_received(data)
+        if self._in_head and self._refusal is None:
+            self._raw_head += len(data)
+            if self._raw_head > self.max_head_bytes:  # a head that never ends: no waiting for its end
+                self._refuse(HEAD_TOO_LARGE.format(limit=self.max_head_bytes))
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+        self._raw_head = self._head_size = self._header_count = 0
+        if self._head_timer is None:
+            self._arm_head_timer()
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        self._count(len(url), 0)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4, 1)
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._disarm_head_timer()
+        super().on_headers_complete()
+
+    def _arm_head_timer(self) -> None:
+        if self.head_timeout:
+            self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        """408 for a head still arriving; a connection that sent nothing is just closed."""
+        self._head_timer = None
+        if self.transport.is_closing() or self._refusal is not None:
+            return
+        if self._in_head:
+            self._refuse(HEAD_TIMEOUT.format(limit=self.head_timeout), status=b"408 Request Timeout")
+        elif self.cycle is None:  # not a byte since the connection opened
+            self.transport.close()
+
+    def _count(self, size: int, fields: int) -> None:
+        self._head_size += size
+        self._header_count += fields
+        if self._header_count > self.max_headers:
+            self._refusal = TOO_MANY_HEADERS.format(limit=self.max_headers)
+        elif self._head_size > self.max_head_bytes:
+            self._refusal = HEAD_TOO_LARGE.format(limit=self.max_head_bytes)
+        if self._refusal is not None:
+            raise _HeadRefused()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a parser error: ours when the error is a refused head."""
+        if self._refusal is not None:
+            self._refuse(self._refusal)
+        else:
+            super().send_400_response(msg)
+
+    def _refuse(self, detail: str, status: bytes = b"431 Request Header Fields Too Large") -> None:
+        self._refusal = detail
+        self._in_head = False
+        self._disarm_head_timer()
+        body = json.dumps({"detail": detail}).encode("utf-8")
+        head = (b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\n"
+                b"content-length: " + str(len(body)).encode("ascii") + b"\r\nconnection: close\r\n\r\n")
+        if not self.transport.is_closing():
+            self.transport.write(head + body)
+            self.transport.close()
+
+
+def head_limited(settings: Settings) -> type[HeadLimitedProtocol]:
+    """The protocol class with the head limits of `settings`."""
+    return type("HeadLimitedProtocol", (HeadLimitedProtocol,), {
+        "max_head_bytes": settings.max_header_bytes,
+        "max_headers": settings.max_headers,
+        "head_timeout": settings.head_timeout,
+    })
