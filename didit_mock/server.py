@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 from types import TracebackType
@@ -51,6 +52,40 @@ class BackgroundServer(uvicorn.Server):
             pass
         finally:
             self.ready.set()
+
+
+class BindError(OSError):
+    """The server cannot listen where it was asked to; the message is one line for a person."""
+
+
+PORT_HINT = "choose another with --port or DIDIT_MOCK_PORT"
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening-ready socket bound to `host:port` (port 0: any free port), or `BindError`."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise BindError(f"cannot resolve the host {host!r} ({exc.strerror}); "
+                        "set a name or address this machine has with --host or DIDIT_MOCK_HOST") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        where = f"{host}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            raise BindError(f"port {port} is already in use on {host}; {PORT_HINT}") from None
+        if exc.errno == errno.EACCES:
+            raise BindError(f"no permission to listen on {where}; {PORT_HINT} (ports below 1024 need root)") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise BindError(f"{host} is not an address of this machine; "
+                            "set one it has with --host or DIDIT_MOCK_HOST (0.0.0.0: every address)") from None
+        raise BindError(f"cannot listen on {where}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def free_port(host: str = "127.0.0.1") -> int:
