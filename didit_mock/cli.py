@@ -90,7 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .server import AnnouncingServer
 
     tune_garbage_collector()
-    AnnouncingServer(config, settings.base_url).run(sockets=[sock])
+    AnnouncingServer(config, settings.base_url, settings.warm_up).run(sockets=[sock])
     return 0
 
 

@@ -12,6 +12,7 @@ import uvicorn
 
 from .app import create_app
 from .settings import Settings
+from .warmup import start_warm_up
 
 if TYPE_CHECKING:
     from .domain.tenant import TenantRegistry
@@ -20,28 +21,36 @@ if TYPE_CHECKING:
 class AnnouncingServer(uvicorn.Server):
     """A uvicorn server that prints its URL once the socket is bound ("listening" means it is)."""
 
-    def __init__(self, config: uvicorn.Config, url: str):
+    def __init__(self, config: uvicorn.Config, url: str, warm_up: bool = True):
         super().__init__(config)
         self.url = url
+        self.warm_up = warm_up
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
             print(f"didit-mock listening on {self.url} (Ctrl-C to stop)", flush=True)
+            if self.warm_up:
+                start_warm_up()  # after the announcement: readiness does not wait for it
 
 
 class BackgroundServer(uvicorn.Server):
     """A uvicorn server for a background thread: `ready` is set once its start-up ends, bound or not."""
 
-    def __init__(self, config: uvicorn.Config):
+    def __init__(self, config: uvicorn.Config, warm_up: bool = True):
         super().__init__(config)
         self.ready = threading.Event()
+        self.warm_up = warm_up
+        #: The warm-up thread, once started (`MockServer.wait_warm`).
+        self.warm_up_thread: threading.Thread | None = None
 
     def install_signal_handlers(self) -> None:
         """Signals belong to the main thread (older uvicorn versions call this)."""
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
+        if self.started and self.warm_up:
+            self.warm_up_thread = start_warm_up()
         self.ready.set()  # `started` tells whether it is listening
 
     def run_in_thread(self) -> None:
@@ -129,12 +138,20 @@ class MockServer:
             lifespan="on",
             ws="none",  # the Didit API has no websockets
         )
-        self._server = BackgroundServer(config)
+        self._server = BackgroundServer(config, self.settings.warm_up)
         self._thread = threading.Thread(target=self._server.run_in_thread, name="didit-mock", daemon=True)
         self._thread.start()
         if not self._server.ready.wait(timeout) or not self._server.started:
             raise RuntimeError(f"didit-mock did not start on {self.url}")
         return self
+
+    def wait_warm(self, timeout: float = 30.0) -> bool:
+        """Wait for the start-up warm-up (see `warmup`); False when it is still running."""
+        thread = self._server.warm_up_thread if self._server is not None else None
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._server is not None:

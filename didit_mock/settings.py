@@ -42,6 +42,8 @@ class Settings:
     state_file: str | None = None
     #: Largest accepted request body, in bytes (bigger bodies get 413).
     max_body_bytes: int = 8 * 1024 * 1024
+    #: Load, in a background thread once listening, what the first session and phone send would load.
+    warm_up: bool = True
     #: Seconds between background ticks that fire due jobs (expiry, retries, timelines).
     tick_interval: float = 0.25
 
