@@ -147,6 +147,7 @@ def test_uvicorns_lines_and_the_projects_share_one_format_and_refused_keys_are_a
     served = Served("--port", "0", "--api-key", "sk_only_this_one", "--access-log")
     try:
         refused = httpx.get(served.url + "/v3/sessions/", headers={"x-api-key": "another"}, timeout=10)
+        httpx.get(served.url + "/v3/sessions/", headers={"x-api-key": "another"}, timeout=10)
     finally:
         log = served.stop()
     assert refused.status_code == 401 and refused.json() == {"detail": "Invalid API Key."}
@@ -156,6 +157,9 @@ def test_uvicorns_lines_and_the_projects_share_one_format_and_refused_keys_are_a
     assert any(" INFO uvicorn.access: " in line and "GET /v3/sessions/" in line for line in lines)
     [keys] = [line for line in lines if "only these API keys are accepted" in line]
     assert " WARNING didit_mock: " in keys and keys.endswith("any other key gets 401: sk_only_this_one")
+    [why] = [line for line in lines if "didit_mock.auth" in line]  # once per refused key
+    assert " WARNING didit_mock.auth: API key 'another' refused (Didit's 401/403 answer): the server accepts only " \
+           "sk_only_this_one " in why
 
 
 def _interrupted_at(target: str) -> subprocess.CompletedProcess[str]:
