@@ -193,3 +193,10 @@ def test_a_real_ctrl_c_while_uvicorn_starts_prints_no_traceback() -> None:
     assert "only these API keys are accepted" in first
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert process.returncode == 0
+
+
+def test_keys_a_loaded_scenario_restricts_to_are_logged_at_start() -> None:
+    served = Served("--port", "0", "--scenario", str(ROOT / "scenarios" / "live-tenant.yaml"))
+    log = served.stop()
+    [keys] = [line for line in log.splitlines() if "only these API keys are accepted" in line]
+    assert keys.endswith("any other key gets 401: sk_live_scenario_example_key_0000000000000000000")
