@@ -16,10 +16,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DIDIT_MOCK_SCENARIOS=/scenarios
 
 WORKDIR /tmp/didit-mock-src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml ./
+# Dependencies come from pyproject.toml, in a layer of their own: a change of the sources alone
+# rebuilds from the next step, without downloading them again.
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb')); \
+print('\n'.join(p['project']['dependencies'] + p['build-system']['requires']))" > /tmp/requirements.txt \
+    && pip install --no-cache-dir -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+COPY README.md ./
 COPY didit_mock ./didit_mock
-# Dependencies come from pyproject.toml; the sources are removed once installed.
-RUN pip install --no-cache-dir . \
+# The package itself; the sources are removed once installed.
+RUN pip install --no-cache-dir . --no-deps --no-build-isolation \
     && rm -rf /tmp/didit-mock-src \
     && groupadd --system --gid 10001 didit \
     && useradd --system --uid 10001 --gid didit --no-create-home --shell /usr/sbin/nologin didit \

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import logging
 import re
 import threading
 from collections import deque
@@ -199,9 +200,19 @@ def journal_of(tenant: Tenant) -> RequestJournal:
 
 
 def tenant_of_request(registry: TenantRegistry, head: RequestHead, path: str) -> Tenant | None:
-    """The tenant a request names: its API key, else its session token (header or hosted path)."""
+    """The tenant a request names: its API key, else its session token (header or hosted path).
+
+    A refused key names no tenant, so no journal records it: the server log says why, once per key.
+    """
     if head.api_key:
-        return head.tenant_of_key(registry)
+        tenant = head.tenant_of_key(registry)
+        if tenant is None and registry.note_refused(head.api_key):
+            logging.getLogger("didit_mock.auth").warning(
+                "API key %r refused (Didit's 401/403 answer): the server accepts only %s "
+                "(--api-key / DIDIT_MOCK_API_KEYS and the scenarios' tenants); "
+                "further requests with this key are not logged",
+                head.api_key, ", ".join(sorted(registry.allowed_keys)) or "no key")
+        return tenant
     token = head.session_token
     if not token:
         match = _HOSTED_TOKEN.match(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 from types import TracebackType
@@ -12,6 +13,7 @@ import uvicorn
 from .app import create_app
 from .http_limits import head_limited
 from .settings import Settings
+from .warmup import start_warm_up
 
 if TYPE_CHECKING:
     from .domain.tenant import TenantRegistry
@@ -23,14 +25,17 @@ class AnnouncingServer(uvicorn.Server):
     `url` is the address to open (the public base URL); it is named too when it is not the bound one.
     """
 
-    def __init__(self, config: uvicorn.Config, url: str):
+    def __init__(self, config: uvicorn.Config, url: str, warm_up: bool = True):
         super().__init__(config)
         self.url = url
+        self.warm_up = warm_up
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
             print(announcement(self.bound_urls(), self.url), flush=True)
+            if self.warm_up:
+                start_warm_up()  # after the announcement: readiness does not wait for it
 
     def bound_urls(self) -> list[str]:
         """`http://host:port` of every socket the server listens on."""
@@ -55,15 +60,20 @@ def announcement(bound: list[str], url: str) -> str:
 class BackgroundServer(uvicorn.Server):
     """A uvicorn server for a background thread: `ready` is set once its start-up ends, bound or not."""
 
-    def __init__(self, config: uvicorn.Config):
+    def __init__(self, config: uvicorn.Config, warm_up: bool = True):
         super().__init__(config)
         self.ready = threading.Event()
+        self.warm_up = warm_up
+        #: The warm-up thread, once started (`MockServer.wait_warm`).
+        self.warm_up_thread: threading.Thread | None = None
 
     def install_signal_handlers(self) -> None:
         """Signals belong to the main thread (older uvicorn versions call this)."""
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
+        if self.started and self.warm_up:
+            self.warm_up_thread = start_warm_up()
         self.ready.set()  # `started` tells whether it is listening
 
     def run_in_thread(self) -> None:
@@ -74,6 +84,40 @@ class BackgroundServer(uvicorn.Server):
             pass
         finally:
             self.ready.set()
+
+
+class BindError(OSError):
+    """The server cannot listen where it was asked to; the message is one line for a person."""
+
+
+PORT_HINT = "choose another with --port or DIDIT_MOCK_PORT"
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening-ready socket bound to `host:port` (port 0: any free port), or `BindError`."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise BindError(f"cannot resolve the host {host!r} ({exc.strerror}); "
+                        "set a name or address this machine has with --host or DIDIT_MOCK_HOST") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        where = f"{host}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            raise BindError(f"port {port} is already in use on {host}; {PORT_HINT}") from None
+        if exc.errno == errno.EACCES:
+            raise BindError(f"no permission to listen on {where}; {PORT_HINT} (ports below 1024 need root)") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise BindError(f"{host} is not an address of this machine; "
+                            "set one it has with --host or DIDIT_MOCK_HOST (0.0.0.0: every address)") from None
+        raise BindError(f"cannot listen on {where}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -118,12 +162,20 @@ class MockServer:
             http=head_limited(self.settings),
             ws="none",  # the Didit API has no websockets
         )
-        self._server = BackgroundServer(config)
+        self._server = BackgroundServer(config, self.settings.warm_up)
         self._thread = threading.Thread(target=self._server.run_in_thread, name="didit-mock", daemon=True)
         self._thread.start()
         if not self._server.ready.wait(timeout) or not self._server.started:
             raise RuntimeError(f"didit-mock did not start on {self.url}")
         return self
+
+    def wait_warm(self, timeout: float = 30.0) -> bool:
+        """Wait for the start-up warm-up (see `warmup`); False when it is still running."""
+        thread = self._server.warm_up_thread if self._server is not None else None
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._server is not None:

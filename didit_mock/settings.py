@@ -56,6 +56,8 @@ class Settings:
     #: Largest request head (request line and headers), in bytes, and most header fields (then 431).
     max_header_bytes: int = 64 * 1024
     max_headers: int = 100
+    #: Load, in a background thread once listening, what the first session and phone send would load.
+    warm_up: bool = True
     #: Seconds between background ticks that fire due jobs (expiry, retries, timelines).
     tick_interval: float = 0.25
 
@@ -69,15 +71,69 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
-        """Defaults, then `DIDIT_MOCK_*` variables, then explicit overrides (flags)."""
+        """Defaults, then `DIDIT_MOCK_*` variables, then explicit overrides (flags).
+
+        A variable that is not of its setting's type raises `SettingsError` naming it.
+        """
         environ = dict(os.environ if environ is None else environ)
         values: dict[str, object] = {}
         for f in fields(cls):
-            raw = environ.get(ENV_PREFIX + f.name.upper())
+            name = ENV_PREFIX + f.name.upper()
+            raw = environ.get(name)
             if raw is not None and raw != "":
-                values[f.name] = _coerce(f.type, raw)
+                try:
+                    values[f.name] = _coerce(f.type, raw)
+                except ValueError:
+                    raise SettingsError(name, f"{raw!r} is not {_kind_name(f.type)}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Values out of range, as (setting name, reason); empty when the settings can serve."""
+        found: list[tuple[str, str]] = []
+        if not 0 <= self.port <= 65535:
+            found.append(("port", f"{self.port} is not a port (1-65535, or 0 for any free port)"))
+        if self.log_level.lower() not in LOG_LEVELS:
+            found.append(("log_level", f"{self.log_level!r} is not one of {', '.join(LOG_LEVELS)}"))
+        if self.auth_mode not in ("docs", "spec"):
+            found.append(("auth_mode", f"{self.auth_mode!r} is not one of docs, spec"))
+        if not self.rate_limit_scale > 0:
+            found.append(("rate_limit_scale", f"{self.rate_limit_scale} is not a number above 0"))
+        if self.decision_rate_limit < 1:
+            found.append(("decision_rate_limit", f"{self.decision_rate_limit} is not a whole number from 1"))
+        if self.journal_size < 0:
+            found.append(("journal_size", f"{self.journal_size} is not a whole number from 0"))
+        if self.max_body_bytes < 1:
+            found.append(("max_body_bytes", f"{self.max_body_bytes} is not a whole number from 1"))
+        if not self.tick_interval > 0:
+            found.append(("tick_interval", f"{self.tick_interval} is not a number above 0"))
+        for name in ("public_base_url", "webhook_url"):
+            value = getattr(self, name)
+            if value and not value.startswith(("http://", "https://")):
+                found.append((name, f"{value!r} is not an http:// or https:// URL"))
+        return found
+
+
+#: The levels `log_level` accepts (uvicorn's names; `trace` is below debug).
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+class SettingsError(ValueError):
+    """A `DIDIT_MOCK_*` variable that cannot be read: `variable` names it."""
+
+    def __init__(self, variable: str, reason: str):
+        super().__init__(f"{variable}: {reason}")
+        self.variable = variable
+        self.reason = reason
+
+
+def _kind_name(kind: object) -> str:
+    text = str(kind)
+    if text.startswith("int"):
+        return "a whole number"
+    if text.startswith("float"):
+        return "a number"
+    return "valid"
 
 
 def _coerce(kind: object, raw: str) -> object:

@@ -22,6 +22,7 @@ import secrets
 import ssl
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,8 +35,8 @@ from urllib.parse import quote
 import httpx
 
 __all__ = [
-    "DEFAULT_WORKFLOW_ID", "DiditMock", "DiditMockError", "ServerHandle", "WebhookDelivery", "WebhookReceiver",
-    "sign_body",
+    "DEFAULT_WORKFLOW_ID", "DiditMock", "DiditMockError", "QuietHTTPServer", "ServerHandle", "WebhookDelivery",
+    "WebhookReceiver", "sign_body",
 ]
 
 #: The built-in KYC workflow (ID verification, liveness, face match, AML, IP analysis).
@@ -44,11 +45,43 @@ ADMIN_TOKEN_HEADER = "x-admin-token"
 
 
 class DiditMockError(Exception):
-    """A helper call the mock refused; `response` holds the status and body."""
+    """A helper call the mock refused, in one readable line; `response` holds the status and body
+    (None when the helper refused the call before sending it)."""
 
-    def __init__(self, message: str, response: httpx.Response):
-        super().__init__(f"{message}: HTTP {response.status_code} {response.text[:500]}")
+    def __init__(self, message: str, response: httpx.Response | None = None, *, explained: bool = False):
+        """`explained`: `message` says it all; otherwise the response's status and detail are appended."""
+        super().__init__(message if response is None or explained else f"{message}: {_reason(response)}")
         self.response = response
+
+
+def _reason(response: httpx.Response) -> str:
+    """`HTTP 404: Not found.`: the status and Didit's `detail` or field messages, never a whole page."""
+    head = f"HTTP {response.status_code}"
+    try:
+        body = response.json()
+    except ValueError:
+        text = " ".join(response.text.split())
+        if not text or text.lstrip().startswith("<"):
+            return f"{head} {response.reason_phrase}".rstrip()
+        return f"{head}: {text[:200]}"
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        return f"{head}: {body['detail']}"
+    if isinstance(body, dict) and body:
+        parts = []
+        for field_name, messages in body.items():
+            shown = messages[0] if isinstance(messages, list) and messages else messages
+            parts.append(f"{field_name}: {shown}")
+        return f"{head}: " + "; ".join(str(part) for part in parts)[:300]
+    return f"{head}: {json.dumps(body)[:200]}"
+
+
+def _session_id(session_id: str, what: str) -> str:
+    """The id as the mock spells it, or a one-line DiditMockError for something that is not a UUID."""
+    try:
+        return str(uuid.UUID(str(session_id)))
+    except ValueError:
+        raise DiditMockError(f"{what}: {session_id!r} is not a session id (a UUID, such as the "
+                             "session_id of create_session's answer)") from None
 
 
 _ssl_context: ssl.SSLContext | None = None
@@ -121,11 +154,15 @@ def sign_body(secret: str, message: bytes | str) -> str:
 
 @dataclass(frozen=True)
 class WebhookDelivery:
-    """One request the receiver got: headers (lower-case names), the raw body and its JSON."""
+    """One request the receiver got: its headers, the raw body and its JSON.
+
+    `headers` is case-insensitive, as HTTP headers are: `headers["X-Signature-V2"]` and
+    `headers["x-signature-v2"]` are the same header (it iterates with lower-case names).
+    """
 
     method: str
     path: str
-    headers: dict[str, str]
+    headers: httpx.Headers
     body: bytes
     received_at: float
     secret: str | None = None
@@ -160,7 +197,13 @@ class WebhookDelivery:
         return hmac.compare_digest(expected, self.headers.get("x-signature-simple", ""))
 
 
-class _QuietServer(ThreadingHTTPServer):
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server that prints no traceback when a client hangs up early.
+
+    `socketserver` prints "Exception occurred during processing of request from ..." and a
+    traceback when the sender went away (a delivery timeout); for a test receiver that is noise.
+    """
+
     daemon_threads = True
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -179,6 +222,8 @@ class WebhookReceiver:
         public_host: str | None = None, status_code: int = 200,
     ):
         self.secret = secret
+        #: Says, when a `wait` times out, what the mock saw delivering here (set by `DiditMock.receiver`).
+        self.explain: Callable[[], str] | None = None
         self.path = path
         self.status_code = status_code
         self._deliveries: list[WebhookDelivery] = []
@@ -192,7 +237,7 @@ class WebhookReceiver:
                 body = self.rfile.read(length) if length else b""
                 delivery = WebhookDelivery(
                     method=self.command, path=self.path,
-                    headers={k.lower(): v for k, v in self.headers.items()},
+                    headers=httpx.Headers(list(self.headers.items())),
                     body=body, received_at=time.time(), secret=receiver.secret,
                 )
                 with receiver._changed:
@@ -209,7 +254,7 @@ class WebhookReceiver:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 return
 
-        self._server = _QuietServer((host, port), Handler)
+        self._server = QuietHTTPServer((host, port), Handler)
         bound_port = self._server.server_address[1]
         self.url = f"http://{public_host or host}:{bound_port}{path}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="didit-mock-webhooks", daemon=True)
@@ -252,8 +297,12 @@ class WebhookReceiver:
                         return delivery
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError(f"no webhook matching {match or predicate} within {timeout} s")
+                    break
                 self._changed.wait(remaining)
+        message = f"no webhook matching {match or predicate} reached {self.url} within {timeout} s"
+        if self.explain is not None:
+            message += f"; {self.explain()}"
+        raise TimeoutError(message)
 
     def stop(self) -> None:
         """Stop serving (idempotent)."""
@@ -431,14 +480,28 @@ class DiditMock:
         response = self.http.get(f"/v3/session/{session_id}/decision/", params=_params(params))
         return _check(response, "decision")
 
-    def complete(self, session_id: str, status: str | None = "Approved", **features: Any) -> dict[str, Any]:
+    def complete(self, session_id: str, status: str | None = "Approved", *, final_only: bool = False,
+                 **features: Any) -> dict[str, Any]:
         """Finish a session as its user would: Approved, Declined, In Review or Abandoned (None: the
         sandbox scenario's outcome). `features` set per-feature outcomes, e.g.
-        `ID_VERIFICATION="Declined"`. Returns the decision."""
+        `ID_VERIFICATION="Declined"`. Returns the decision.
+
+        A Not Started session first moves to In Progress, as when its user opens the link: two
+        `status.updated` webhooks, In Progress then the outcome, delivered in that order (behind a
+        failing receiver the outcome waits for the In Progress retries). `final_only=True` skips
+        the In Progress step: only the outcome's webhook is sent.
+        """
+        session_id = _session_id(session_id, "complete")
         body: dict[str, Any] = {"status": status}
         if features:
             body["features"] = features
-        return _check(self.http.post(f"/_mock/sessions/{session_id}/complete", json=body), "complete")
+        if final_only:
+            body["final_only"] = True
+        response = self.http.post(f"/_mock/sessions/{session_id}/complete", json=body)
+        if response.status_code == 404:
+            raise DiditMockError(f"complete: no session {session_id} in this tenant (API key {self.api_key[:12]}...)",
+                                 response, explained=True)
+        return _check(response, f"complete {session_id}")
 
     def force_status(self, session_id: str, status: str) -> dict[str, Any]:
         """Put a session in any of the ten statuses (the status.updated webhook fires)."""
@@ -451,6 +514,9 @@ class DiditMock:
         """The latest OTP sent to a phone (E.164) or an email: `{"code", "attempts_left", "expires_at"}`."""
         kind = "email" if "@" in phone_or_email else "phone"
         response = self.http.get(f"/_mock/{kind}/{quote(phone_or_email.strip(), safe='+@')}/code")
+        if response.status_code == 404:
+            raise DiditMockError(f"no OTP code has been sent to {phone_or_email} in this tenant "
+                                 f"(send one with POST /v3/{kind}/send/ first)", response, explained=True)
         return _check(response, f"{kind} code")
 
     def otp_code(self, phone_or_email: str) -> str:
@@ -475,8 +541,39 @@ class DiditMock:
         return _check(self.http.post("/_mock/webhook", json={"url": url, "secret": secret}), "set webhook", 200, 201)
 
     def webhooks(self, **filters: Any) -> list[dict[str, Any]]:
-        """The delivery log (`GET /_mock/webhooks`), e.g. `webhooks(session_id=..., status="Approved")`."""
-        return _results(_check(self.http.get("/_mock/webhooks", params=_params(filters)), "webhooks"))
+        """The delivery attempts, oldest first: the `results` of `GET /_mock/webhooks`, e.g.
+        `webhooks(session_id=..., status="Approved")`. `webhook_log` has the whole answer."""
+        return _results(self.webhook_log(**filters))
+
+    def webhook_log(self, **filters: Any) -> dict[str, Any]:
+        """`GET /_mock/webhooks` as it answers: `{"count", "results", "pending"}` (attempts made,
+        and deliveries still waiting for their turn, a delay or a retry)."""
+        return _check(self.http.get("/_mock/webhooks", params=_params(filters)), "webhooks")
+
+    def delivery_report(self, url: str) -> str:
+        """One line on what the mock saw delivering to `url`: its latest attempts and what is pending."""
+        try:
+            log = self.webhook_log()
+        except (DiditMockError, httpx.HTTPError) as exc:
+            return f"the mock's delivery log could not be read ({exc})"
+        attempts = [a for a in log.get("results", []) if a.get("url") == url]
+        pending = [p for p in log.get("pending", []) if p.get("url") == url]
+        if not attempts and not pending:
+            others = sorted({str(a.get("url")) for a in log.get("results", [])} - {url})
+            where = f" (it delivered to {', '.join(others)})" if others else ""
+            return f"the mock has not tried to deliver any webhook to {url}{where}"
+        seen = []
+        for attempt in attempts[-3:]:
+            what = f"{attempt.get('webhook_type')} {attempt.get('status') or ''}".strip()
+            if attempt.get("response_status") is not None:
+                outcome = f"answered {attempt['response_status']}"
+            else:
+                outcome = str(attempt.get("error") or "no answer")
+            seen.append(f"{what}: {outcome}")
+        report = "the mock's latest deliveries there: " + "; ".join(seen) if seen else "no attempt yet"
+        if pending:
+            report += f"; {len(pending)} pending (next at {pending[0].get('next_attempt_at')}, tenant clock)"
+        return report
 
     def wait_for_webhook(self, timeout: float = 10.0, **filters: Any) -> dict[str, Any]:
         """The first delivery matching `filters`, waiting up to `timeout` seconds of real time
@@ -502,6 +599,7 @@ class DiditMock:
         """
         hook = WebhookReceiver(secret or secrets.token_urlsafe(32), host=host, path=path,
                                public_host=public_host, status_code=status_code)
+        hook.explain = lambda: self.delivery_report(hook.url)
         self._receivers.append(hook)
         try:
             self.set_webhook(hook.url, hook.secret)

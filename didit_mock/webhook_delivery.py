@@ -144,6 +144,8 @@ class WebhookSender:
                 response = await self._client.post(request.url, content=request.body, headers=request.headers)
             except httpx.TimeoutException as exc:
                 return SendOutcome(None, None, _elapsed(started), f"timeout: {type(exc).__name__}")
+            except httpx.ConnectError as exc:
+                return SendOutcome(None, None, _elapsed(started), _connect_error(exc, request.url))
             except httpx.HTTPError as exc:
                 return SendOutcome(None, None, _elapsed(started), f"{type(exc).__name__}: {exc}")
             except Exception as exc:  # e.g. a URL httpx refuses: logged as a failed attempt
@@ -184,6 +186,24 @@ class WebhookSender:
         if self._changed is not None:
             async with self._changed:
                 self._changed.notify_all()
+
+
+def _connect_error(exc: BaseException, url: str) -> str:
+    """`ConnectError: connection refused to 127.0.0.1:9` (or the reason a connection failed)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():
+            return f"ConnectError: connection refused to {where}"
+        if isinstance(cause, OSError) and "Name or service not known" in str(cause):
+            return f"ConnectError: cannot resolve {parts.hostname}"
+        cause = cause.__cause__ or cause.__context__
+    return f"ConnectError: cannot connect to {where} ({exc})"
 
 
 def _elapsed(started: float) -> int:

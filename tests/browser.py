@@ -27,13 +27,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
+
+from didit_mock.testing import QuietHTTPServer
 
 CHROMIUM = os.environ.get("DIDIT_MOCK_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -152,7 +154,7 @@ class Receiver:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     """A recording HTTP server on a free loopback port (GET: a tiny HTML page; POST: `{"ok": true}`)."""
-    server: ThreadingHTTPServer
+    server: QuietHTTPServer
 
     class Handler(BaseHTTPRequestHandler):
         def _answer(self, content_type: str, body: bytes) -> None:
@@ -175,7 +177,7 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (silence the access log)
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = QuietHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}")
     thread = threading.Thread(target=server.serve_forever, name="test-receiver", daemon=True)

@@ -8,12 +8,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, TypeVar
 
 import httpx
 
 from didit_mock.server import free_port
+from didit_mock.testing import QuietHTTPServer
 
 KYC = "d1d17000-0000-4000-8000-000000000001"
 ADDRESS = "d1d17000-0000-4000-8000-000000000004"
@@ -105,7 +106,7 @@ class Receiver:
                 pass
 
         self.port = free_port()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server = QuietHTTPServer(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path: str) -> str:

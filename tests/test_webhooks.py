@@ -15,7 +15,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
@@ -24,6 +24,7 @@ import pytest
 from didit_mock.domain.events import DomainEvent
 from didit_mock.domain.webhooks import SendOutcome, SignedRequest, is_retryable
 from didit_mock.server import MockServer, free_port
+from didit_mock.testing import QuietHTTPServer
 from didit_mock.webhook_delivery import WebhookSender
 from tests.conftest import advance, create_session, new_key
 from tests.contract.conformance import assert_conforms
@@ -69,7 +70,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

@@ -56,6 +56,7 @@ class CompleteBody(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
     status: Literal["Approved", "Declined", "In Review", "Abandoned"] | None = None
     features: dict[str, Any] | None = None
+    final_only: bool = False
 
 
 def tenant_view(tenant: Tenant) -> dict[str, Any]:
@@ -139,7 +140,7 @@ async def clock_real(request: Request) -> Response:
 def complete(tenant: Tenant, session_id: str, body: CompleteBody) -> Session:
     """Finish the tenant's session as the user would (404 when unknown); call it holding `tenant.lock`."""
     session = sessions_domain.book(tenant).require(session_id)
-    return sessions_domain.finish_session(tenant, session, body.status, body.features)
+    return sessions_domain.finish_session(tenant, session, body.status, body.features, body.final_only)
 
 
 async def complete_session(request: Request) -> Response:

@@ -365,11 +365,13 @@ def finish_session(
     session: Session,
     status: str | None = None,
     features: dict[str, Any] | None = None,
+    final_only: bool = False,
 ) -> Session:
     """Finish a session as the user would: through In Progress to the outcome.
 
     `status` is Approved, Declined, In Review or Abandoned, or None for the sandbox scenario's
-    outcome (approval without one). `features` sets per-feature outcomes.
+    outcome (approval without one). `features` sets per-feature outcomes. A Not Started session
+    first becomes In Progress (with its webhook) unless `final_only`: then only the outcome is emitted.
     """
     if status is not None and status not in st.OUTCOMES:
         raise ValidationFailed.field("status", f'"{status}" is not a valid choice.')
@@ -379,7 +381,10 @@ def finish_session(
             f"Current status: {session.status}"
         )
     final, outcomes = plan_outcome(tenant, session, status, features)
-    start_session(tenant, session)
+    if final_only:
+        session.started_at = session.started_at or tenant.clock.timestamp()
+    else:
+        start_session(tenant, session)
     session.outcomes = None if final == st.ABANDONED else outcomes
     session.finished_at = tenant.clock.timestamp()
     session.resubmit_nodes = None

@@ -126,6 +126,10 @@ class TenantLimitReached(DiditError):
         )
 
 
+#: Refused keys a registry remembers (each is reported once; a flood of random keys stops at this).
+MAX_REFUSED_KEYS = 1000
+
+
 class TenantRegistry:
     """Maps API keys to tenants; when keys are registered only those are accepted.
 
@@ -167,11 +171,20 @@ class TenantRegistry:
         #: State kept in components beyond the core ones, by name (`domain.state.StateSection`s),
         #: registered by the app that owns this registry.
         self.state_sections: dict[str, Any] = {}
+        #: Keys refused so far (at most `MAX_REFUSED_KEYS`), so that each is reported once.
+        self.refused_keys: set[str] = set()
 
     def accepts(self, api_key: str) -> bool:
         if not api_key:
             return False
         return not self.allowed_keys or api_key in self.allowed_keys
+
+    def note_refused(self, api_key: str) -> bool:
+        """Remember a refused key; True the first time it is seen (to report it once)."""
+        if api_key in self.refused_keys or len(self.refused_keys) >= MAX_REFUSED_KEYS:
+            return False
+        self.refused_keys.add(api_key)
+        return True
 
     def get(self, api_key: str) -> Tenant | None:
         """The tenant of an accepted key (created on first use), or None for a refused key."""

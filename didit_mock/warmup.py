@@ -1,0 +1,51 @@
+"""Warm-up: load, once per process, what the first finished session and phone send would load.
+
+Faker, its providers, the PDF and image code and phonenumbers' carrier and geocoder data load on
+first use (half a second together), which a client with a short timeout would see on its first
+call. `start_warm_up` does that work in a daemon thread once the server listens, on a throwaway
+registry: no tenant, journal or webhook of the server is touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+WORKFLOW = "d1d17000-0000-4000-8000-000000000001"
+PHONE = "+14155550100"
+
+
+def warm_up() -> None:
+    """Finish and render a session and look a phone number up, on a registry of its own."""
+    from .domain.decisions import render_decision
+    from .domain.otp.config import OtpConfig
+    from .domain.otp.phone_facts import lookup
+    from .domain.sessions import NewSession, create_session, finish_session
+    from .domain.tenant import TenantRegistry
+
+    tenant = TenantRegistry().get("warm-up")
+    assert tenant is not None
+    with tenant.lock:
+        session, _ = create_session(tenant, NewSession(workflow_id=WORKFLOW, vendor_data="warm-up"))
+        finish_session(tenant, session, "Approved")
+        render_decision(tenant, session)
+    lookup(PHONE, OtpConfig())
+
+
+def start_warm_up() -> threading.Thread:
+    """Run `warm_up` in a daemon thread; a failure is logged at debug level and changes nothing else."""
+
+    def run() -> None:
+        log = logging.getLogger("didit_mock")
+        started = time.perf_counter()
+        try:
+            warm_up()
+        except Exception:  # a warm-up is an optimisation: never an error for the user
+            log.debug("warm-up failed", exc_info=True)
+            return
+        log.debug("warm-up done in %.0f ms", (time.perf_counter() - started) * 1000)
+
+    thread = threading.Thread(target=run, name="didit-mock-warm-up", daemon=True)
+    thread.start()
+    return thread
