@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from didit_mock.spec.openapi31 import (
+    OVERLAPPING_ONE_OF_NOTE,
     RELAXED_FORMAT_NOTE,
+    any_of_for_overlapping_one_ofs,
     operation_31,
     relax_formats_contradicted_by_examples,
     to_openapi_31,
@@ -64,3 +66,24 @@ def test_a_format_didits_examples_break_is_dropped_with_a_note() -> None:
     assert "format" not in shared["properties"]["at"]
     assert RELAXED_FORMAT_NOTE in shared["properties"]["at"]["description"]
     assert shared["properties"]["id"]["format"] == "uuid"  # the example fits this one
+
+
+def _one_of_document(options: list[dict]) -> dict:
+    return {"paths": {"/x/": {"get": {"responses": {"200": {"description": "OK", "content": {
+        "application/json": {"schema": {"oneOf": options}}}}}}}}, "components": {"schemas": {}}}
+
+
+def test_a_one_of_whose_options_overlap_is_served_as_any_of() -> None:
+    # Neither option requires anything: every object fits both, so no answer fits exactly one.
+    overlapping = _one_of_document([{"type": "object", "properties": {"total": {"type": "integer"}}},
+                                    {"type": "object", "properties": {"job_id": {"type": "string"}}}])
+    any_of_for_overlapping_one_ofs(overlapping)
+    schema = overlapping["paths"]["/x/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert "oneOf" not in schema and len(schema["anyOf"]) == 2
+    assert OVERLAPPING_ONE_OF_NOTE in schema["description"]
+
+    distinct = _one_of_document([{"type": "object", "required": ["total"], "properties": {"total": {"type": "integer"}}},
+                                 {"type": "string"}])
+    any_of_for_overlapping_one_ofs(distinct)
+    schema = distinct["paths"]["/x/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert len(schema["oneOf"]) == 2 and "anyOf" not in schema

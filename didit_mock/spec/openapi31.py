@@ -3,7 +3,9 @@
 OpenAPI 3.0's `nullable` becomes a `null` type (and enum member), a schema's `example` becomes
 JSON Schema's `examples`, and a `format` that Didit's own response examples break is dropped
 (`relax_formats_contradicted_by_examples`): the mock answers what the real API sends, and the
-served description must not call that invalid. Per-path and per-operation `servers` go: the mock
+served description must not call that invalid. A response `oneOf` whose options overlap (a
+document of one option fits another too, so no answer can fit exactly one) becomes the `anyOf`
+it means (`any_of_for_overlapping_one_ofs`). Per-path and per-operation `servers` go: the mock
 serves every operation at its own address.
 """
 
@@ -17,6 +19,7 @@ from .document import HTTP_METHODS, api_document
 
 OPENAPI_31 = "3.1.0"
 RELAXED_FORMAT_NOTE = "(Didit's own examples send this without a UTC offset, so no `format` is asserted.)"
+OVERLAPPING_ONE_OF_NOTE = "(Didit's document says `oneOf`, but its options overlap: served as `anyOf`.)"
 _SCHEMA_KEYS = frozenset({"items", "not", "additionalProperties"})
 _SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf"})
 
@@ -119,6 +122,7 @@ def api_document_31() -> dict[str, Any]:
         },
     }
     relax_formats_contradicted_by_examples(document)
+    any_of_for_overlapping_one_ofs(document)
     return document
 
 
@@ -158,3 +162,66 @@ def _format_failures(media: dict[str, Any], document: dict[str, Any]) -> list[di
     return [failure.schema for example in examples for error in validator.iter_errors(example)
             for failure in (error, *error.context)
             if failure.validator == "format" and isinstance(failure.schema, dict)]
+
+
+def any_of_for_overlapping_one_ofs(document: dict[str, Any]) -> None:
+    """Turn each response `oneOf` whose options overlap into `anyOf`, noting it in the description.
+
+    Options overlap when the document built from one option (every property filled in) fits
+    another option too; then no answer of that shape fits exactly one, real or emulated.
+    """
+    found: list[dict[str, Any]] = []
+    for item in document["paths"].values():
+        for method in HTTP_METHODS:
+            for response in (item.get(method) or {}).get("responses", {}).values():
+                for media in (response.get("content") or {}).values():
+                    _collect_one_ofs(media.get("schema"), found)
+    for kind in ("schemas", "responses"):
+        _collect_one_ofs(document["components"].get(kind), found)
+    for node in found:
+        if _options_overlap(node["oneOf"], document):
+            node["anyOf"] = node.pop("oneOf")
+            described = node.get("description", "")
+            node["description"] = f"{described} {OVERLAPPING_ONE_OF_NOTE}".strip()
+
+
+def _collect_one_ofs(node: Any, found: list[dict[str, Any]]) -> None:
+    if isinstance(node, dict):
+        if isinstance(node.get("oneOf"), list):
+            found.append(node)
+        for value in node.values():
+            _collect_one_ofs(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _collect_one_ofs(value, found)
+
+
+def _options_overlap(options: list[Any], document: dict[str, Any]) -> bool:
+    from jsonschema import Draft202012Validator
+
+    from .schemas import sample
+
+    inlined = [_inline(option, document, ()) for option in options]
+    validators = [Draft202012Validator(option) for option in inlined]
+    for option in inlined:
+        built = sample(option)
+        if sum(1 for validator in validators if validator.is_valid(built)) > 1:
+            return True
+    return False
+
+
+def _inline(node: Any, document: dict[str, Any], seen: tuple[str, ...]) -> Any:
+    """`node` with its local `$ref`s replaced by what they name (a reference back into itself: `{}`)."""
+    if isinstance(node, list):
+        return [_inline(item, document, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        if ref in seen:
+            return {}
+        target: Any = document
+        for part in ref[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        return _inline(target, document, (*seen, ref))
+    return {key: _inline(value, document, seen) for key, value in node.items()}
