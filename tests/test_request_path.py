@@ -18,7 +18,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from didit_mock.api.http import dumps, json_response
 from didit_mock.api.limits import parse_json
