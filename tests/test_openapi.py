@@ -45,7 +45,9 @@ def _operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any
 
 def test_every_route_of_the_app_is_documented(server: MockServer, document: dict[str, Any]) -> None:
     served = {(method, path) for method, path, _ in route_operations(server.app)}
-    served |= {(op.method, op.path) for op in server.app.api.table}
+    api = server.app.api
+    served |= {(op.method, op.path) for op in api.table}
+    served |= {(op.method, alias) for op in api.table for alias in api.placements[op.operation_id].aliases}
     documented = set(_operations(document))
     assert served - documented == set(), "routes missing from the document"
     assert documented - served == set(), "documented operations the app does not serve"
@@ -156,8 +158,12 @@ def test_didit_routes_describe_responses_as_didit_does(document: dict[str, Any])
     assert "text/html" in decision["404"]["content"]
     names = {p["name"] for p in document["paths"]["/v3/sessions/"]["get"]["parameters"]}
     assert {"limit", "offset", "vendor_data", "status"} <= names
-    pdf = document["paths"]["/v3/session/{sessionId}/generate-pdf/"]["get"]["responses"]["200"]
-    assert "application/pdf" in pdf["content"]
+    pdf = document["paths"]["/v3/session/{sessionId}/generate-pdf/"]["get"]
+    assert "application/pdf" in pdf["responses"]["200"]["content"]
+    # The slash-less form the mock also serves is the same operation.
+    alias = document["paths"]["/v3/session/{sessionId}/generate-pdf"]["get"]
+    assert alias["x-didit-mock-alias-of"] == pdf["operationId"]
+    assert alias["responses"] == pdf["responses"] and alias["operationId"] != pdf["operationId"]
 
 
 def test_generic_answers_and_security_are_documented(document: dict[str, Any]) -> None:

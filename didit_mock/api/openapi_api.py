@@ -4,7 +4,9 @@ Every operation of the app's API route appears as Didit's document (or the addit
 operationId, summary, parameters, request body and responses. Operations of the additions keep
 `x-didit-mock-addition: true`; operations the mock answers with their documented shape only (no
 rules yet) carry `x-didit-mock-shape-only: true`. Where Didit states no `security`, the
-operation's auth profile (the overlay) names it.
+operation's auth profile (the overlay) names it. A further path the mock serves an operation at
+(a Django URLconf alias, such as the PDF report without its trailing slash) is documented as a
+copy of the operation marked `x-didit-mock-alias-of`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
     from ..web.api_route import ApiRoute
 
 SHAPE_ONLY_MARK = "x-didit-mock-shape-only"
+#: On a further path template of an operation (a Django URLconf alias): the operation it serves.
+ALIAS_MARK = "x-didit-mock-alias-of"
 #: What the mock says of the API keys it accepts, added to Didit's `ApiKeyAuth`.
 API_KEY_NOTE = "Any key names a tenant: a fresh key is a fresh, empty sandbox application."
 #: The security scheme of each credential an auth profile of the overlay reads.
@@ -39,6 +43,15 @@ def api_paths(api: ApiRoute) -> dict[str, dict[str, Any]]:
                 entry[key] = _operation(api, value)
         if any(method in entry for method in HTTP_METHODS):
             paths[path] = entry
+    for operation in api.table:
+        for number, alias in enumerate(api.placements[operation.operation_id].aliases, start=1):
+            source = paths[operation.path]
+            aliased = {**copy.deepcopy(source[operation.method.lower()]),
+                       "operationId": f"{operation.operation_id}_alias_{number}", ALIAS_MARK: operation.operation_id}
+            item = paths.setdefault(alias, {})
+            if "parameters" in source:
+                item.setdefault("parameters", copy.deepcopy(source["parameters"]))
+            item[operation.method.lower()] = aliased
     return paths
 
 
