@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -270,3 +272,25 @@ def test_route_modules_can_declare_operations(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(state, "OPERATIONS", {("get", "/_mock/state"): {"summary": "Declared by the module"}})
     merged = openapi.registered_operations()
     assert merged[("GET", "/_mock/state")].summary == "Declared by the module"
+
+
+def test_the_first_build_does_not_hold_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the document is being built, the server answers other requests."""
+    started, release = threading.Event(), threading.Event()
+    real = openapi.build_document
+
+    def held(app: Any) -> dict[str, Any]:
+        started.set()
+        assert release.wait(10)
+        return real(app)
+
+    monkeypatch.setattr(openapi, "build_document", held)
+    with MockServer() as fresh, ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(httpx.get, fresh.url + OPENAPI_PATH, timeout=30)
+        assert started.wait(10)
+        try:
+            health = httpx.get(fresh.url + "/system/healthcheck", timeout=5)
+        finally:
+            release.set()
+        assert health.status_code == 200
+        assert pending.result().status_code == 200

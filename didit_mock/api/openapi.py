@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -201,11 +202,15 @@ _SECURITY = {"api_key": [{"ApiKeyAuth": []}], "session_token": [{"SessionTokenAu
 # ---------------------------------------------------------------- route
 
 async def openapi_json(request: Request) -> Response:
-    """This document, with `servers` naming the URL it was fetched from."""
+    """This document, with `servers` naming the URL it was fetched from.
+
+    Built on the first request, in a worker thread: converting Didit's document takes about a
+    second, and the event loop keeps serving meanwhile.
+    """
     app = request.app
     document = getattr(app.state, "openapi_document", None)
     if document is None:
-        document = build_document(app)
+        document = await run_in_threadpool(build_document, app)
         app.state.openapi_document = document
     served = {**document, "servers": [{"url": str(request.base_url).rstrip("/")}]}
     return json_response(served)
