@@ -2,12 +2,12 @@
 
 The document is generated, so it cannot drift from the code:
 
-* paths and methods come from the app's routes (`{param}` path parameters included);
-* request bodies are the JSON schemas of the pydantic models the handlers validate with, named in
-  `OPERATIONS` (a route module may also expose its own `OPERATIONS` dict, merged over these);
-* Didit's own documentation (summaries, query parameters, request bodies for the handlers that have
-  no model, and every documented response) comes from `didit_responses.json`, extracted from Didit's
-  OpenAPI 3.0 document and converted to 3.1 (see tests/test_openapi.py, which regenerates it);
+* the emulated API is Didit's own description (the vendored document and the additions, in 3.1
+  form), one operation per operation of the app's API route (see `api.openapi_api`);
+* the other routes (admin API, hosted page, dashboard) come from the app's Starlette routes
+  (`{param}` path parameters included), described by `OPERATIONS` (a route module may also
+  expose its own `OPERATIONS` dict, merged over these); their request bodies are the JSON schemas
+  of the pydantic models the handlers validate with;
 * every operation also lists the generic answers of the mock (400, 401, 403, 404, 405, 413, 415, 429).
 """
 
@@ -16,27 +16,26 @@ from __future__ import annotations
 import copy
 import importlib
 import inspect
-import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from ..spec.document import HTTP_METHODS
 from .http import json_response
+from .openapi_api import api_components, api_paths, api_tags
 
 OPENAPI_PATH = "/_mock/openapi.json"
 OPENAPI_VERSION = "3.1.0"
-DIDIT_RESPONSES = Path(__file__).with_name("didit_responses.json")
 REF_TEMPLATE = "#/components/schemas/{model}"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
-UUID_PARAMS = frozenset({"session_id", "destination_uuid", "webhook_uuid", "attempt_uuid"})
+UUID_PARAMS = frozenset({"session_id", "attempt_uuid"})
 _CONVERTOR = re.compile(r"\{(\w+)(?::[^}]+)?\}")
 
 #: A request or response body: a pydantic model, a JSON schema, or "module:Model" (resolved lazily,
@@ -79,59 +78,14 @@ _CODE = _object(
 )
 _COUNTED = _object({"count": {"type": "integer"}, "results": {"type": "array"}}, ("count", "results"))
 _OBJECT: dict[str, Any] = {"type": "object"}
-_LIST: dict[str, Any] = {"type": "array"}
-_HEALTH = _object({"status": _STRING, "timestamp": _STRING}, ("status", "timestamp"))
 
 
 def _query(kind: str = "string", **extra: Any) -> dict[str, Any]:
     return {"type": kind, **extra}
 
 
-#: The seed table, keyed by (METHOD, path as in the document).
+#: The seed table of the routes beside the emulated API, keyed by (METHOD, path as in the document).
 OPERATIONS: dict[tuple[str, str], Operation] = {
-    ("GET", "/system/healthcheck"): Operation(security=None, responses={200: _HEALTH}),
-    # sessions
-    ("POST", "/v3/session/"): Operation(request="session_models:CreateSessionBody"),
-    ("DELETE", "/v3/session/{session_id}/delete/"): Operation(request="session_models:DeleteBody"),
-    ("POST", "/v3/sessions/delete/"): Operation(request="session_models:BatchDeleteBody"),
-    ("PATCH", "/v3/session/{session_id}/update-status/"): Operation(request="session_models:UpdateStatusBody"),
-    ("GET", "/v3/sessions"): Operation(
-        summary="Redirect to /v3/sessions/ (Django's APPEND_SLASH)", responses={301: None}),
-    ("GET", "/v3/session/{session_id}/generate-pdf"): Operation(
-        summary="Generate the session's PDF report (the slash-less form, served directly)", responses={200: "pdf"}),
-    ("POST", "/v3/session/{session_id}/share/"): Operation(request="session_lifecycle:ShareBody"),
-    ("POST", "/v3/session/import-shared/"): Operation(request="session_lifecycle:ImportBody"),
-    ("POST", "/v3/session/{session_id}/sandbox/arm/"): Operation(
-        request="session_lifecycle:ArmBody", security="session_token"),
-    ("POST", "/v3/sessions/{session_id}/reviews/"): Operation(request="session_lifecycle:ReviewNoteBody"),
-    # standalone verifications
-    ("POST", "/v3/phone/send/"): Operation(request="verifications:PhoneSendBody"),
-    ("POST", "/v3/phone/check/"): Operation(request="verifications:PhoneCheckBody"),
-    ("POST", "/v3/email/send/"): Operation(request="verifications:EmailSendBody"),
-    ("POST", "/v3/email/check/"): Operation(request="verifications:EmailCheckBody"),
-    # blocklist
-    ("POST", "/v3/blocklist/add/"): Operation(
-        summary="Blocklist a session's face, document, phone or email", request="blocklist:AddBody",
-        responses={200: _object({"message": _STRING}, ("message",))}),
-    ("POST", "/v3/blocklist/remove/"): Operation(
-        summary="Remove a session's items from the blocklist", request="blocklist:RemoveBody",
-        responses={200: _object({"message": _STRING}, ("message",))}),
-    ("GET", "/v3/blocklist/"): Operation(
-        summary="List blocklisted items, newest first",
-        query={"item_type": _query(), "limit": _query("integer", minimum=1), "offset": _query("integer", minimum=0)},
-        responses={200: _object({"count": {"type": "integer"}, "next": {"type": ["string", "null"]},
-                                 "previous": {"type": ["string", "null"]}, "results": _LIST},
-                                ("count", "next", "previous", "results"))}),
-    # webhooks (Didit)
-    ("GET", "/v3/webhook/"): Operation(summary="The application's webhook settings", responses={200: _OBJECT}),
-    ("PATCH", "/v3/webhook/"): Operation(
-        summary="Change the application's webhook settings", request=_OBJECT, responses={200: _OBJECT}),
-    ("GET", "/v3/session/{session_id}/webhooks/"): Operation(
-        summary="The session's webhook deliveries, newest first", responses={200: _LIST}),
-    ("GET", "/v3/session/{session_id}/webhook/{webhook_uuid}"): Operation(
-        summary="One webhook delivery of the session", responses={200: _OBJECT}),
-    ("POST", "/v3/session/{session_id}/webhook/{webhook_uuid}/resend"): Operation(
-        summary="Send a logged webhook delivery again", responses={200: _OBJECT}),
     # admin
     ("GET", OPENAPI_PATH): Operation(summary="This document", security=None, responses={200: _OBJECT}),
     ("GET", "/_mock/tenant"): Operation(summary="The tenant of the x-api-key", responses={200: _TENANT}),
@@ -248,11 +202,15 @@ _SECURITY = {"api_key": [{"ApiKeyAuth": []}], "session_token": [{"SessionTokenAu
 # ---------------------------------------------------------------- route
 
 async def openapi_json(request: Request) -> Response:
-    """This document, with `servers` naming the URL it was fetched from."""
+    """This document, with `servers` naming the URL it was fetched from.
+
+    Built on the first request, in a worker thread: converting Didit's document takes about a
+    second, and the event loop keeps serving meanwhile.
+    """
     app = request.app
     document = getattr(app.state, "openapi_document", None)
     if document is None:
-        document = build_document(app)
+        document = await run_in_threadpool(build_document, app)
         app.state.openapi_document = document
     served = {**document, "servers": [{"url": str(request.base_url).rstrip("/")}]}
     return json_response(served)
@@ -263,24 +221,14 @@ routes = [Route(OPENAPI_PATH, openapi_json, methods=["GET"], name="mock_openapi"
 
 # ---------------------------------------------------------------- building
 
-@lru_cache(maxsize=1)
-def didit_reference() -> dict[str, Any]:
-    """Didit's documented operations and component schemas (OpenAPI 3.1 form)."""
-    return json.loads(DIDIT_RESPONSES.read_text("utf-8"))
-
-
-def didit_key(method: str, path: str) -> str:
-    """`GET /v3/session/{}/decision/`: parameter names differ between Didit's document and the routes."""
-    return f"{method.upper()} {_CONVERTOR.sub('{}', path)}"
-
-
 def document_path(route_path: str) -> str:
     """A route path in OpenAPI form: `/{language:didit_language}/x` -> `/{language}/x`."""
     return _CONVERTOR.sub(r"{\1}", route_path)
 
 
 def route_operations(app: Any) -> list[tuple[str, str, BaseRoute]]:
-    """Every (METHOD, document path, route) the app serves (HEAD is implied by GET and left out)."""
+    """Every (METHOD, document path, route) of the app beside the emulated API (HEAD is implied by
+    GET and left out); the API route is documented from the spec."""
     found: list[tuple[str, str, BaseRoute]] = []
     for route in app.router.routes:
         if isinstance(route, Route):
@@ -372,41 +320,49 @@ def build_document(app: Any) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `app` (without `servers`, which depend on the request)."""
     from .. import __version__
 
-    reference = didit_reference()
+    paths = api_paths(app.api)
+    operation_ids = {op["operationId"] for item in paths.values() for m, op in item.items() if m in HTTP_METHODS}
+    for item in paths.values():
+        for method in HTTP_METHODS:
+            if method in item:
+                item[method]["responses"] = _with_generic_answers(item[method]["responses"])
+    components = api_components()
+    tags = [{"name": tag} for tag in api_tags(paths)]
     registered = registered_operations()
     schemas = _Schemas()
-    paths: dict[str, dict[str, Any]] = {}
-    operation_ids: set[str] = set()
     for method, path, route in route_operations(app):
         declared = registered.get((method, path), Operation())
-        didit = reference["operations"].get(didit_key(method, path))
         item = paths.setdefault(path, {})
-        item[method.lower()] = _operation(method, path, route, declared, didit, schemas, operation_ids)
+        item[method.lower()] = _operation(method, path, route, declared, schemas, operation_ids)
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": "didit-mock: the Didit Verification API (v3) emulator",
             "version": __version__,
             "description": (
-                "Every route didit-mock serves: the emulated Didit API (`/v3/...`, `/system/healthcheck`), "
-                "the admin API (`/_mock/...`) and the hosted verification page. Request bodies are the "
-                "pydantic models the mock validates with; Didit's documented responses are Didit's own "
-                "schemas. Any `x-api-key` names a tenant."
+                "Every route didit-mock serves: the emulated Didit API as Didit's own OpenAPI document "
+                "describes it (with the operations Didit serves but does not document, marked "
+                "`x-didit-mock-addition`, and the ones answered with their documented shape only, marked "
+                "`x-didit-mock-shape-only`), the admin API (`/_mock/...`), the hosted verification page "
+                "and the dashboard. Any `x-api-key` names a tenant."
             ),
         },
         "tags": [
-            {"name": "Didit API", "description": "The emulated Didit endpoints."},
+            *tags,
             {"name": "Admin", "description": "The mock's control surface under /_mock/."},
             {"name": "Hosted page", "description": "The page behind a session's `url`."},
             {"name": "Dashboard", "description": "The HTML dashboard under /_mock/ui."},
         ],
         "paths": paths,
         "components": {
-            "schemas": copy.deepcopy(reference.get("schemas", {})),
-            "responses": copy.deepcopy(GENERIC_RESPONSES),
-            "securitySchemes": SECURITY_SCHEMES,
+            "schemas": components["schemas"],
+            "responses": {**components["responses"], **copy.deepcopy(GENERIC_RESPONSES)},
+            "securitySchemes": {**SECURITY_SCHEMES, **components["securitySchemes"]},
         },
     }
+    clashes = set(GENERIC_RESPONSES) & set(components["responses"])
+    if clashes:
+        raise RuntimeError(f"generic answers clash with Didit's response names: {sorted(clashes)}")
     schemas.finish(document)
     clashes = set(schemas.components) & set(document["components"]["schemas"])
     if clashes:
@@ -423,34 +379,30 @@ def _tag(path: str) -> str:
         return "Dashboard"
     if path.startswith("/_mock"):
         return "Admin"
-    if path.startswith(("/v2/", "/v3/", "/system/")):
-        return "Didit API"
     return "Hosted page"
 
 
 def _operation(
-    method: str, path: str, route: BaseRoute, declared: Operation, didit: dict[str, Any] | None,
-    schemas: _Schemas, operation_ids: set[str],
+    method: str, path: str, route: BaseRoute, declared: Operation, schemas: _Schemas, operation_ids: set[str],
 ) -> dict[str, Any]:
     endpoint = getattr(route, "endpoint", None)
     doc = inspect.getdoc(endpoint) if endpoint is not None else None
-    didit = didit or {}
-    summary = declared.summary or didit.get("summary") or (doc.splitlines()[0] if doc else f"{method} {path}")
+    summary = declared.summary or (doc.splitlines()[0] if doc else f"{method} {path}")
     operation: dict[str, Any] = {
         "tags": [_tag(path)],
         "summary": summary,
         "operationId": _operation_id(method, route, path, operation_ids),
     }
-    description = declared.description or didit.get("description") or doc
+    description = declared.description or doc
     if description and description != summary:
         operation["description"] = description
-    parameters = _path_parameters(path) + _query_parameters(declared, didit)
+    parameters = _path_parameters(path) + _query_parameters(declared)
     if parameters:
         operation["parameters"] = parameters
-    body = _request_body(method, declared, didit, schemas)
+    body = _request_body(declared, schemas)
     if body is not None:
         operation["requestBody"] = body
-    operation["responses"] = _responses(declared, didit, schemas, html=_tag(path) in ("Dashboard", "Hosted page"))
+    operation["responses"] = _responses(declared, schemas, html=_tag(path) in ("Dashboard", "Hosted page"))
     operation["security"] = _SECURITY.get(declared.security, [])
     return operation
 
@@ -480,41 +432,36 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
     return parameters
 
 
-def _query_parameters(declared: Operation, didit: dict[str, Any]) -> list[dict[str, Any]]:
-    parameters = [copy.deepcopy(p) for p in didit.get("parameters", []) if p.get("in") == "query"]
-    known = {p["name"] for p in parameters}
-    for name, schema in declared.query.items():
-        if name not in known:
-            parameters.append({"name": name, "in": "query", "required": False, "schema": dict(schema)})
-    return parameters
+def _query_parameters(declared: Operation) -> list[dict[str, Any]]:
+    return [{"name": name, "in": "query", "required": False, "schema": dict(schema)}
+            for name, schema in declared.query.items()]
 
 
-def _request_body(method: str, declared: Operation, didit: dict[str, Any], schemas: _Schemas) -> dict[str, Any] | None:
-    documented = didit.get("requestBody")
+def _request_body(declared: Operation, schemas: _Schemas) -> dict[str, Any] | None:
     schema = schemas.use(declared.request)
     if schema is None:
-        return copy.deepcopy(documented) if documented else None
+        return None
     model = resolve_body(declared.request)
     required = bool(model.model_json_schema().get("required")) if isinstance(model, type) else False
-    media: dict[str, Any] = {"schema": schema}
-    examples = ((documented or {}).get("content", {}).get("application/json", {}) or {}).get("examples")
-    if examples:
-        media["examples"] = copy.deepcopy(examples)
-    return {"required": required, "content": {"application/json": media}}
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
-def _responses(declared: Operation, didit: dict[str, Any], schemas: _Schemas, *, html: bool) -> dict[str, Any]:
+def _responses(declared: Operation, schemas: _Schemas, *, html: bool) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, body in declared.responses.items():
         responses[str(status)] = _response(status, body, schemas)
-    for status, entry in didit.get("responses", {}).items():
-        responses.setdefault(status, copy.deepcopy(entry))
-    not_found = responses.get("404", {}).get("content")
-    if not_found is not None:  # a path the router does not match is Django's HTML page
-        not_found.setdefault("text/html", {"schema": {"type": "string"}})
     if not any(status.startswith("2") or status.startswith("3") for status in responses):
         responses["200"] = _response(200, "html", schemas) if html else {
             "description": "OK", "content": {"application/json": {"schema": {}}}}
+    return _with_generic_answers(responses)
+
+
+def _with_generic_answers(responses: dict[str, Any]) -> dict[str, Any]:
+    """`responses` with the mock's generic answers for the statuses they leave out, sorted."""
+    responses = dict(responses)
+    not_found = responses.get("404", {}).get("content")
+    if not_found is not None:  # a path the router does not match is Django's HTML page
+        not_found.setdefault("text/html", {"schema": {"type": "string"}})
     for status in GENERIC_RESPONSES:
         responses.setdefault(status, {"$ref": f"#/components/responses/{status}"})
     return dict(sorted(responses.items()))

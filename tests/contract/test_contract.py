@@ -1,6 +1,9 @@
-"""Every response Didit documents for the emulated paths, produced over HTTP and checked against
-Didit's own OpenAPI document. A response the document adds (or one this table stops producing)
-fails `test_every_documented_response_is_produced`, so drift in either direction is caught."""
+"""Every response Didit documents for the operations the mock serves with rules, produced over HTTP
+and checked against Didit's own OpenAPI document. A response the document adds, an operation that
+gains rules (or one this table stops producing) fails `test_every_documented_response_is_produced`,
+so drift in either direction is caught. The additions (operations Didit serves but does not
+document) are walked where the mock has rules for them; operations answered by their documented
+shape only are not walked here yet."""
 
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from didit_mock.app import create_app
+from didit_mock.server import MockServer
+from didit_mock.settings import Settings
 from tests.conftest import KYC_WORKFLOW
 from tests.contract.conformance import response_schema
 
@@ -42,6 +48,8 @@ class Ctx:
     server: str
     client: httpx.Client
     anon: httpx.Client
+    #: A key the server refuses (a server that accepts registered keys only).
+    refused: httpx.Client
 
     def tenant(self, **options: object) -> httpx.Client:
         """A client of a new tenant created with options of POST /_mock/tenants."""
@@ -379,20 +387,72 @@ for _method, _path in (("GET", DESTINATIONS), ("POST", DESTINATIONS), ("GET", DE
 
 # ---------------------------------------------------------------- the checks
 
+# ---------------------------------------------------------------- the additions: blocklist, webhook settings and logs
+
+_BLOCKLIST = (("/v3/blocklist/add/", "blocklist_face"), ("/v3/blocklist/remove/", "unblock_face"))
+for _path, _flag in _BLOCKLIST:
+    case("POST", _path, "200")(lambda c, p=_path, f=_flag: c.client.post(p, json={"session_id": _sid(c), f: True}))
+    case("POST", _path, "400")(lambda c, p=_path: c.client.post(p, json={"session_id": _sid(c)}))
+    case("POST", _path, "401")(lambda c, p=_path, f=_flag: c.refused.post(p, json={"session_id": UNKNOWN, f: True}))
+    case("POST", _path, "403")(lambda c, p=_path, f=_flag: c.anon.post(p, json={"session_id": UNKNOWN, f: True}))
+    case("POST", _path, "404")(lambda c, p=_path, f=_flag: c.client.post(p, json={"session_id": UNKNOWN, f: True}))
+
+
+@case("GET", "/v3/blocklist/", "200")
+def _blocklist_feed(c: Ctx) -> httpx.Response:
+    added = c.client.post("/v3/blocklist/add/", json={"session_id": _sid(c), "blocklist_face": True,
+                                                      "blocklist_document": True})
+    assert added.status_code == 200, added.text
+    return c.client.get("/v3/blocklist/")
+
+
+case("GET", "/v3/blocklist/", "400")(lambda c: c.client.get("/v3/blocklist/?item_type=wallet"))
+case("GET", "/v3/blocklist/", "401")(lambda c: c.refused.get("/v3/blocklist/"))
+case("GET", "/v3/blocklist/", "403")(lambda c: c.anon.get("/v3/blocklist/"))
+
+case("GET", "/v3/webhook/", "200")(lambda c: c.client.get("/v3/webhook/"))
+case("GET", "/v3/webhook/", "401")(lambda c: c.refused.get("/v3/webhook/"))
+case("GET", "/v3/webhook/", "403")(lambda c: c.anon.get("/v3/webhook/"))
+case("PATCH", "/v3/webhook/", "200")(lambda c: c.client.patch("/v3/webhook/", json={"webhook_version": "v2"}))
+case("PATCH", "/v3/webhook/", "400")(lambda c: c.client.patch("/v3/webhook/", json={"webhook_version": "v9"}))
+case("PATCH", "/v3/webhook/", "401")(lambda c: c.refused.patch("/v3/webhook/", json={"webhook_version": "v2"}))
+case("PATCH", "/v3/webhook/", "403")(lambda c: c.anon.patch("/v3/webhook/", json={"webhook_version": "v2"}))
+
+_LOGS = "/v3/session/{session_id}/webhooks/"
+_LOG = "/v3/session/{session_id}/webhook/{webhook_uuid}"
+_RESEND = _LOG + "/resend"
+
+
+def _logged(c: Ctx) -> tuple[str, str]:
+    """A finished session whose status webhook was attempted (to a closed port: logged, failed)."""
+    configured = c.client.post("/_mock/webhook", json={"url": "http://127.0.0.1:9/hook", "secret": "s"})
+    assert configured.status_code == 200, configured.text
+    session_id = _sid(c)
+    attempt = c.client.get("/_mock/webhooks/wait", params={"session_id": session_id, "failed": "true", "timeout": 8})
+    assert attempt.status_code == 200, attempt.text
+    return session_id, attempt.json()["uuid"]
+
+
+case("GET", _LOGS, "200")(lambda c: c.client.get(f"/v3/session/{_logged(c)[0]}/webhooks/"))
+case("GET", _LOGS, "401")(lambda c: c.refused.get(f"/v3/session/{UNKNOWN}/webhooks/"))
+case("GET", _LOGS, "403")(lambda c: c.anon.get(f"/v3/session/{_sid(c)}/webhooks/"))
+case("GET", _LOGS, "404")(lambda c: c.client.get(f"/v3/session/{UNKNOWN}/webhooks/"))
+for _method, _path, _suffix in (("GET", _LOG, ""), ("POST", _RESEND, "/resend")):
+    case(_method, _path, "200")(
+        lambda c, m=_method, x=_suffix: c.client.request(m, "/v3/session/{}/webhook/{}{}".format(*_logged(c), x)))
+    case(_method, _path, "401")(
+        lambda c, m=_method, x=_suffix: c.refused.request(m, f"/v3/session/{UNKNOWN}/webhook/{UNKNOWN}{x}"))
+    case(_method, _path, "403")(
+        lambda c, m=_method, x=_suffix: c.anon.request(m, f"/v3/session/{_sid(c)}/webhook/{UNKNOWN}{x}"))
+    case(_method, _path, "404")(
+        lambda c, m=_method, x=_suffix: c.client.request(m, f"/v3/session/{_sid(c)}/webhook/{UNKNOWN}{x}"))
+
+
 def documented() -> set[tuple[str, str, str]]:
-    """Every response Didit's document gives the operations the mock serves with rules.
-
-    (The additions' own responses are tested by their families' tests; operations served by the
-    generic store or by shape are checked by test_every_operation.py.)
-    """
-    from didit_mock.app import create_app
-
-    api = create_app().api
-    found = set()
-    for operation in api.table:
-        if api.handlers[operation.operation_id].kind == "rules" and not operation.addition:
-            found.update((operation.method, operation.path, status) for status in operation.responses)
-    return found
+    """Every documented response of the operations the mock serves with rules."""
+    api = create_app(Settings()).api
+    return {(op.method, op.path, status) for op in api.table
+            if api.handlers[op.operation_id].kind == "rules" for status in op.responses}
 
 
 def test_every_documented_response_is_produced() -> None:
@@ -402,9 +462,17 @@ def test_every_documented_response_is_produced() -> None:
     assert not stale, f"cases for responses the document does not describe: {sorted(stale)}"
 
 
+@pytest.fixture(scope="module")
+def locked() -> Iterator[MockServer]:
+    """A server that accepts its registered key only: any other key is refused."""
+    with MockServer(api_keys=["sk_test_contract_registered"]) as running:
+        yield running
+
+
 @pytest.fixture
-def ctx(server, client: httpx.Client, anon: httpx.Client) -> Iterator[Ctx]:
-    yield Ctx(server.url, client, anon)
+def ctx(server, client: httpx.Client, anon: httpx.Client, locked: MockServer) -> Iterator[Ctx]:
+    with httpx.Client(base_url=locked.url, headers={"x-api-key": "sk_test_contract_refused"}, timeout=10) as refused:
+        yield Ctx(server.url, client, anon, refused)
 
 
 @pytest.mark.parametrize("key", sorted(CASES), ids=lambda k: f"{k[0]} {k[1]} {k[2]}")
