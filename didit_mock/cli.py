@@ -56,11 +56,6 @@ def _serve(args: argparse.Namespace) -> int:
     if problems:
         return _usage_error(args, "; ".join(f"{ENV_PREFIX}{name.upper()}: {reason}" for name, reason in problems))
     logging.config.dictConfig(log_config(settings.log_level))
-    from .api.admin_guard import exposure_warning
-
-    warning = exposure_warning(settings)
-    if warning:
-        logging.getLogger("didit_mock").warning(warning)
     from .server import BindError, bind_socket
 
     try:  # bound before anything else starts, so a taken port is the first and only thing said
@@ -68,6 +63,11 @@ def _serve(args: argparse.Namespace) -> int:
     except BindError as exc:
         print(f"didit-mock: {exc}", file=sys.stderr)
         return 1
+    from .api.admin_guard import exposure_warning
+
+    warning = exposure_warning(settings)
+    if warning:
+        logging.getLogger("didit_mock").warning(warning)
     settings = dataclasses.replace(settings, port=sock.getsockname()[1])
     from .api.state import StateFileError
     from .app import create_app

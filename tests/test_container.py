@@ -114,5 +114,5 @@ def test_the_image_serves_a_session_and_stops_on_sigterm(container: tuple[str, s
     assert state == "0", _podman("logs", name, check=False).stderr
     assert stopped_in < STOPPED_WITHIN
     logs = _podman("logs", name, check=False)
-    assert "didit-mock listening on http://127.0.0.1:8790" in logs.stdout
+    assert "didit-mock listening on http://0.0.0.0:8790 (every interface; open http://127.0.0.1:8790)" in logs.stdout
     assert "Application shutdown complete." in logs.stderr
