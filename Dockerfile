@@ -2,7 +2,7 @@
 #
 #   docker build -t didit-mock .
 #   docker run --rm -p 8790:8790 didit-mock
-#   docker run --rm -p 8790:8790 -v "$PWD/scenarios:/scenarios:ro" -e DIDIT_MOCK_SEED=7 didit-mock
+#   docker run --rm -p 8790:8790 -v "$PWD/scenarios/happy-path-kyc.yaml:/scenarios/happy-path-kyc.yaml:ro" -e DIDIT_MOCK_SEED=7 didit-mock
 #
 # Configure it with the same DIDIT_MOCK_* variables as `didit-mock serve` (or append serve flags
 # to `docker run ... didit-mock`). Scenario files mounted at /scenarios are loaded at start.
