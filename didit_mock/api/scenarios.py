@@ -4,7 +4,8 @@
   `x-api-key`, the calling tenant's own scenario, fault counters and which rule took each session;
 * `PUT /_mock/scenarios`: YAML (`text/yaml`, `application/yaml`, or no content type) or JSON
   (`application/json`) text: replaces the calling tenant's own scenario, seen by no other key;
-  a bad document is a 400 `{"detail": "Invalid scenario.", "errors": ["request:LINE: reason", ...]}`;
+  a bad document is a 400 `{"detail": "Invalid scenario.", "errors": ["request:LINE: reason", ...]}`,
+  a document over `MAX_DOCUMENT_BYTES` a 413; parsing and validation run in a worker thread;
 * `DELETE /_mock/scenarios`: drops the calling tenant's own scenario.
 
 `install(app)` creates the app's `ScenarioEngine`, loads `Settings.scenarios` (a bad file raises
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,6 +24,7 @@ from starlette.routing import Route
 from ..domain.errors import ValidationFailed
 from ..scenario.engine import ScenarioEngine
 from ..scenario.loader import TENANT, Problem, ScenarioInvalid, load_text
+from ..scenario.reading import MAX_DOCUMENT_BYTES
 from ..scenario.reload import ScenarioWatcher, snapshot
 from .auth import authenticate, peek_tenant
 from .http import json_response
@@ -44,14 +47,20 @@ async def get_scenarios(request: Request) -> Response:
 
 async def put_scenario(request: Request) -> Response:
     tenant = authenticate(request)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_DOCUMENT_BYTES:
+        return _too_large()
     raw = await request.body()
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        return _too_large()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ValidationFailed.detail("The scenario must be UTF-8 text.") from None
     as_json = "json" in request.headers.get("content-type", "").lower()
-    try:
-        loaded = load_text(text, REQUEST_SOURCE, default_name=REQUEST_SOURCE, scope=TENANT, as_json=as_json)
+    try:  # parsing and validating are CPU work: off the event loop, so other requests keep flowing
+        loaded = await run_in_threadpool(load_text, text, REQUEST_SOURCE, default_name=REQUEST_SOURCE,
+                                         scope=TENANT, as_json=as_json)
     except ScenarioInvalid as exc:
         return _invalid(exc.problems)
     if loaded.scenario.tenants:
@@ -66,6 +75,10 @@ async def put_scenario(request: Request) -> Response:
 async def delete_scenario(request: Request) -> Response:
     tenant = authenticate(request)
     return json_response({"deleted": engine_of(request).drop_own(tenant)})
+
+
+def _too_large() -> Response:
+    return json_response({"detail": f"The scenario is too large: at most {MAX_DOCUMENT_BYTES} bytes."}, 413)
 
 
 def _invalid(problems: list[Problem]) -> Response:
