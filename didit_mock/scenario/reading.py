@@ -133,7 +133,7 @@ def _bounded_loader(*, fast: bool) -> type:
             try:
                 if self.depth > MAX_DEPTH:
                     mark = self.peek_event().start_mark
-                    raise _Refused(mark.line + 1, f"the document is nested deeper than {MAX_DEPTH} levels")
+                    raise _Refused(mark.line + 1, _too_deep())
                 return super().compose_node(parent, index)
             finally:
                 self.depth -= 1
@@ -230,7 +230,9 @@ def parse_json(text: str, source: str) -> tuple[Any, Node | None]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ScenarioInvalid([Problem(source, exc.lineno, f"invalid JSON: {exc.msg}")]) from None
-    except (ValueError, RecursionError) as exc:  # a number past Python's digit limit, extreme nesting
+    except RecursionError:
+        raise ScenarioInvalid([Problem(source, None, _too_deep())]) from None
+    except ValueError as exc:  # a number past Python's digit limit
         raise ScenarioInvalid([Problem(source, None, f"invalid JSON: {_short(exc)}")]) from None
     _check_json_shape(data, source)
     try:  # JSON is (almost always) YAML too: its nodes give the line numbers
@@ -250,13 +252,17 @@ def _check_json_shape(data: Any, source: str) -> None:
         value, depth = stack.pop()
         values += 1
         if depth > MAX_DEPTH:
-            raise ScenarioInvalid([Problem(source, None, f"the document is nested deeper than {MAX_DEPTH} levels")])
+            raise ScenarioInvalid([Problem(source, None, _too_deep())])
         if values > MAX_VALUES:
             raise ScenarioInvalid([Problem(source, None, f"the document holds more than {MAX_VALUES} values")])
         if isinstance(value, dict):
             stack.extend((item, depth + 1) for pair in value.items() for item in pair)
         elif isinstance(value, list):
             stack.extend((item, depth + 1) for item in value)
+
+
+def _too_deep() -> str:
+    return f"the document is nested deeper than {MAX_DEPTH} levels"
 
 
 def _short(exc: BaseException) -> str:
