@@ -14,6 +14,7 @@ import pytest
 from didit_mock.cli import main
 from didit_mock.domain.risks import FEATURE_RISKS
 from didit_mock.scenario import ScenarioInvalid, load_text
+from didit_mock.scenario.reading import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_VALUES
 from tests.conftest import create_session
 
 LIVENESS_RISKS = ", ".join(FEATURE_RISKS["LIVENESS"])
@@ -120,3 +121,12 @@ def test_admin_complete_refuses_unknown_risk_codes_in_drf_shape(client: httpx.Cl
     assert client.get(f"/v3/session/{session['session_id']}/decision/").json()["status"] == "Not Started"
     fine = client.post(path, json={"features": {"AML": {"status": "Declined", "risk": "POSSIBLE_MATCH_FOUND"}}})
     assert fine.status_code == 200 and fine.json()["status"] == "Declined"
+
+
+def test_the_docs_list_each_features_risk_codes_and_the_limits() -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    for feature, codes in FEATURE_RISKS.items():
+        assert f"| `{feature}` | " + ", ".join(f"`{code}`" for code in codes) + " |" in text, feature
+    assert f"larger than 256 KiB ({MAX_DOCUMENT_BYTES:,} bytes)" in text
+    assert f"nested deeper than {MAX_DEPTH} levels" in text
+    assert f"more than {MAX_VALUES:,} values once its aliases" in text
