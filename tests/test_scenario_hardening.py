@@ -153,7 +153,8 @@ def test_hot_reload_reports_odd_yaml_and_keeps_the_last_good_set(tmp_path: Path)
     path.write_text("name: odd\nfaults: [{path: /v3/sessions/, status: 503}]\n")
     with MockServer(scenarios=[str(path)]) as server, \
             httpx.Client(base_url=server.url, headers={"x-api-key": new_key()}, timeout=10) as http:
-        for failures, (_, text, reason) in enumerate([*ODD_YAML, ("bomb", ALIAS_BOMB, "")], start=1):
+        too_big = ("big", "description: " + "x" * MAX_DOCUMENT_BYTES + "\n", "request: the document is 262158 bytes")
+        for failures, (_, text, reason) in enumerate([*ODD_YAML, ("bomb", ALIAS_BOMB, ""), too_big], start=1):
             path.write_text(text)
             view = wait_until(lambda n=failures: (v := scenarios_view(http))["failed_reloads"] >= n and v,
                               f"failed reload {failures}")

@@ -130,3 +130,10 @@ def test_the_docs_list_each_features_risk_codes_and_the_limits() -> None:
     assert f"larger than 256 KiB ({MAX_DOCUMENT_BYTES:,} bytes)" in text
     assert f"nested deeper than {MAX_DEPTH} levels" in text
     assert f"more than {MAX_VALUES:,} values once its aliases" in text
+
+
+def test_duplicate_keys_do_not_hide_the_other_problems() -> None:
+    assert problems_of("name: one\nphone: [{match: nope}]\nname: two\n") == [
+        "s.yaml:2: phone[0].match: expected an E.164 prefix such as +1555 or +1555*, got 'nope'",
+        "s.yaml:3: duplicate key 'name' (first at line 1)",
+    ]

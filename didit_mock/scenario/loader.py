@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from .locating import Locator, pydantic_problems
 from .problems import Problem, ScenarioInvalid, capped
-from .reading import MAX_DOCUMENT_BYTES, parse_json, parse_yaml, too_large
+from .reading import MAX_DOCUMENT_BYTES, duplicate_keys, parse_json, parse_yaml, too_large
 
 if TYPE_CHECKING:
     from yaml.nodes import Node
@@ -81,17 +81,18 @@ def load_text(
 ) -> LoadedScenario:
     """Parse and validate one document; raises `ScenarioInvalid` with every problem found."""
     data, node = parse_json(text, source) if as_json else parse_yaml(text, source)
-    scenario = validate(data, source, node)
+    scenario = validate(data, source, node, found=duplicate_keys(node, source))
     name = scenario.name or default_name or source
     digest = hashlib.sha256(json.dumps([name, scenario.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
     return LoadedScenario(scenario, source, name, scope, digest[:16], node)
 
 
-def validate(data: Any, source: str, node: Node | None = None) -> Scenario:
+def validate(data: Any, source: str, node: Node | None = None, found: Sequence[Problem] = ()) -> Scenario:
     """The `Scenario` of parsed data, or `ScenarioInvalid` with every problem in one pass.
 
     When the schema refuses parts of the document, the cross-field rules still check the parts
-    it accepts, so a bad status does not hide a broken timeline further down.
+    it accepts, so a bad status does not hide a broken timeline further down. `found`: problems
+    the reading already found (duplicate keys), reported with the others.
     """
     from .schema import Scenario, semantic_errors
 
@@ -99,13 +100,13 @@ def validate(data: Any, source: str, node: Node | None = None) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = pydantic_problems(exc, source, locator)
+        problems = [*found, *pydantic_problems(exc, source, locator)]
         accepted = _accepted_part(data, exc)
         if accepted is not None:
             part, kept = accepted
             problems += _semantic_problems(semantic_errors(part), source, locator, kept)
         raise ScenarioInvalid(capped(problems, source)) from None
-    problems = _semantic_problems(semantic_errors(scenario), source, locator, {})
+    problems = [*found, *_semantic_problems(semantic_errors(scenario), source, locator, {})]
     if problems:
         raise ScenarioInvalid(capped(problems, source))
     return scenario

@@ -81,9 +81,6 @@ def _read(text: str, source: str, *, fast: bool) -> tuple[Any, Node]:
             if node is None:
                 raise ScenarioInvalid([Problem(source, 1, EMPTY)])
             _check_expansion(node, source)
-            duplicates = _duplicate_keys(node, source)
-            if duplicates:
-                raise ScenarioInvalid(duplicates)
             return loader.construct_document(node), node
         except _Refused as exc:
             raise ScenarioInvalid([Problem(source, exc.line, exc.reason)]) from None
@@ -194,13 +191,13 @@ def _check_expansion(root: Node, source: str) -> None:
         stack.extend((child, False) for child in children(node) if id(child) not in sizes)
 
 
-def _duplicate_keys(node: Node, source: str) -> list[Problem]:
+def duplicate_keys(node: Node | None, source: str) -> list[Problem]:
     """Keys written twice in one mapping (each node visited once, however often it is aliased)."""
     from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
     problems: list[Problem] = []
     seen_nodes: set[int] = set()
-    stack = [node]
+    stack = [node] if node is not None else []
     while stack:
         current = stack.pop()
         if id(current) in seen_nodes:
