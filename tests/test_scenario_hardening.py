@@ -7,7 +7,11 @@ scenario." with the reason, reported by hot reload and by `serve --scenario` in 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -20,7 +24,7 @@ from didit_mock.scenario.reading import MAX_DOCUMENT_BYTES
 from didit_mock.server import MockServer, free_port
 from tests.conftest import new_key
 from tests.scenario_helpers import scenarios_view, wait_until
-from tests.test_scenario_validate import port_is_free, run_cli
+from tests.test_scenario_validate import ROOT, port_is_free, run_cli
 
 #: Nine levels of nine aliases in 355 bytes: 387 million strings once expanded.
 ALIAS_BOMB = "\n".join([
@@ -176,3 +180,41 @@ def test_serve_refuses_odd_yaml_with_the_usual_message(tmp_path: Path, name: str
     assert lines[0] == "didit-mock: cannot load the scenarios:" and len(lines) == 2, done.stderr
     assert lines[1].startswith(reason.replace("request", str(path), 1))
     assert port_is_free(port)
+
+
+def test_sigterm_stops_the_server_within_seconds_while_a_scenario_is_validated() -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen([sys.executable, "-m", "didit_mock", "serve", "--port", str(port),
+                                "--log-level", "warning"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    answers: list[int] = []
+    try:
+        wait_until(lambda: _healthy(url), "the server to answer")
+
+        def put_many_keys() -> None:
+            with contextlib.suppress(httpx.HTTPError):
+                answers.append(httpx.put(url + "/_mock/scenarios", content=MANY_KEYS.encode(), timeout=30,
+                                         headers={"x-api-key": new_key(), "content-type": "application/json"})
+                               .status_code)
+
+        sender = threading.Thread(target=put_many_keys)
+        sender.start()
+        wait_until(lambda: _healthy(url), "a healthcheck during the PUT")
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0
+        assert time.monotonic() - started < 5
+        sender.join(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+    assert answers in ([], [400])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(url + "/system/healthcheck", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
