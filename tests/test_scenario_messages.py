@@ -137,3 +137,16 @@ def test_duplicate_keys_do_not_hide_the_other_problems() -> None:
         "s.yaml:2: phone[0].match: expected an E.164 prefix such as +1555 or +1555*, got 'nope'",
         "s.yaml:3: duplicate key 'name' (first at line 1)",
     ]
+
+
+def test_a_match_condition_yaml_reads_as_another_number_is_refused() -> None:
+    assert problems_of("sessions:\n  - outcome: {status: Nope}\n"
+                       "  - match: {vendor_data: 012345, metadata: {tier: 0x10, count: 5}}\n"
+                       "    outcome: {status: Approved}\n") == [
+        "s.yaml:2: sessions[0].outcome.status: Input should be 'Approved', 'Declined', 'In Review' or "
+        "'Abandoned', got 'Nope'",
+        "s.yaml:3: sessions[1].match.vendor_data: the condition compares with the number 5349: YAML reads the "
+        'unquoted 012345 as an octal number (a leading 0); quote it ("012345") to keep it as written',
+        "s.yaml:3: sessions[1].match.metadata.tier: the condition compares with the number 16: YAML reads the "
+        'unquoted 0x10 as a hexadecimal number; quote it ("0x10") to keep it as written',
+    ]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from .locating import Locator, pydantic_problems
+from .locating import Locator, pydantic_problems, yaml_number_surprise
 from .problems import Problem, ScenarioInvalid, capped
 from .reading import MAX_DOCUMENT_BYTES, duplicate_keys, parse_json, parse_yaml, too_large
 
@@ -105,8 +105,10 @@ def validate(data: Any, source: str, node: Node | None = None, found: Sequence[P
         if accepted is not None:
             part, kept = accepted
             problems += _semantic_problems(semantic_errors(part), source, locator, kept)
+            problems += _semantic_problems(_number_surprises(part, locator, kept), source, locator, kept)
         raise ScenarioInvalid(capped(problems, source)) from None
-    problems = [*found, *_semantic_problems(semantic_errors(scenario), source, locator, {})]
+    problems = [*found, *_semantic_problems(semantic_errors(scenario), source, locator, {}),
+                *_semantic_problems(_number_surprises(scenario, locator, {}), source, locator, {})]
     if problems:
         raise ScenarioInvalid(capped(problems, source))
     return scenario
@@ -141,6 +143,27 @@ def _accepted_part(data: Any, error: ValidationError) -> tuple[Scenario, dict[st
         return Scenario.model_validate(part), kept
     except ValidationError:
         return None
+
+
+def _number_surprises(scenario: Scenario, locator: Locator, kept: dict[str, list[int]]) -> list[tuple[Loc, str]]:
+    """Match conditions written as numbers YAML reads differently (`vendor_data: 012345` is 5349)."""
+    found: list[tuple[Loc, str]] = []
+    indices = kept.get("sessions")
+    for i, rule in enumerate(scenario.sessions):
+        match = rule.match
+        conditions: list[tuple[Loc, Any]] = [(("vendor_data",), match.vendor_data), (("workflow",), match.workflow)]
+        for group in ("expected_details", "metadata"):
+            conditions += [((group, key), pattern) for key, pattern in (getattr(match, group) or {}).items()]
+        for sub, pattern in conditions:
+            if pattern is None or pattern.exact is None:
+                continue
+            where = indices[i] if indices else i
+            node = locator.find(("sessions", where, "match", *sub))[2]
+            surprise = yaml_number_surprise(node, json.loads(pattern.exact))
+            if surprise:
+                found.append((("sessions", i, "match", *sub), f"the condition compares with the number "
+                                                              f"{pattern.exact}: {surprise}"))
+    return found
 
 
 def _semantic_problems(errors: list[tuple[Loc, str]], source: str, locator: Locator,
