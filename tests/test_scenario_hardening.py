@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -79,14 +80,32 @@ def put(http: httpx.Client, text: str | bytes, content_type: str = "text/yaml") 
     return http.put("/_mock/scenarios", content=content, headers={"content-type": content_type})
 
 
+@pytest.fixture(scope="module")
+def served() -> Iterator[str]:
+    """`didit-mock serve` in its own process (the test's threads do not share its interpreter)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen([sys.executable, "-m", "didit_mock", "serve", "--port", str(port),
+                                "--log-level", "warning"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: _healthy(url), "the server to answer")
+        warm = httpx.put(url + "/_mock/scenarios", content=b"name: warm\n", headers={"x-api-key": new_key()})
+        assert warm.status_code == 200  # the scenario machinery loads on first use, as a server's first request
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 @pytest.mark.parametrize(("body", "content_type", "reason"), [
     (MANY_KEYS, "application/json", "request:1: unknown key 'unknown_key_0'"),
     (ALIAS_BOMB, "text/yaml", "request:6: the document holds more than 100000 values once its aliases"),
 ], ids=["10000-unknown-keys", "alias-bomb"])
 def test_a_large_or_malicious_body_is_refused_quickly_and_never_delays_a_healthcheck(
-        server: MockServer, body: str, content_type: str, reason: str) -> None:
-    with httpx.Client(base_url=server.url, headers={"x-api-key": new_key()}, timeout=30) as http, \
-            HealthProbe(server.url) as probe:
+        served: str, body: str, content_type: str, reason: str) -> None:
+    with httpx.Client(base_url=served, headers={"x-api-key": new_key()}, timeout=30) as http, \
+            HealthProbe(served) as probe:
         wait_until(lambda: probe.count >= 3, "the first healthchecks")
         started = time.perf_counter()
         answer = put(http, body, content_type)

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from .locating import Locator, pydantic_problems, yaml_number_surprise
 from .problems import Problem, ScenarioInvalid, capped
-from .reading import MAX_DOCUMENT_BYTES, duplicate_keys, parse_json, parse_yaml, too_large
+from .reading import MAX_DOCUMENT_BYTES, duplicate_keys, parse_json, parse_yaml, paused_gc, too_large
 
 if TYPE_CHECKING:
     from yaml.nodes import Node
@@ -44,14 +44,16 @@ class LoadedScenario:
     name: str
     scope: str = SERVER
     fingerprint: str = ""
-    node: Node | None = field(default=None, compare=False, repr=False)
+    #: Lines of the few places later checks point at (name, tenants, their keys): the document's
+    #: nodes themselves are not kept, so a loaded scenario costs memory in proportion to its data.
+    lines: dict[Loc, int | None] = field(default_factory=dict, compare=False, repr=False)
 
     def covers(self, api_key: str) -> bool:
         """Whether the scenario applies to the tenant of `api_key` (no `tenants`: every tenant)."""
         return not self.scenario.tenants or any(t.api_key == api_key for t in self.scenario.tenants)
 
     def line_of(self, loc: Loc) -> int | None:
-        return Locator(self.node).find(loc)[0] if self.node is not None else None
+        return self.lines.get(loc)
 
     def view(self) -> dict[str, Any]:
         """What the admin API shows of the scenario."""
@@ -80,11 +82,17 @@ def load_text(
     as_json: bool = False,
 ) -> LoadedScenario:
     """Parse and validate one document; raises `ScenarioInvalid` with every problem found."""
-    data, node = parse_json(text, source) if as_json else parse_yaml(text, source)
-    scenario = validate(data, source, node, found=duplicate_keys(node, source))
+    with paused_gc():
+        data, node = parse_json(text, source) if as_json else parse_yaml(text, source)
+        scenario = validate(data, source, node, found=duplicate_keys(node, source))
+        locator = Locator(node)
+        remembered: list[Loc] = [("name",), ("tenants",)]
+        remembered += [("tenants", i, "api_key") for i in range(len(scenario.tenants))]
+        lines = {loc: locator.find(loc)[0] for loc in remembered}
+        del data, node, locator  # freed here, by reference counting, while the collector is paused
     name = scenario.name or default_name or source
     digest = hashlib.sha256(json.dumps([name, scenario.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
-    return LoadedScenario(scenario, source, name, scope, digest[:16], node)
+    return LoadedScenario(scenario, source, name, scope, digest[:16], lines)
 
 
 def validate(data: Any, source: str, node: Node | None = None, found: Sequence[Problem] = ()) -> Scenario:
@@ -159,7 +167,11 @@ def _number_surprises(scenario: Scenario, locator: Locator, kept: dict[str, list
                 continue
             where = indices[i] if indices else i
             node = locator.find(("sessions", where, "match", *sub))[2]
-            surprise = yaml_number_surprise(node, json.loads(pattern.exact))
+            try:  # a number became its JSON text; an explicit `exact:` string may not be JSON at all
+                value = json.loads(pattern.exact)
+            except ValueError:
+                continue
+            surprise = yaml_number_surprise(node, value)
             if surprise:
                 found.append((("sessions", i, "match", *sub), f"the condition compares with the number "
                                                               f"{pattern.exact}: {surprise}"))

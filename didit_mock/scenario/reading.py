@@ -9,8 +9,11 @@ never an exception of another kind.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import json
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .problems import Problem, ScenarioInvalid
@@ -26,6 +29,25 @@ MAX_DEPTH = 64
 MAX_VALUES = 100_000
 
 EMPTY = "the document is empty: a scenario is a mapping with keys such as sessions, phone, email, faults"
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a document is read and validated.
+
+    Reading allocates an object per value, line mark and event; with the collector running, those
+    allocations set off full collections of the whole process heap, each one holding every thread
+    (the server's event loop included) for tens of milliseconds. The objects die by reference
+    counting right after, so pausing costs nothing. Overlapping readers leave it on as they found it
+    (the first one in switches it back on when it leaves; the collector was never off for long).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def too_large(size: int) -> str:
