@@ -237,3 +237,11 @@ def _healthy(url: str) -> bool:
         return httpx.get(url + "/system/healthcheck", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_aliases_cannot_nest_a_document_past_the_depth_limit() -> None:
+    levels = "\n".join(f"l{i}: &l{i} [*l{i - 1}]" if i else "l0: &l0 [x]" for i in range(70))
+    with pytest.raises(ScenarioInvalid) as refused:
+        load_text(levels + "\n", "s.yaml")
+    assert str(refused.value) == "s.yaml:64: the document is nested deeper than 64 levels once its aliases (*name) " \
+                                 "are expanded"
