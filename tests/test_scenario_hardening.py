@@ -118,6 +118,41 @@ def test_a_large_or_malicious_body_is_refused_quickly_and_never_delays_a_healthc
     assert probe.worst < 0.1, f"a healthcheck waited {probe.worst * 1000:.0f} ms"
 
 
+def test_documents_sent_at_once_are_read_one_at_a_time(server: MockServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Readers take turns with the event loop for the interpreter: many at once would starve it."""
+    from didit_mock.api import scenarios as route
+
+    lock = threading.Lock()
+    reading, most = [0], [0]
+    overlap = threading.Event()
+
+    def counting_load_text(*args: object, **kwargs: object) -> object:
+        with lock:
+            reading[0] += 1
+            most[0] = max(most[0], reading[0])
+            if reading[0] > 1:
+                overlap.set()
+        try:
+            overlap.wait(0.3)  # a window in which another reader could start
+            return load_text(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                reading[0] -= 1
+
+    monkeypatch.setattr(route, "load_text", counting_load_text)
+
+    def send() -> None:
+        with httpx.Client(base_url=server.url, headers={"x-api-key": new_key()}, timeout=30) as http:
+            assert put(http, "name: one at a time\n").status_code == 200
+
+    senders = [threading.Thread(target=send) for _ in range(4)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(30)
+    assert most[0] == 1
+
+
 def test_every_problem_of_a_large_body_is_located_in_linear_time() -> None:
     started = time.perf_counter()
     with pytest.raises(ScenarioInvalid) as refused:

@@ -5,7 +5,8 @@
 * `PUT /_mock/scenarios`: YAML (`text/yaml`, `application/yaml`, or no content type) or JSON
   (`application/json`) text: replaces the calling tenant's own scenario, seen by no other key;
   a bad document is a 400 `{"detail": "Invalid scenario.", "errors": ["request:LINE: reason", ...]}`,
-  a document over `MAX_DOCUMENT_BYTES` a 413; parsing and validation run in a worker thread;
+  a document over `MAX_DOCUMENT_BYTES` a 413; parsing and validation run in a worker thread, at most
+  `CONCURRENT_READERS` documents at once;
 * `DELETE /_mock/scenarios`: drops the calling tenant's own scenario.
 
 `install(app)` creates the app's `ScenarioEngine`, loads `Settings.scenarios` (a bad file raises
@@ -14,9 +15,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
-from starlette.concurrency import run_in_threadpool
+import anyio
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -34,6 +37,9 @@ if TYPE_CHECKING:
 
 REQUEST_SOURCE = "request"
 INVALID = "Invalid scenario."
+#: Scenario documents parsed at once (more wait their turn: each holds the interpreter in turns with
+#: the event loop, so many at once would delay every other request).
+CONCURRENT_READERS = 1
 
 
 def engine_of(request: Request) -> ScenarioEngine:
@@ -58,9 +64,10 @@ async def put_scenario(request: Request) -> Response:
     except UnicodeDecodeError:
         raise ValidationFailed.detail("The scenario must be UTF-8 text.") from None
     as_json = "json" in request.headers.get("content-type", "").lower()
-    try:  # parsing and validating are CPU work: off the event loop, so other requests keep flowing
-        loaded = await run_in_threadpool(load_text, text, REQUEST_SOURCE, default_name=REQUEST_SOURCE,
-                                         scope=TENANT, as_json=as_json)
+    read = functools.partial(load_text, text, REQUEST_SOURCE, default_name=REQUEST_SOURCE, scope=TENANT,
+                             as_json=as_json)
+    try:  # CPU work: off the event loop, a few documents at a time, so other requests keep flowing
+        loaded = await anyio.to_thread.run_sync(read, limiter=request.app.state.scenario_readers)
     except ScenarioInvalid as exc:
         return _invalid(exc.problems)
     if loaded.scenario.tenants:
@@ -91,6 +98,7 @@ def install(app: DiditApp) -> None:
     settings = app.settings
     engine = ScenarioEngine(app.registry, fixed_keys=settings.api_keys)
     app.state.scenarios = engine
+    app.state.scenario_readers = anyio.CapacityLimiter(CONCURRENT_READERS)
     paths = list(settings.scenarios or [])
     if not paths:
         return
