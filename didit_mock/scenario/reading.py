@@ -38,8 +38,8 @@ def paused_gc() -> Iterator[None]:
     Reading allocates an object per value, line mark and event; with the collector running, those
     allocations set off full collections of the whole process heap, each one holding every thread
     (the server's event loop included) for tens of milliseconds. The objects die by reference
-    counting right after, so pausing costs nothing. Overlapping readers leave it on as they found it
-    (the first one in switches it back on when it leaves; the collector was never off for long).
+    counting right after, so pausing costs nothing. When readers overlap, the first to start turns
+    the collector back on as it leaves.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -78,8 +78,6 @@ def parse_yaml(text: str, source: str) -> tuple[Any, Node]:
             pass
     try:
         return _read(text, source, fast=False)
-    except _Refused as exc:
-        raise ScenarioInvalid([Problem(source, exc.line, exc.reason)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = str(exc.problem or exc.context or "unreadable")
@@ -130,8 +128,10 @@ def _bounded_loader(*, fast: bool) -> type:
     from yaml.constructor import ConstructorError, SafeConstructor
     from yaml.resolver import Resolver
 
+    if fast and not yaml.__with_libyaml__:
+        return _bounded_loader(fast=False)
     base: tuple[type, ...] = (yaml.SafeLoader,)
-    if fast and yaml.__with_libyaml__:
+    if fast:
         from yaml._yaml import CParser
 
         base = (Composer, CParser, SafeConstructor, Resolver)
