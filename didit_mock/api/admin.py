@@ -25,6 +25,7 @@ from ..domain import ratelimit
 from ..domain import sessions as sessions_domain
 from ..domain.clock import parse_iso
 from ..domain.errors import ValidationFailed
+from ..domain.risks import check_choices
 from ..domain.sessions import Session
 from ..domain.tenant import LIVE_KEY_PREFIX, Tenant, TenantConfig
 from .auth import authenticate, registry_of
@@ -147,6 +148,7 @@ async def complete_session(request: Request) -> Response:
     tenant = authenticate(request)
     session_id = uuid_param(request, "session_id")
     body = await parse_body(request, CompleteBody)
+    check_choices(body.features)
     from ..domain.decisions import render_decision
 
     with tenant.lock:

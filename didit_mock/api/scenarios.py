@@ -4,7 +4,9 @@
   `x-api-key`, the calling tenant's own scenario, fault counters and which rule took each session;
 * `PUT /_mock/scenarios`: YAML (`text/yaml`, `application/yaml`, or no content type) or JSON
   (`application/json`) text: replaces the calling tenant's own scenario, seen by no other key;
-  a bad document is a 400 `{"detail": "Invalid scenario.", "errors": ["request:LINE: reason", ...]}`;
+  a bad document is a 400 `{"detail": "Invalid scenario.", "errors": ["request:LINE: reason", ...]}`,
+  a document over `MAX_DOCUMENT_BYTES` a 413; parsing and validation run in a worker thread, at most
+  `CONCURRENT_READERS` documents at once;
 * `DELETE /_mock/scenarios`: drops the calling tenant's own scenario.
 
 `install(app)` creates the app's `ScenarioEngine`, loads `Settings.scenarios` (a bad file raises
@@ -13,8 +15,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
+import anyio
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,6 +27,7 @@ from starlette.routing import Route
 from ..domain.errors import ValidationFailed
 from ..scenario.engine import ScenarioEngine
 from ..scenario.loader import TENANT, Problem, ScenarioInvalid, load_text
+from ..scenario.reading import MAX_DOCUMENT_BYTES
 from ..scenario.reload import ScenarioWatcher, snapshot
 from .auth import authenticate, peek_tenant
 from .http import json_response
@@ -31,6 +37,9 @@ if TYPE_CHECKING:
 
 REQUEST_SOURCE = "request"
 INVALID = "Invalid scenario."
+#: Scenario documents parsed at once (more wait their turn: each holds the interpreter in turns with
+#: the event loop, so many at once would delay every other request).
+CONCURRENT_READERS = 1
 
 
 def engine_of(request: Request) -> ScenarioEngine:
@@ -44,14 +53,21 @@ async def get_scenarios(request: Request) -> Response:
 
 async def put_scenario(request: Request) -> Response:
     tenant = authenticate(request)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_DOCUMENT_BYTES:
+        return _too_large()
     raw = await request.body()
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        return _too_large()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ValidationFailed.detail("The scenario must be UTF-8 text.") from None
     as_json = "json" in request.headers.get("content-type", "").lower()
-    try:
-        loaded = load_text(text, REQUEST_SOURCE, default_name=REQUEST_SOURCE, scope=TENANT, as_json=as_json)
+    read = functools.partial(load_text, text, REQUEST_SOURCE, default_name=REQUEST_SOURCE, scope=TENANT,
+                             as_json=as_json)
+    try:  # CPU work: off the event loop, a few documents at a time, so other requests keep flowing
+        loaded = await anyio.to_thread.run_sync(read, limiter=request.app.state.scenario_readers)
     except ScenarioInvalid as exc:
         return _invalid(exc.problems)
     if loaded.scenario.tenants:
@@ -68,6 +84,10 @@ async def delete_scenario(request: Request) -> Response:
     return json_response({"deleted": engine_of(request).drop_own(tenant)})
 
 
+def _too_large() -> Response:
+    return json_response({"detail": f"The scenario is too large: at most {MAX_DOCUMENT_BYTES} bytes."}, 413)
+
+
 def _invalid(problems: list[Problem]) -> Response:
     return json_response({"detail": INVALID, "errors": [str(p) for p in problems],
                           "problems": [p.as_dict() for p in problems]}, 400)
@@ -78,6 +98,7 @@ def install(app: DiditApp) -> None:
     settings = app.settings
     engine = ScenarioEngine(app.registry, fixed_keys=settings.api_keys)
     app.state.scenarios = engine
+    app.state.scenario_readers = anyio.CapacityLimiter(CONCURRENT_READERS)
     paths = list(settings.scenarios or [])
     if not paths:
         return

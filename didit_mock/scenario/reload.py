@@ -4,6 +4,8 @@ Every `interval` seconds the watcher takes a snapshot of the configured files an
 files found and a digest of each one's bytes, so a same-size edit within one mtime tick counts).
 When the snapshot differs, the whole set is loaded again: a valid set replaces the old one at
 once, an invalid one leaves the last good set in place and its problems in `GET /_mock/scenarios`.
+Files are read and validated in a worker thread, within the limits of `reading` (a file over the
+size limit is not even read: its size and modification time stand for its digest).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from .engine import ScenarioEngine
 from .loader import expand, load_paths
+from .reading import MAX_DOCUMENT_BYTES
 
 log = logging.getLogger("didit_mock.scenarios")
 
@@ -31,7 +34,11 @@ def snapshot(paths: Sequence[str | Path]) -> Snapshot:
     entries = [(p.source, "missing") for p in problems]
     for path in files:
         try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            stat = path.stat()
+            if stat.st_size > MAX_DOCUMENT_BYTES:  # refused anyway: not read on every poll
+                digest = f"too large: {stat.st_size} bytes, modified {stat.st_mtime_ns}"
+            else:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError as exc:
             digest = f"unreadable: {exc}"
         entries.append((str(path), digest))
@@ -73,7 +80,7 @@ class ScenarioWatcher:
         if current == self.last:
             return False
         self.last = current
-        loaded, problems = await asyncio.to_thread(load_paths, self.paths)
+        loaded, problems = await asyncio.to_thread(load_paths, self.paths)  # bounded, and off the event loop
         if problems:
             self.engine.reload_failed(problems)
         else:

@@ -41,6 +41,7 @@ from ..domain import statuses as st
 from ..domain.clock import parse_iso
 from ..domain.otp.phone_facts import LINE_TYPE_VALUES
 from ..domain.outcomes import FEATURE_ALIASES, SANDBOX_SLUGS, sandbox_scenario
+from ..domain.risks import risk_problem
 from ..domain.workflows import BUILTIN_WORKFLOWS
 
 SCHEMA_ID = "https://didit-mock.local/scenario.schema.json"
@@ -468,6 +469,10 @@ def _check_rule(rule: SessionRule, loc: Loc, errors: list[tuple[Loc, str]]) -> N
                 errors.append((floc, f"{name} is the same feature as {seen[canonical]}"))
             seen[canonical] = name
             features[canonical] = spec
+            for k, risk in enumerate(spec.risks):
+                problem = risk_problem(canonical, risk, name)
+                if problem is not None:
+                    errors.append((floc + ("risks", k), problem))
             if spec.expired_document and canonical != "ID_VERIFICATION":
                 errors.append((floc + ("expired_document",), "expired_document belongs to ID_VERIFICATION"))
             if spec.hits is not None and canonical != "AML":
