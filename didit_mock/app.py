@@ -11,30 +11,19 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from .api import (
-    admin,
-    admin_otp,
-    blocklist,
-    dashboard,
-    feature_status,
-    hosted,
-    openapi,
-    scenarios,
-    session_lifecycle,
-    sessions,
-    state,
-    system,
-    verifications,
-    webhooks,
-)
-from .api.errors import EXCEPTION_HANDLERS
-from .api.gateway import Gateway
+from .admin import dashboard, openapi, scenarios, state
+from .admin import otp as admin_otp
+from .admin import routes as admin
+from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
-from .handlers import reports
+from .handlers import blocklist, feature_status, otp, reports, session_lifecycle, sessions, system, webhooks
+from .hosted import page as hosted
 from .resources.families import COLLECTIONS
 from .settings import Settings
 from .web.api import NotFound, build_api
 from .web.api_route import ApiRoute
+from .web.errors import EXCEPTION_HANDLERS
+from .web.gateway import Gateway
 
 log = logging.getLogger("didit_mock")
 
@@ -42,7 +31,7 @@ log = logging.getLogger("didit_mock")
 RULE_MODULES: tuple[Any, ...] = (
     reports,
     sessions,
-    verifications,
+    otp,
     system,
     session_lifecycle,
     feature_status,
@@ -52,16 +41,14 @@ RULE_MODULES: tuple[Any, ...] = (
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.
 ROUTE_MODULES: tuple[Any, ...] = (
-    session_lifecycle,
     admin,
-    webhooks,
+    admin_webhooks,
     hosted,
     admin_otp,
     openapi,
     scenarios,
     dashboard,
     state,
-    verifications,
 )
 
 

@@ -63,13 +63,13 @@ def _serve(args: argparse.Namespace) -> int:
     except BindError as exc:
         print(f"didit-mock: {exc}", file=sys.stderr)
         return 1
-    from .api.admin_guard import exposure_warning
+    from .admin.guard import exposure_warning
 
     warning = exposure_warning(settings)
     if warning:
         logging.getLogger("didit_mock").warning(warning)
     settings = dataclasses.replace(settings, port=sock.getsockname()[1])
-    from .api.state import StateFileError
+    from .admin.state import StateFileError
     from .app import create_app
     from .scenario import ScenarioInvalid
 
@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--scenario", action="append", help="scenario file or folder (repeatable)")
     serve.add_argument("--state-file", help="state written on shutdown and loaded on start")
     serve.set_defaults(func=_serve, parser=serve)
-    from .scenario import commands as _scenario_commands  # noqa: F401  (registers validate, schema)
+    from .scenario import commands as _scenario_commands  # noqa: F401  (registers validate, schema
 
     for name, (help_text, configure, run) in EXTRA_COMMANDS.items():
         extra = sub.add_parser(name, help=help_text)

@@ -22,8 +22,8 @@ from starlette.types import Message, Scope
 from .domain.clock import iso
 
 if TYPE_CHECKING:
-    from .api.request_head import RequestHead
     from .domain.tenant import Tenant, TenantRegistry
+    from .web.request_head import RequestHead
 
 DEFAULT_SIZE = 1000
 BODY_LIMIT = 4096

@@ -16,9 +16,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from didit_mock.api.admin_guard import AdminGuard, exposure_warning, host_name, is_loopback
-from didit_mock.api.admin_throttle import FailureThrottle
-from didit_mock.api.dashboard import tenant_ref
+from didit_mock.admin.dashboard import tenant_ref
+from didit_mock.admin.guard import AdminGuard, exposure_warning, host_name, is_loopback
+from didit_mock.admin.throttle import FailureThrottle
 from didit_mock.server import MockServer, announcement, free_port
 from didit_mock.settings import ENV_PREFIX, Settings
 

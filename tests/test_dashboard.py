@@ -16,7 +16,7 @@ import httpx
 import markupsafe
 import pytest
 
-from didit_mock.api.dashboard import mask_key, tenant_ref
+from didit_mock.admin.dashboard import mask_key, tenant_ref
 from didit_mock.server import MockServer, free_port
 
 from .conftest import advance, create_session, new_key

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from didit_mock.api.dashboard import mask_key, tenant_ref
+from didit_mock.admin.dashboard import mask_key, tenant_ref
 from didit_mock.server import MockServer
 
 from .layout import bad_url_breaks, origin_lines, overflow, scrolling_boxes, url_lines

@@ -24,7 +24,7 @@ import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from didit_mock.api.openapi import OPENAPI_PATH, build_document
+from didit_mock.admin.openapi import OPENAPI_PATH, build_document
 from didit_mock.app import create_app
 from didit_mock.server import MockServer
 from didit_mock.settings import Settings

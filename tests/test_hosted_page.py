@@ -394,8 +394,8 @@ def test_the_pages_link_their_icon(client: httpx.Client, api_key: str, browser_h
 
 
 def test_a_reason_two_steps_share_names_its_step() -> None:
-    from didit_mock.api.hosted import reason_groups
     from didit_mock.domain import workflows as wf
+    from didit_mock.hosted.page import reason_groups
 
     groups = {g["title"]: [r["title"] for r in g["risks"]] for g in reason_groups([wf.ID_VERIFICATION, wf.AGE_ESTIMATION])}
     assert groups["Age estimation"] == ["Minimum age not met — Age estimation"]

@@ -12,8 +12,8 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from didit_mock.api import openapi
-from didit_mock.api.openapi import OPENAPI_PATH, route_operations
+from didit_mock.admin import openapi
+from didit_mock.admin.openapi import OPENAPI_PATH, route_operations
 from didit_mock.server import MockServer
 from didit_mock.spec.document import HTTP_METHODS, api_document, didit_document
 
@@ -122,7 +122,7 @@ def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
 
 
 def test_api_bodies_are_didits_and_admin_bodies_come_from_the_models(document: dict[str, Any]) -> None:
-    from didit_mock.api.admin import AdvanceBody
+    from didit_mock.admin.routes import AdvanceBody
 
     create = document["paths"]["/v3/session/"]["post"]["requestBody"]
     didit = didit_document()["paths"]["/v3/session/"]["post"]["requestBody"]
@@ -267,7 +267,7 @@ def _absolute_refs(node: Any) -> Any:
 
 def test_route_modules_can_declare_operations(monkeypatch: pytest.MonkeyPatch) -> None:
     """A route module's own `OPERATIONS` dict is merged over the seed table."""
-    from didit_mock.api import state
+    from didit_mock.admin import state
 
     monkeypatch.setattr(state, "OPERATIONS", {("get", "/_mock/state"): {"summary": "Declared by the module"}})
     merged = openapi.registered_operations()

@@ -20,18 +20,18 @@ from hypothesis import strategies as st
 from starlette.responses import Response
 from starlette.routing import Match
 
-from didit_mock.api.http import dumps, json_response
-from didit_mock.api.limits import parse_json
-from didit_mock.api.sessions import created_body, created_response
 from didit_mock.app import create_app
 from didit_mock.domain import sessions as sessions_domain
 from didit_mock.domain import statuses
 from didit_mock.domain.rng import TenantRandom
 from didit_mock.domain.sessions import NewSession, SessionBook
 from didit_mock.domain.tenant import TenantRegistry
+from didit_mock.handlers.sessions import created_body, created_response
 from didit_mock.journal import BODY_LIMIT, journal_of
 from didit_mock.server import MockServer
 from didit_mock.settings import Settings
+from didit_mock.web.http import dumps, json_response
+from didit_mock.web.limits import parse_json
 
 PARAMETER = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 SAMPLES = {"session_id": "0f5e1c5e-1c9a-4f5e-9e7b-3f1c2a7d9b10", "token": "AbCdEf123456", "lang": "en"}
@@ -245,7 +245,7 @@ def test_integers_beyond_64_bits_stay_integers(raw: bytes) -> None:
 @example(b'{"n":' + b"7" * 19 + b"}")
 @example(b"1" * 18 + b"\xd9" + b"1")
 def test_long_digit_runs_are_found_as_the_regular_expression_finds_them(raw: bytes) -> None:
-    from didit_mock.api.limits import _DIGITS_AS_ONES, _LONG_DIGIT_RUN
+    from didit_mock.web.limits import _DIGITS_AS_ONES, _LONG_DIGIT_RUN
 
     assert (_LONG_DIGIT_RUN in raw.translate(_DIGITS_AS_ONES)) == (re.search(rb"\d{19}", raw) is not None)
 

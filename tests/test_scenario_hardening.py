@@ -120,7 +120,7 @@ def test_a_large_or_malicious_body_is_refused_quickly_and_never_delays_a_healthc
 
 def test_documents_sent_at_once_are_read_one_at_a_time(server: MockServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """Readers take turns with the event loop for the interpreter: many at once would starve it."""
-    from didit_mock.api import scenarios as route
+    from didit_mock.admin import scenarios as route
 
     lock = threading.Lock()
     reading, most = [0], [0]

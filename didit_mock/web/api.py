@@ -13,11 +13,11 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
-from ..api.errors import DJANGO_404
 from ..resources.declaration import Collection
 from ..spec.overlay import Placement, place
 from ..spec.table import OperationTable, api_operations
 from .api_route import ApiRoute
+from .errors import DJANGO_404
 from .operations import Handler, handlers_in
 from .response_check import ResponseCheck
 from .shape import shape_handler

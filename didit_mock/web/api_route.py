@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
-from ..api.errors import render_exception
-from ..api.http import json_response
-from ..api.limits import METHOD_ORDER
 from ..domain.errors import DiditError, HtmlNotFound
 from ..spec.overlay import Placement
 from ..spec.table import Found, OperationTable
+from .errors import render_exception
+from .http import json_response
+from .limits import METHOD_ORDER
 from .operations import Call, Handler, run
 from .response_check import ResponseCheck
 

@@ -24,11 +24,11 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..api.http import json_response, parse, read_json
-from ..api.request_head import RequestHead
 from ..domain.errors import DiditError, NotAuthenticated, PermissionDenied
 from ..spec.operation import Operation
 from ..spec.overlay import Placement
+from .http import json_response, parse, read_json
+from .request_head import RequestHead
 from .validation import request_validator
 
 if TYPE_CHECKING:

@@ -11,9 +11,9 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ..api.http import dumps
 from ..spec.operation import Operation
 from ..spec.schemas import json_schema, sample
+from .http import dumps
 from .operations import Call, Handler, HandlerSpec
 
 SHAPE_ONLY_HEADER = "X-Didit-Mock-Shape-Only"

@@ -7,13 +7,13 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ..api.pagination import page_bounds, page_urls
 from ..domain.errors import NotFound
 from ..resources.declaration import Collection, Transition
 from ..resources.store import Document, ResourceStore
 from ..spec.schemas import blank, json_schema
 from ..spec.table import OperationTable
 from .operations import Call, Handler, HandlerSpec
+from .pagination import page_bounds, page_urls
 
 DEFAULT_LIMIT = 50
 #: Path parameters that name the application in console paths (`/v3/organization/{}/application/{}/`).
@@ -147,7 +147,7 @@ def _transition(collection: Collection, step: Transition) -> Callable[..., Any]:
 def _json(document: Any, status: int) -> Any:
     if status == 200:
         return document
-    from ..api.http import json_response
+    from .http import json_response
 
     return json_response(document, status)
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import jsonschema_rs
 
-from ..api.drf import descend, lists_for_indexes
 from ..domain.errors import FIELD_REQUIRED, ValidationFailed, not_a_dictionary
 from ..spec.operation import Operation
 from ..spec.schemas import json_schema
+from .drf import descend, lists_for_indexes
 
 Validator = Callable[[Any], Any]
 _CACHE_KEY = "request_validators"

@@ -46,13 +46,15 @@ from ..domain.blocklist import blocklist
 from ..domain.errors import DiditError, NotFound
 from ..domain.tenant import Tenant
 from ..domain.webhooks import Attempt, WebhookBook
-from . import admin, admin_guard, webhooks
-from .admin import DASHBOARD_COOKIE, DASHBOARD_LOGIN, DASHBOARD_PREFIX, AdvanceBody, CompleteBody
-from .auth import registry_of, settings_of
-from .hosted import error_text
-from .http import parse
-from .paths import is_canonical_uuid
-from .templating import favicon, templates
+from ..hosted.page import error_text
+from ..web.auth import registry_of, settings_of
+from ..web.http import parse
+from ..web.paths import is_canonical_uuid
+from ..web.templating import favicon, templates
+from . import guard as admin_guard
+from . import routes as admin
+from . import webhooks
+from .routes import DASHBOARD_COOKIE, DASHBOARD_LOGIN, DASHBOARD_PREFIX, AdvanceBody, CompleteBody
 
 log = logging.getLogger("didit_mock.dashboard")
 

@@ -21,8 +21,8 @@ from ..domain import otp
 from ..domain.errors import NotFound
 from ..domain.otp import email_facts, phone_facts
 from ..domain.otp.config import EMAIL_SEND_STATUSES, PHONE_SEND_STATUSES
-from .auth import authenticate
-from .http import json_response, parse_body
+from ..web.auth import authenticate
+from ..web.http import json_response, parse_body
 
 _PREFIX = re.compile(r"^\+[0-9]*$")
 _PHONE_CODE = re.compile(r"^[0-9]{4,8}$")

@@ -37,9 +37,9 @@ from ..domain.outcomes import (
 )
 from ..domain.sessions import Session
 from ..domain.tenant import Tenant
-from .auth import registry_of
-from .session_models import LANGUAGES
-from .templating import favicon, templates
+from ..handlers.session_models import LANGUAGES
+from ..web.auth import registry_of
+from ..web.templating import favicon, templates
 
 # ---------------------------------------------------------------- presentation tables
 

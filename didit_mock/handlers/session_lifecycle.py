@@ -11,9 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from ..domain import sessions as domain
 from ..domain import sharing
@@ -24,12 +22,10 @@ from ..domain.outcomes import sandbox_scenario
 from ..domain.reports import ReportCache, check_reportable, render_report
 from ..domain.sessions import Review, Session
 from ..domain.tenant import Tenant
+from ..web.http import json_response, parse, read_json
 from ..web.operations import Call, operation
+from ..web.pagination import page_bounds, page_urls
 from . import session_data
-from .auth import authenticate
-from .http import json_response, parse, read_json
-from .pagination import page_bounds, page_urls
-from .paths import uuid_param
 from .session_models import STATUS_CHOICES, canonical_uuid
 from .sessions import resolve_then_authenticate
 
@@ -300,23 +296,3 @@ async def _update_data(call: Call, kind: session_data.RecordKind) -> Response:
         session_data.apply_changes(tenant, session, kind, changes, current)
         record = session_data.current_record(kind, _render_decision(tenant, session), session)
     return json_response(record)
-
-
-# ---------------------------------------------------------------- admin
-
-async def start_session(request: Request) -> Response:
-    """Admin: the user opened the link (Not Started or Resubmitted becomes In Progress)."""
-    tenant = authenticate(request)
-    session_id = uuid_param(request, "session_id")
-    with tenant.lock:
-        session = domain.book(tenant).require(session_id)
-        if not domain.start_session(tenant, session):
-            raise ValidationFailed.detail(
-                f"Only sessions that are Not Started or Resubmitted can be started. Current status: {session.status}"
-            )
-        return json_response(_render_decision(tenant, session))
-
-
-routes = [
-    Route("/_mock/sessions/{session_id}/start", start_session, methods=["POST"], name="mock_start_session"),
-]

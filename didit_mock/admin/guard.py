@@ -34,10 +34,10 @@ from starlette.types import Scope
 
 from ..domain.errors import DiditError
 from ..settings import Settings
-from . import admin
-from .admin_throttle import FailureThrottle
-from .http import json_response
-from .request_head import RequestHead
+from ..web.http import json_response
+from ..web.request_head import RequestHead
+from . import routes as admin
+from .throttle import FailureThrottle
 
 #: The scope key under which the guard leaves its throttle (the dashboard login counts failures in it).
 THROTTLE = "didit_mock.admin_throttle"

@@ -29,8 +29,8 @@ from ..scenario.engine import ScenarioEngine
 from ..scenario.loader import TENANT, Problem, ScenarioInvalid, load_text
 from ..scenario.reading import MAX_DOCUMENT_BYTES
 from ..scenario.reload import ScenarioWatcher, snapshot
-from .auth import authenticate, peek_tenant
-from .http import json_response
+from ..web.auth import authenticate, peek_tenant
+from ..web.http import json_response
 
 if TYPE_CHECKING:
     from ..app import DiditApp

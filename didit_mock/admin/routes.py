@@ -28,9 +28,9 @@ from ..domain.errors import ValidationFailed
 from ..domain.risks import check_choices
 from ..domain.sessions import Session
 from ..domain.tenant import LIVE_KEY_PREFIX, Tenant, TenantConfig
-from .auth import authenticate, registry_of
-from .http import json_response, parse_body
-from .paths import is_canonical_uuid, uuid_param
+from ..web.auth import authenticate, registry_of
+from ..web.http import json_response, parse_body
+from ..web.paths import is_canonical_uuid, uuid_param
 
 ADMIN_PREFIX = "/_mock"
 ADMIN_TOKEN_HEADER = "x-admin-token"
@@ -427,7 +427,23 @@ def refusal(scope: Scope, token: str) -> Response | None:
     return json_response({"detail": ADMIN_TOKEN_REQUIRED}, 401, headers={"WWW-Authenticate": "Bearer"})
 
 
+async def start_session(request: Request) -> Response:
+    """Admin: the user opened the link (Not Started or Resubmitted becomes In Progress)."""
+    tenant = authenticate(request)
+    session_id = uuid_param(request, "session_id")
+    with tenant.lock:
+        session = sessions_domain.book(tenant).require(session_id)
+        if not sessions_domain.start_session(tenant, session):
+            raise ValidationFailed.detail(
+                f"Only sessions that are Not Started or Resubmitted can be started. Current status: {session.status}"
+            )
+        from ..domain.decisions import render_decision  # lazily: decisions pulls in Faker
+
+        return json_response(render_decision(tenant, session))
+
+
 routes = [
+    Route("/_mock/sessions/{session_id}/start", start_session, methods=["POST"], name="mock_start_session"),
     Route("/_mock/tenant", get_tenant, methods=["GET"]),
     Route("/_mock/tenants", create_tenant, methods=["POST"]),
     Route("/_mock/reset", reset, methods=["POST"]),

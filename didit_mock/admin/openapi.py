@@ -28,7 +28,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from ..spec.document import HTTP_METHODS
-from .http import json_response
+from ..web.http import json_response
 from .openapi_api import api_components, api_paths, api_tags
 
 OPENAPI_PATH = "/_mock/openapi.json"
@@ -90,25 +90,25 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", OPENAPI_PATH): Operation(summary="This document", security=None, responses={200: _OBJECT}),
     ("GET", "/_mock/tenant"): Operation(summary="The tenant of the x-api-key", responses={200: _TENANT}),
     ("POST", "/_mock/tenants"): Operation(
-        summary="Create (or re-create, empty) a tenant with its own settings", request="admin:CreateTenantBody",
+        summary="Create (or re-create, empty) a tenant with its own settings", request="routes:CreateTenantBody",
         responses={201: _TENANT}),
     ("POST", "/_mock/reset"): Operation(
         summary="Empty the tenant (?all=true: every tenant)", query={"all": _query("boolean")},
         responses={200: _OBJECT}),
     ("GET", "/_mock/clock"): Operation(summary="The tenant clock", responses={200: _CLOCK}),
     ("POST", "/_mock/clock/advance"): Operation(
-        summary="Move the tenant clock forward", request="admin:AdvanceBody", responses={200: _CLOCK}),
+        summary="Move the tenant clock forward", request="routes:AdvanceBody", responses={200: _CLOCK}),
     ("POST", "/_mock/clock/freeze"): Operation(summary="Freeze the tenant clock", responses={200: _CLOCK}),
     ("POST", "/_mock/clock/set"): Operation(
-        summary="Set the tenant clock to an instant", request="admin:SetClockBody", responses={200: _CLOCK}),
+        summary="Set the tenant clock to an instant", request="routes:SetClockBody", responses={200: _CLOCK}),
     ("POST", "/_mock/clock/real"): Operation(summary="Let the tenant clock follow real time", responses={200: _CLOCK}),
     ("GET", "/_mock/sessions"): Operation(
         summary="The tenant's sessions, oldest first", query={"status": _query(), "vendor_data": _query()},
         responses={200: _COUNTED}),
     ("POST", "/_mock/sessions/{session_id}/complete"): Operation(
-        summary="Finish a session as the user would", request="admin:CompleteBody", responses={200: _OBJECT}),
+        summary="Finish a session as the user would", request="routes:CompleteBody", responses={200: _OBJECT}),
     ("POST", "/_mock/sessions/{session_id}/status"): Operation(
-        summary="Put a session in any status", request="admin:ForceStatusBody", responses={200: _OBJECT}),
+        summary="Put a session in any status", request="routes:ForceStatusBody", responses={200: _OBJECT}),
     ("POST", "/_mock/sessions/{session_id}/start"): Operation(
         summary="The user opened the verification link", responses={200: _OBJECT}),
     ("GET", "/_mock/requests"): Operation(
@@ -119,7 +119,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("DELETE", "/_mock/requests"): Operation(summary="Empty the request journal", responses={200: _OBJECT}),
     ("GET", "/_mock/ratelimits"): Operation(summary="The tenant's rate-limit windows", responses={200: _OBJECT}),
     ("POST", "/_mock/ratelimits"): Operation(
-        summary="Switch, scale or pre-fill the tenant's rate limits", request="admin:RateLimitsBody",
+        summary="Switch, scale or pre-fill the tenant's rate limits", request="routes:RateLimitsBody",
         responses={200: _OBJECT}),
     ("GET", "/_mock/webhook"): Operation(summary="The tenant's webhook destination", responses={200: _OBJECT}),
     ("POST", "/_mock/webhook"): Operation(
@@ -141,11 +141,11 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         summary="Send a logged delivery again", responses={200: _OBJECT}),
     ("GET", "/_mock/phone/codes"): Operation(summary="Fixed phone codes", responses={200: _OBJECT}),
     ("POST", "/_mock/phone/codes"): Operation(
-        summary="Fix (or with code null, drop) the code for a phone prefix", request="admin_otp:PhoneCodeBody",
+        summary="Fix (or with code null, drop) the code for a phone prefix", request="otp:PhoneCodeBody",
         responses={200: _OBJECT}),
     ("GET", "/_mock/email/codes"): Operation(summary="Fixed email codes", responses={200: _OBJECT}),
     ("POST", "/_mock/email/codes"): Operation(
-        summary="Fix (or with code null, drop) the code for an email pattern", request="admin_otp:EmailCodeBody",
+        summary="Fix (or with code null, drop) the code for an email pattern", request="otp:EmailCodeBody",
         responses={200: _OBJECT}),
     ("GET", "/_mock/phone/{number}/code"): Operation(
         summary="The latest OTP sent to a phone number", responses={200: _CODE}),
@@ -153,10 +153,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         summary="The latest OTP sent to an email address", responses={200: _CODE}),
     ("GET", "/_mock/otp/config"): Operation(summary="The tenant's OTP configuration", responses={200: _OBJECT}),
     ("PATCH", "/_mock/otp/config"): Operation(
-        summary="Replace the OTP configuration fields named", request="admin_otp:ConfigPatch",
+        summary="Replace the OTP configuration fields named", request="otp:ConfigPatch",
         responses={200: _OBJECT}),
     ("PUT", "/_mock/otp/config"): Operation(
-        summary="Replace the OTP configuration fields named", request="admin_otp:ConfigPatch",
+        summary="Replace the OTP configuration fields named", request="otp:ConfigPatch",
         responses={200: _OBJECT}),
     ("POST", "/_mock/otp/config/reset"): Operation(
         summary="Back to the default OTP configuration", responses={200: _OBJECT}),
@@ -425,7 +425,7 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
         if name in UUID_PARAMS:
             schema["format"] = "uuid"
         elif name == "language":
-            from .session_models import LANGUAGES
+            from ..handlers.session_models import LANGUAGES
 
             schema["enum"] = list(LANGUAGES)
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})

@@ -13,10 +13,10 @@ from ..domain.errors import NotFound, PermissionDenied, ValidationFailed
 from ..domain.search import session_matches
 from ..domain.sessions import NewSession, Session
 from ..domain.tenant import Tenant
+from ..web.http import JSONBytes, dumps, json_response, parse, read_json
 from ..web.operations import Call, operation
-from .http import JSONBytes, dumps, json_response, parse, read_json
-from .pagination import page_bounds, page_urls
-from .paths import is_canonical_uuid
+from ..web.pagination import page_bounds, page_urls
+from ..web.paths import is_canonical_uuid
 from .session_models import BatchDeleteBody, CreateSessionBody, DeleteBody, UpdateStatusBody
 
 DEFAULT_LIMIT = 50

@@ -28,20 +28,21 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..admin import routes as admin
+from ..admin.guard import AdminGuard
 from ..domain import ratelimit
 from ..domain.errors import DiditError
 from ..domain.tenant import TenantLimitReached, TenantRegistry
 from ..journal import journal_for, kept, tenant_of_request
 from ..scenario.faults import apply_fault, fault_for
 from ..settings import Settings
-from ..web.api_route import found_for
-from . import admin, body_deadline, limits
-from .admin_guard import AdminGuard
+from . import body_deadline, limits
+from .api_route import found_for
 from .errors import error_response, server_error
 from .request_head import HEAD, RequestHead
 
 if TYPE_CHECKING:
-    from ..web.api_route import ApiRoute
+    from .api_route import ApiRoute
 
 #: Operations under these paths count against the rate limits (the healthcheck and the auth API do not).
 LIMITED_PREFIXES = ("/v1/", "/v2/", "/v3/")

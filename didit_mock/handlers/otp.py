@@ -11,8 +11,8 @@ from starlette.responses import Response
 
 from ..domain import otp
 from ..domain.otp import email_facts, phone_facts
+from ..web.http import json_response
 from ..web.operations import Call, operation
-from .http import json_response
 
 DRF = ConfigDict(defer_build=True, extra="ignore", coerce_numbers_to_str=True)
 

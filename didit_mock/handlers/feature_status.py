@@ -11,8 +11,8 @@ from ..domain import sessions as domain
 from ..domain.errors import NotFound, ValidationFailed
 from ..domain.feature_status import update_feature_status
 from ..domain.otp.render import verification_decision
+from ..web.http import json_response
 from ..web.operations import Call, operation
-from .http import json_response
 from .session_models import DRF
 
 

@@ -46,10 +46,10 @@ from ..domain.tenant import Tenant, TenantRegistry
 from ..resources.persistence import RESOURCES_SECTION
 from ..scenario.engine import FaultCounter, scenarios_of
 from ..scenario.loader import TENANT, ScenarioInvalid, load_text
-from .admin import tenant_view
-from .auth import authenticate, registry_of
-from .http import json_response, read_json
-from .pagination import page_bounds, page_urls
+from ..web.auth import authenticate, registry_of
+from ..web.http import json_response, read_json
+from ..web.pagination import page_bounds, page_urls
+from .routes import tenant_view
 
 if TYPE_CHECKING:
     from ..app import DiditApp

@@ -9,9 +9,9 @@ from starlette.responses import Response
 
 from ..domain import blocklist as domain
 from ..domain.errors import ValidationFailed
+from ..web.http import json_response
 from ..web.operations import Call, operation
-from .http import json_response
-from .pagination import page_bounds, page_urls
+from ..web.pagination import page_bounds, page_urls
 from .session_models import canonical_uuid
 
 DEFAULT_LIMIT = 50

@@ -1,0 +1,1 @@
+"""The hosted verification page behind a session's url."""

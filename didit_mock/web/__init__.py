@@ -1,0 +1,1 @@
+"""HTTP plumbing: the operation route and dispatch, validation, errors, pagination, the gateway."""
