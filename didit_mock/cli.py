@@ -42,6 +42,7 @@ def _serve(args: argparse.Namespace) -> int:
         "decision_rate_limit": args.decision_rate_limit,
         "journal_size": args.journal_size,
         "access_log": True if args.access_log else None,
+        "validate_responses": True if args.validate_responses else None,
         "admin_token": args.admin_token,
         "allowed_hosts": args.allow_host or None,
         "max_tenants": args.max_tenants,
@@ -212,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--journal-size", type=_number(int, 0),
                        help="requests kept per tenant in the journal (default 1000; 0: off)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument("--validate-responses", action="store_true",
+                       help="check every answer of the emulated API against Didit's OpenAPI and log what breaks it")
     serve.add_argument("--admin-token", help="require this bearer token on /_mock routes")
     serve.add_argument("--allow-host", action="append",
                        help="also answer /_mock routes for this Host name (repeatable; '*': any; "

@@ -200,3 +200,10 @@ def test_keys_a_loaded_scenario_restricts_to_are_logged_at_start() -> None:
     log = served.stop()
     [keys] = [line for line in log.splitlines() if "only these API keys are accepted" in line]
     assert keys.endswith("any other key gets 401: sk_live_scenario_example_key_0000000000000000000")
+
+
+def test_the_validate_responses_flag_reaches_the_settings() -> None:
+    from didit_mock.cli import build_parser
+
+    assert build_parser().parse_args(["serve", "--validate-responses"]).validate_responses is True
+    assert build_parser().parse_args(["serve"]).validate_responses is False
