@@ -156,7 +156,7 @@ OPERATION_OVERRIDES: dict[str, Override] = {
 }
 
 #: Request fields holding the caller's own JSON in every operation.
-FREE_FORM_FIELDS: tuple[str, ...] = ("metadata",)
+FREE_FORM_FIELDS: frozenset[str] = frozenset({"metadata"})
 #: Families added by the overlay that no tag names (their operations are listed in overrides).
 EXTRA_FAMILIES = (Family("imports", "Session imports"),)
 

@@ -36,6 +36,7 @@ from ..domain.tenant import TenantLimitReached, TenantRegistry
 from ..journal import journal_for, kept, tenant_of_request
 from ..scenario.faults import apply_fault, fault_for
 from ..settings import Settings
+from ..spec.overlay import FREE_FORM_FIELDS
 from . import body_deadline, limits
 from .api_route import found_for
 from .errors import error_response, server_error
@@ -107,10 +108,11 @@ class Gateway:
         try:
             try:
                 receive = body_deadline.timed(receive, head, method, self.settings.body_timeout)  # 408
+                found = found_for(self.api.table, scope) if not on_admin else None
+                operation = None if found is None else found.operation(method)
+                placement = None if operation is None else self.api.placements[operation.operation_id]
                 if api_tenant is not None:
-                    found = found_for(self.api.table, scope)
-                    operation = None if found is None else found.operation(method)
-                    rate_scope = None if operation is None else self.api.placements[operation.operation_id].rate
+                    rate_scope = None if placement is None else placement.rate
                     decision = fault_for(api_tenant, method, path, rate_scope)
                     if decision is not None and await apply_fault(decision, receive, observed):
                         return
@@ -131,7 +133,8 @@ class Gateway:
                     if limits.is_form(head, body, api=api):
                         scope, body = await limits.form_as_json(scope, head, body)
                     else:
-                        scope, body = limits.checked(scope, head, body, api=api)
+                        free_form = placement.free_form if placement is not None else FREE_FORM_FIELDS
+                        scope, body = limits.checked(scope, head, body, api=api, free_form=free_form)
                     receive = limits.replay(body, receive)
                 elif head.content_length not in ("", "0") or method in limits.BODY_METHODS:
                     receive = limits.counting(receive, limit, head.body_read if journal is not None else None)

@@ -30,6 +30,7 @@ from starlette.routing import Match
 from starlette.types import Message, Receive, Scope
 
 from ..domain.errors import DiditError
+from ..spec.overlay import FREE_FORM_FIELDS
 from .drf import descend
 from .http import PARSED_JSON, dumps
 from .request_head import HEAD, RequestHead
@@ -185,10 +186,12 @@ async def form_as_json(scope: Scope, head: RequestHead, body: bytes) -> tuple[Sc
     return _as_json(scope, await _form_data(head.media_type, head.content_type, body))
 
 
-def checked(scope: Scope, head: RequestHead, body: bytes, *, api: bool) -> tuple[Scope, bytes]:
+def checked(scope: Scope, head: RequestHead, body: bytes, *, api: bool,
+            free_form: frozenset[str] = frozenset()) -> tuple[Scope, bytes]:
     """The scope and body to hand on; a `DiditError` with the answer when the body is refused.
 
-    Form bodies of the Didit API go through `form_as_json` instead.
+    `free_form` names the operation's fields that hold the caller's own JSON (from the overlay):
+    their strings may hold NUL characters. Form bodies of the Didit API go through `form_as_json`.
     """
     if not body or body.isspace():
         return scope, body
@@ -205,7 +208,7 @@ def checked(scope: Scope, head: RequestHead, body: bytes, *, api: bool) -> tuple
     if b"\\u" in body or body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH:
         # Only escapes can carry NULs or lone surrogates, and only that many brackets can nest that
         # deep: any other document is known to pass without a walk.
-        check_document(document, nul_characters=api)
+        check_document(document, nul_characters=api, free_form=free_form)
     scope[PARSED_JSON] = document
     return scope, body
 
@@ -270,7 +273,7 @@ def _looks_like_json(body: bytes) -> bool:
     return body.lstrip()[:1] in (b"{", b"[")
 
 
-def check_document(document: Any, *, nul_characters: bool) -> None:
+def check_document(document: Any, *, nul_characters: bool, free_form: frozenset[str] = frozenset()) -> None:
     """Refuse (400) documents nested too deeply, unpaired surrogates, and NUL characters in strings.
 
     (Out-of-range floats are refused while parsing, by `parse_json`.)
@@ -280,7 +283,7 @@ def check_document(document: Any, *, nul_characters: bool) -> None:
     if any(_has_surrogate(text) for text in _strings(document, keys=True)):
         raise _refused(400, {"detail": SURROGATES})
     if nul_characters:
-        errors = _nul_errors(document)
+        errors = _nul_errors(document, free_form)
         if errors:
             raise _refused(400, errors)
 
@@ -322,19 +325,16 @@ def _has_surrogate(text: str) -> bool:
 
 
 #: Free-form JSON fields (DRF JSONField): their strings are not CharFields, NULs are kept.
-FREE_FORM_FIELDS = frozenset({"metadata"})
-
-
-def _nul_errors(document: Any) -> dict[str, Any]:
+def _nul_errors(document: Any, free_form: frozenset[str]) -> dict[str, Any]:
     """DRF's CharField refusal of `\\x00`, nested as DRF nests; free-form fields are exempt."""
     if not isinstance(document, dict):
         return {}
     errors: dict[str, Any] = {}
     for name, value in document.items():
-        if name in FREE_FORM_FIELDS:
+        if name in free_form:
             continue
         if isinstance(value, dict):
-            nested = _nul_errors(value)
+            nested = _nul_errors(value, free_form)
             if nested:
                 errors[name] = nested
         elif any("\x00" in text for text in _strings(value, keys=False)):
@@ -367,7 +367,7 @@ async def _form_data(kind: str, content_type: str, body: bytes) -> dict[str, Any
             node[last] = [*previous, value] if isinstance(previous, list) else [previous, value]
         else:
             node[last] = value
-    check_document(data, nul_characters=True)
+    check_document(data, nul_characters=True, free_form=FREE_FORM_FIELDS)
     return data
 
 
