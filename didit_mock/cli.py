@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import logging.config
@@ -70,8 +71,8 @@ def _serve(args: argparse.Namespace) -> int:
     if warning:
         logging.getLogger("didit_mock").warning(warning)
     settings = dataclasses.replace(settings, port=sock.getsockname()[1])
-    from .admin.state import StateFileError
     from .app import create_app
+    from .durable import StateFileError
     from .scenario import ScenarioInvalid
 
     try:
@@ -99,7 +100,12 @@ def _serve(args: argparse.Namespace) -> int:
     from .server import AnnouncingServer
 
     tune_garbage_collector()
-    AnnouncingServer(config, settings.base_url, settings.warm_up).run(sockets=[sock])
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises SIGTERM/SIGINT once it has shut down
+        AnnouncingServer(config, settings.base_url, settings.warm_up).run(sockets=[sock])
+    failure = getattr(app.state, "state_file_error", None)
+    if failure:  # the state could not be written at shutdown: say so, and exit non-zero
+        print(f"didit-mock: {failure}", file=sys.stderr)
+        return 1
     return 0
 
 

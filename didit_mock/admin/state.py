@@ -7,7 +7,8 @@
 
 With `Settings.state_file` (`--state-file`, `DIDIT_MOCK_STATE_FILE`), `install(app)` loads the file
 when it exists (a bad file raises `StateFileError` from `create_app`, before anything binds) and
-the lifespan writes every tenant to it on shutdown, atomically (a temporary file, then a rename).
+keeps it durable while the server runs (`durable.DurableState`: a journal written about once a
+second, compacted into the file at start and at shutdown).
 
 This module also registers the state sections kept outside the domain: the request journal and
 the tenant's own scenario (with its fault counters, the rule of each session, and its timelines,
@@ -16,11 +17,10 @@ re-armed on import).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
-import os
-import tempfile
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -43,6 +43,7 @@ from ..domain.state import (
 )
 from ..domain.state import document as state_document
 from ..domain.tenant import Tenant, TenantRegistry
+from ..durable import DurableState, StateFileError
 from ..resources.persistence import RESOURCES_SECTION
 from ..scenario.engine import FaultCounter, scenarios_of
 from ..scenario.loader import TENANT, ScenarioInvalid, load_text
@@ -57,10 +58,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("didit_mock.state")
 
 INVALID = "Invalid state document"
-
-
-class StateFileError(Exception):
-    """The state file named by `--state-file` cannot be read or imported (the start stops)."""
 
 
 # ---------------------------------------------------------------- routes
@@ -150,64 +147,49 @@ routes = [
 
 # ---------------------------------------------------------------- the state file
 
-def load_state_file(registry: TenantRegistry, path: str) -> list[Tenant] | None:
-    """Import the state file at `path` if it exists (None when it does not)."""
-    if not os.path.exists(path):
-        return None
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise StateFileError(f"cannot load the state file {path}: {exc}") from None
-    try:
-        return import_registry(registry, data)
-    except StateInvalid as exc:
-        raise StateFileError(f"cannot load the state file {path}: {exc}") from None
-
-
-def save_state_file(registry: TenantRegistry, path: str) -> int:
-    """Write every tenant's state to `path` atomically; returns the number of tenants written."""
-    body = export_registry(registry)
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".didit-mock-state-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(body, out, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return len(body["tenants"])
-
-
 def install(app: DiditApp) -> None:
-    """Register the state sections of the app's components; load `Settings.state_file` now (if it
-    exists) and write it when the app shuts down."""
+    """Register the state sections of the app's components; with `Settings.state_file`, load it now
+    and keep it durable while the server runs (see `durable.DurableState`)."""
     for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION):
         register_section(app.registry, section)
     path = app.settings.state_file
     if not path:
         return
-    registry = app.registry
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):  # found now, not when the state is lost at shutdown
-        raise StateFileError(f"cannot use the state file {path}: the directory {directory} does not exist")
-    loaded = load_state_file(registry, path)
-    if loaded is not None:
+    durable = DurableState(app.registry, path)
+    loaded = durable.load()  # StateFileError: the start stops with its one-line reason
+    if loaded:
         log.info("state: %d tenant(s) loaded from %s", len(loaded), path)
+    app.state.durable_state = durable
+    app.state.state_file_error = None
+    writer: dict[str, asyncio.Task[None]] = {}
 
-    async def save() -> None:
+    async def keep_writing() -> None:
+        while True:
+            await asyncio.sleep(durable.interval())
+            try:
+                await run_in_threadpool(durable.flush)
+            except StateFileError as exc:
+                log.error("state: %s", exc)
+
+    async def start() -> None:
+        writer["task"] = asyncio.create_task(keep_writing())
+
+    async def stop() -> None:
+        task = writer.pop("task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         try:
-            count = await run_in_threadpool(save_state_file, registry, path)
-        except Exception:  # the other shutdown steps must still run
-            log.exception("state: could not write %s", path)
+            count = await run_in_threadpool(durable.compact)
+        except StateFileError as exc:  # the server exits non-zero with this reason (cli.py)
+            app.state.state_file_error = str(exc)
+            log.error("state: %s", exc)
         else:
             log.info("state: %d tenant(s) written to %s", count, path)
 
-    app.state.on_shutdown.append(save)
+    app.state.on_startup.append(start)
+    app.state.on_shutdown.append(stop)
 
 
 # ---------------------------------------------------------------- section: the request journal

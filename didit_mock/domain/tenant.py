@@ -79,6 +79,8 @@ class Tenant:
         #: When a request last named the tenant (wall time; the registry drops idle tenants first).
         self.last_used = registry.wall()
         self._components: dict[type, Any] = {}
+        #: Changed since the state file last wrote it (set by writes and by jobs that ran).
+        self.dirty = True
 
     @property
     def organization_id(self) -> str:
@@ -106,7 +108,10 @@ class Tenant:
         if not self.scheduler.has_due():
             return 0
         with self.lock:
-            return self.scheduler.run_due()
+            ran = self.scheduler.run_due()
+            if ran:
+                self.dirty = True
+            return ran
 
 
 TenantHook = Callable[[Tenant], None]

@@ -77,6 +77,8 @@ class Gateway:
         except TenantLimitReached as full:  # a new key while every kept tenant is in use
             await error_response(full)(scope, receive, send)
             return
+        if tenant is not None and scope["method"] not in ("GET", "HEAD"):
+            tenant.dirty = True  # for the state file: this request may change the tenant
         journal = journal_for(tenant, path, self.settings.journal_size)
         if journal is not None:
             timestamp = tenant.clock.timestamp()  # type: ignore[union-attr]

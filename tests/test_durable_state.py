@@ -1,0 +1,155 @@
+"""The state file stays durable while the server runs: a SIGKILL loses at most about a second,
+a failed write is an error exit, and nothing a killed write leaves behind survives a start."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import create_session, new_key
+from tests.test_state import WAIT, _ready, _serve, _stop, free_port
+
+#: How long the journal may take to hold an acknowledged change (its interval is one second).
+DURABLE_WITHIN = 3.0
+
+
+def journal_holds(journal: Path, key: str, sessions: int) -> bool:
+    """Whether the journal's last line for `key` holds `sessions` sessions."""
+    if not journal.exists():
+        return False
+    last = None
+    for line in journal.read_text("utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("api_key") == key:
+            last = entry
+    return bool(last and len(last["tenant"]["sessions"]["sessions"]) == sessions)
+
+
+def test_a_sigkill_after_a_burst_of_creates_loses_nothing_older_than_a_second(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    journal = tmp_path / "state.json.journal"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    key = new_key()
+    first = _serve(port, state_file)
+    try:
+        _ready(first, url)
+        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
+            made = [create_session(http, vendor_data=f"burst-{n}")["session_id"] for n in range(25)]
+        acknowledged = time.monotonic()
+        while not journal_holds(journal, key, 25):  # the writer's own interval, not the test's
+            assert time.monotonic() - acknowledged < DURABLE_WITHIN, "the journal did not get the sessions"
+            time.sleep(0.05)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(WAIT)
+    second = _serve(port, state_file)
+    try:
+        _ready(second, url)
+        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
+            listed = http.get("/v3/sessions/", params={"limit": 100}).json()
+            assert sorted(row["session_id"] for row in listed["results"]) == sorted(made)
+        assert not journal.exists()  # the start compacted the journal into the document
+        document = json.loads(state_file.read_text("utf-8"))
+        assert key in {tenant["api_key"] for tenant in document["tenants"]}
+    finally:
+        _stop(second)
+    assert second.returncode in (0, -signal.SIGTERM)
+
+
+def test_a_line_cut_short_by_a_crash_is_ignored_and_the_rest_is_kept(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    key = new_key()
+    first = _serve(port, state_file)
+    try:
+        _ready(first, url)
+        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
+            kept = create_session(http, vendor_data="kept")["session_id"]
+    finally:
+        _stop(first)
+    journal = tmp_path / "state.json.journal"
+    journal.write_text('{"api_key": "' + key + '", "deleted": tr', "utf-8")  # a write killed halfway
+    second = _serve(port, state_file)
+    try:
+        _ready(second, url)
+        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
+            assert http.get(f"/v3/session/{kept}/decision/").status_code == 200
+    finally:
+        _stop(second)
+
+
+def test_a_reset_tenant_is_not_brought_back_by_a_restart(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    journal = tmp_path / "state.json.journal"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    key = new_key()
+    first = _serve(port, state_file)
+    try:
+        _ready(first, url)
+        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
+            create_session(http)
+            deadline = time.monotonic() + DURABLE_WITHIN
+            while not journal_holds(journal, key, 1):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            assert http.post("/_mock/reset").status_code == 200
+            deadline = time.monotonic() + DURABLE_WITHIN
+            while not journal_holds(journal, key, 0):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(WAIT)
+    second = _serve(port, state_file)
+    try:
+        _ready(second, url)
+        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
+            assert http.get("/v3/sessions/").json()["count"] == 0
+    finally:
+        _stop(second)
+
+
+def test_a_write_that_fails_at_shutdown_is_an_error_exit_with_its_reason(tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    folder.mkdir()
+    state_file = folder / "state.json"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = _serve(port, state_file)
+    try:
+        _ready(process, url)
+        with httpx.Client(base_url=url, headers={"x-api-key": new_key()}, timeout=10) as http:
+            create_session(http)
+        for child in folder.iterdir():
+            child.unlink()
+        folder.rmdir()
+    finally:
+        _stop(process)
+    stderr = process.stderr.read() if process.stderr else ""
+    assert process.returncode == 1
+    assert f"didit-mock: cannot write the state file {state_file}: the directory {folder} no longer exists" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_temporary_files_of_a_killed_write_are_removed_at_start(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    leftover = tmp_path / ".didit-mock-state-abc123.tmp"
+    leftover.write_text('{"format": "didit-mock-st', "utf-8")
+    port = free_port()
+    process = _serve(port, state_file)
+    try:
+        _ready(process, f"http://127.0.0.1:{port}")
+        assert not leftover.exists()
+    finally:
+        _stop(process)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
