@@ -91,11 +91,34 @@ class OperationTable:
         """The operations of `path` (a request path), or None when no operation has that path."""
         if not path.startswith("/"):
             return None
+        parts = path.split("/")[1:]
+        found = _descend(self._root, parts)
+        if found is not None:
+            return found
         values: list[str] = []
-        node = _walk(self._root, path.split("/")[1:], 0, values)
+        node = _walk(self._root, parts, 0, values)
         if node is None:
             return None
         return Found(node.methods, tuple(values))
+
+
+def _descend(node: _Node, parts: list[str]) -> Found | None:
+    """The common case without backtracking: a literal segment, else a UUID, else any text."""
+    values: list[str] = []
+    for part in parts:
+        child = node.literal.get(part)
+        if child is None:
+            if not part:
+                return None
+            if node.uuid is not None and is_canonical_uuid(part):
+                child = node.uuid
+            elif node.text is not None:
+                child = node.text
+            else:
+                return None
+            values.append(part)
+        node = child
+    return Found(node.methods, tuple(values)) if node.methods else None
 
 
 def _walk(node: _Node, parts: list[str], index: int, values: list[str]) -> _Node | None:
