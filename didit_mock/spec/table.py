@@ -68,7 +68,10 @@ class OperationTable:
         names = iter(operation.path_names)
         for segment in segments:
             if segment is not None:
-                node = node.literal.setdefault(segment, _Node())
+                child = node.literal.get(segment)
+                if child is None:
+                    child = node.literal[segment] = _Node()
+                node = child
                 continue
             parameter = operation.path_parameter(next(names))
             if parameter is not None and parameter.schema.get("format") == "uuid":

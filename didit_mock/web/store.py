@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -79,9 +80,12 @@ def _list(collection: Collection, template: Document, parent: Collection | None,
 
 def _list_extras(call: Call) -> dict[str, Any]:
     """What a list answer holds beyond the page (such as the networks list's `kpis`), empty."""
-    schema = json_schema(call.operation.response_schema(call.operation.success_status))
-    extras = blank(schema)
-    return extras if isinstance(extras, dict) else {}
+    operation = call.operation
+    extras = operation.extras.get("list_extras")
+    if extras is None:
+        built = blank(json_schema(operation.response_schema(operation.success_status)))
+        extras = operation.extras["list_extras"] = built if isinstance(built, dict) else {}
+    return copy.deepcopy(extras)
 
 
 def _create(collection: Collection, template: Document, parent: Collection | None, status: int) -> Callable[..., Any]:
