@@ -19,7 +19,7 @@ import pytest
 from didit_mock.admin.dashboard import mask_key, tenant_ref
 from didit_mock.server import MockServer, free_port
 
-from .conftest import advance, create_session, new_key
+from .conftest import KYC_WORKFLOW, advance, create_session, new_key
 from .otp_helpers import check_phone, phone_code, send_phone, wrong
 from .scenario_helpers import wait_until
 
@@ -539,3 +539,14 @@ def test_auto_refresh_can_be_paused(client: httpx.Client, api_key: str, browser_
     assert '<meta http-equiv="refresh"' not in paused
     resume = html.unescape(re.search(r'href="([^"]+)" id="resume"', paused).group(1))
     assert resume == f"{base_of(api_key)}/sessions?status=Approved"
+
+
+def test_the_picker_says_which_keys_were_refused_and_why() -> None:
+    with MockServer(api_keys=["sk_test_allowed_one"]) as restricted:
+        refused = httpx.post(restricted.url + "/v3/session/", json={"workflow_id": KYC_WORKFLOW},
+                             headers={"x-api-key": "sk_test_someone_else"})
+        assert refused.status_code == 401 and refused.json() == {"detail": "Invalid API Key."}
+        page = httpx.get(restricted.url + "/_mock/ui").text
+    assert 'id="refused-keys"' in page
+    assert mask_key("sk_test_someone_else") in page and mask_key("sk_test_allowed_one") in page
+    assert "sk_test_someone_else" not in page  # masked like every key the dashboard shows

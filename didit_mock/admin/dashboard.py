@@ -288,7 +288,11 @@ async def picker(request: Request) -> Response:
                 "now": fmt_time(tenant.clock.timestamp()),
                 "frozen": tenant.clock.frozen,
             })
-    return render(request, "picker.html", {"rows": rows, "total": len(tenants)}, refresh=True)
+    registry = registry_of(request)
+    refused = sorted(mask_key(key) for key in registry.refused_keys)[:MAX_ROWS]
+    accepted = ", ".join(sorted(mask_key(key) for key in registry.allowed_keys)) or "no key"
+    return render(request, "picker.html", {"rows": rows, "total": len(tenants), "refused": refused,
+                                           "accepted": accepted}, refresh=True)
 
 
 async def open_tenant(request: Request) -> Response:
