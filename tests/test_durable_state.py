@@ -32,6 +32,14 @@ def journal_holds(journal: Path, key: str, sessions: int) -> bool:
     return bool(last and len(last["tenant"]["sessions"]["sessions"]) == sessions)
 
 
+def wait_until_journal_holds(journal: Path, key: str, sessions: int) -> None:
+    """Until the server's own writer (about once a second) has journaled the change, at most a bound."""
+    deadline = time.monotonic() + DURABLE_WITHIN
+    while not journal_holds(journal, key, sessions):
+        assert time.monotonic() < deadline, f"the journal did not get {sessions} session(s) of {key}"
+        time.sleep(0.05)
+
+
 def test_a_sigkill_after_a_burst_of_creates_loses_nothing_older_than_a_second(tmp_path: Path) -> None:
     state_file = tmp_path / "state.json"
     journal = tmp_path / "state.json.journal"
@@ -43,10 +51,7 @@ def test_a_sigkill_after_a_burst_of_creates_loses_nothing_older_than_a_second(tm
         _ready(first, url)
         with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
             made = [create_session(http, vendor_data=f"burst-{n}")["session_id"] for n in range(25)]
-        acknowledged = time.monotonic()
-        while not journal_holds(journal, key, 25):  # the writer's own interval, not the test's
-            assert time.monotonic() - acknowledged < DURABLE_WITHIN, "the journal did not get the sessions"
-            time.sleep(0.05)
+        wait_until_journal_holds(journal, key, 25)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(WAIT)
@@ -98,15 +103,9 @@ def test_a_reset_tenant_is_not_brought_back_by_a_restart(tmp_path: Path) -> None
         _ready(first, url)
         with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
             create_session(http)
-            deadline = time.monotonic() + DURABLE_WITHIN
-            while not journal_holds(journal, key, 1):
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_until_journal_holds(journal, key, 1)
             assert http.post("/_mock/reset").status_code == 200
-            deadline = time.monotonic() + DURABLE_WITHIN
-            while not journal_holds(journal, key, 0):
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_until_journal_holds(journal, key, 0)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(WAIT)

@@ -73,13 +73,7 @@ class Operation:
     def response_example(self, status: int) -> Any:
         """The documented example of the response for `status`, if any (the first of `examples`)."""
         entry = self.responses.get(str(status)) or {}
-        media = (entry.get("content") or {}).get(JSON) or {}
-        if "example" in media:
-            return media["example"]
-        for example in (media.get("examples") or {}).values():
-            if isinstance(example, dict) and "value" in example:
-                return example["value"]
-        return None
+        return _example((entry.get("content") or {}).get(JSON) or {})
 
     def __repr__(self) -> str:
         return f"<Operation {self.operation_id} {self.method} {self.path}>"

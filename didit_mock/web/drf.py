@@ -65,7 +65,7 @@ def drf_message(item: dict[str, Any]) -> str:
     if kind == "missing":
         return FIELD_REQUIRED
     if kind in ("literal_error", "enum"):
-        return f'"{_display(value)}" is not a valid choice.'
+        return f'"{display(value)}" is not a valid choice.'
     if kind in ("string_type",):
         return "Not a valid string."
     if kind in ("int_type", "int_parsing", "int_from_float"):
@@ -75,9 +75,9 @@ def drf_message(item: dict[str, Any]) -> str:
     if kind in ("bool_type", "bool_parsing"):
         return "Must be a valid boolean."
     if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f'Expected a dictionary of items but got type "{_type_name(value)}".'
+        return f'Expected a dictionary of items but got type "{type_name(value)}".'
     if kind == "list_type":
-        return f'Expected a list of items but got type "{_type_name(value)}".'
+        return f'Expected a list of items but got type "{type_name(value)}".'
     if kind in ("uuid_type", "uuid_parsing", "uuid_version"):
         return "Must be a valid UUID."
     if kind == "less_than_equal":
@@ -104,11 +104,11 @@ def drf_message(item: dict[str, Any]) -> str:
     return str(item.get("msg", "Invalid value."))
 
 
-def _display(value: Any) -> str:
+def display(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
     return {list: "list", str: "str", int: "int", float: "float", bool: "bool", dict: "dict"}.get(
         type(value), "NoneType" if value is None else type(value).__name__
     )

@@ -16,7 +16,7 @@ import jsonschema_rs
 from ..domain.errors import FIELD_REQUIRED, ValidationFailed, not_a_dictionary
 from ..spec.operation import Operation
 from ..spec.schemas import json_schema
-from .drf import descend, lists_for_indexes
+from .drf import descend, display, lists_for_indexes, type_name
 
 Validator = Callable[[Any], Any]
 _CACHE_KEY = "request_validators"
@@ -90,13 +90,13 @@ def message(kind: Any, instance: Any) -> str:
             "integer": "A valid integer is required.",
             "number": "A valid number is required.",
             "boolean": "Must be a valid boolean.",
-            "object": f'Expected a dictionary of items but got type "{_type_name(instance)}".',
-            "array": f'Expected a list of items but got type "{_type_name(instance)}".',
+            "object": f'Expected a dictionary of items but got type "{type_name(instance)}".',
+            "array": f'Expected a list of items but got type "{type_name(instance)}".',
         }.get(first, "Invalid value.")
     if name == "enum":
         if instance is None:
             return "This field may not be null."
-        return f'"{instance if isinstance(instance, str) else _display(instance)}" is not a valid choice.'
+        return f'"{instance if isinstance(instance, str) else display(instance)}" is not a valid choice.'
     if name == "maxLength":
         return f"Ensure this field has no more than {kind.limit} characters."
     if name == "minLength":
@@ -134,19 +134,6 @@ def message(kind: Any, instance: Any) -> str:
 
 def _number(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-
-
-def _display(value: Any) -> str:
-    if value is True:
-        return "True"
-    if value is False:
-        return "False"
-    return str(value)
-
-
-def _type_name(value: Any) -> str:
-    return {list: "list", str: "str", int: "int", float: "float", bool: "bool", dict: "dict"}.get(
-        type(value), "NoneType" if value is None else type(value).__name__)
 
 
 # ---------------------------------------------------------------- DRF's reading of values
