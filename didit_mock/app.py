@@ -16,7 +16,7 @@ from .admin import otp as admin_otp
 from .admin import routes as admin
 from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
-from .handlers import blocklist, feature_status, otp, reports, session_lifecycle, sessions, system, webhooks
+from .handlers import blocklist, cases, feature_status, otp, reports, session_lifecycle, sessions, system, webhooks
 from .hosted import page as hosted
 from .resources.families import COLLECTIONS
 from .settings import Settings
@@ -30,6 +30,7 @@ log = logging.getLogger("didit_mock")
 #: Modules of handlers with real rules, marked `@operation(operation_id)`.
 RULE_MODULES: tuple[Any, ...] = (
     reports,
+    cases,
     sessions,
     otp,
     system,

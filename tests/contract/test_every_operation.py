@@ -40,6 +40,9 @@ RULES_WAIVED = {
     "get_legacy_webhook": "covered by tests/test_webhooks.py",
     "update_legacy_webhook": "covered by tests/test_webhooks.py",
     "validate_regulatory_report": "covered by tests/test_resource_store.py (valid and invalid reports)",
+    **{op: "the mock computes no networks: every network view is a 404 (its contract case)"
+       for op in ("get_network_graph", "list_network_members", "list_network_signals", "get_network_timeline",
+                  "get_network_map")},
 }
 
 

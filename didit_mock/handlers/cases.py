@@ -1,0 +1,229 @@
+"""Cases beyond plain CRUD (§2.1-§2.3): bulk changes, statistics, blueprint presets, the reports
+of one case, and the network views of an application that has no networks yet.
+
+The documents themselves live in the generic store (`resources.families`); these handlers apply
+the rules a declaration cannot say, on the same documents.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from ..domain.clock import parse_iso
+from ..domain.errors import NotFound
+from ..domain.sessions import book as session_book
+from ..resources.families import BLUEPRINTS, CASES, REGULATORY_REPORTS
+from ..resources.store import Document, ResourceStore
+from ..spec.schemas import blank, json_schema
+from ..spec.table import api_operations
+from ..web.http import json_response
+from ..web.operations import Call, operation
+from ..web.pagination import page_bounds, page_urls
+
+#: Didit's blueprint presets (`GET .../cases/blueprints/presets/`).
+PRESETS: tuple[dict[str, str], ...] = (
+    {"preset_key": "screening_hit", "name": "Screening hit",
+     "description": "Review a possible match on a sanctions, PEP or adverse-media list."},
+    {"preset_key": "aml_investigation", "name": "AML investigation",
+     "description": "Investigate unusual activity of a user or business for money laundering."},
+    {"preset_key": "suspicious_activity", "name": "Suspicious activity",
+     "description": "Decide whether activity must be reported to the financial intelligence unit."},
+    {"preset_key": "kyc", "name": "KYC review",
+     "description": "Review an identity verification that needs a person's decision."},
+)
+ASSIGNED = "assigned_to"
+
+
+def _store(call: Call) -> ResourceStore:
+    tenant = call.tenant
+    path = call.path
+    if path.get("organization_id") != tenant.organization_id or path.get("application_id") != tenant.application_id:
+        raise NotFound()
+    return tenant.component(ResourceStore)
+
+
+def _template(operation_id: str) -> Document:
+    """The blank document of an operation's success answer (the shape a new document starts from)."""
+    operation = next(op for op in api_operations() if op.operation_id == operation_id)
+    built = blank(json_schema(operation.response_schema(operation.success_status)))
+    return built if isinstance(built, dict) else {}
+
+
+# ---------------------------------------------------------------- bulk changes
+
+def _bulk(call: Call, change: dict[str, Any]) -> dict[str, Any]:
+    store = _store(call)
+    failures = []
+    updated = 0
+    with call.tenant.lock:
+        for key in call.body["case_uuids"]:
+            try:
+                case = store.get(CASES, key)
+            except NotFound:
+                failures.append({"case_uuid": key, "detail": "Not found."})
+                continue
+            case.update(change)
+            updated += 1
+    return {"updated": updated, "failures": failures}
+
+
+@operation("bulk_update_case_status")
+def bulk_status(call: Call) -> dict[str, Any]:
+    body = call.body
+    change: dict[str, Any] = {"status": body["status"]}
+    if body["status"] == "RESOLVED":
+        now = call.tenant.component(ResourceStore).now()
+        change.update(resolution=body.get("resolution"), resolution_notes=body.get("note"), resolved_at=now)
+    else:
+        change.update(resolution=None, resolution_notes=None, resolved_at=None)
+    return _bulk(call, change)
+
+
+@operation("bulk_assign_cases")
+def bulk_assign(call: Call) -> dict[str, Any]:
+    body = call.body
+    if body.get("assignee_user_id") is None:
+        return _bulk(call, {ASSIGNED: None, "assigned_at": None})
+    assignee = {"uuid": body["assignee_user_id"], "full_name": body.get("assignee_name") or "",
+                "email": body.get("assignee_email") or ""}
+    return _bulk(call, {ASSIGNED: assignee, "assigned_at": call.tenant.component(ResourceStore).now()})
+
+
+@operation("get_case_analytics")
+def statistics(call: Call) -> dict[str, Any]:
+    """Totals and the queue of the application's cases (series and tables stay empty)."""
+    store = _store(call)
+    answer = _template("get_case_analytics")
+    now = call.tenant.clock.now()
+    with call.tenant.lock:
+        cases = store.all(CASES)
+    unresolved = [c for c in cases if c.get("status") != "RESOLVED"]
+    resolved = [c for c in cases if c.get("status") == "RESOLVED"]
+    threats = sum(1 for c in resolved if c.get("resolution") == "VALID_THREAT")
+    answer["totals"].update(
+        created=len(cases), assigned=sum(1 for c in cases if c.get(ASSIGNED)), resolved=len(resolved),
+        unresolved=len(unresolved),
+        threat_rate=round(threats / len(resolved), 4) if resolved else 0.0,
+        false_positive_rate=round((len(resolved) - threats) / len(resolved), 4) if resolved else 0.0,
+    )
+    overdue = sum(1 for c in unresolved if c.get("due_at") and _before(c["due_at"], now))
+    answer["queue"] = {"open": len(unresolved), "overdue": overdue}
+    return answer
+
+
+def _before(text: str, now: Any) -> bool:
+    try:
+        return bool(parse_iso(text) < now)
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------- blueprint presets
+
+@operation("list_case_blueprint_presets")
+def presets(call: Call) -> dict[str, Any]:
+    _store(call)
+    shape = _template("list_case_blueprint_presets")
+    item = json_schema(next(op for op in api_operations() if op.operation_id == "list_case_blueprint_presets")
+                       .response_schema(200))["properties"]["results"]["items"]
+    results = []
+    for preset in PRESETS:
+        row = blank(item)
+        row.update(preset)
+        results.append(row)
+    shape["results"] = results
+    return shape
+
+
+@operation("install_case_blueprint_presets")
+def install_presets(call: Call) -> Response:
+    """Create a blueprint for each preset not installed yet (201), or nothing new (200)."""
+    store = _store(call)
+    wanted = call.body.get("preset_keys") if call.body else None
+    known = {p["preset_key"]: p for p in PRESETS}
+    keys = [k for k in (wanted if wanted is not None else list(known)) if k in known]
+    template = _template("get_case_blueprint")
+    created = []
+    with call.tenant.lock:
+        installed = {b.get("preset_key") for b in store.all(BLUEPRINTS)}
+        for key in dict.fromkeys(keys):
+            if key in installed:
+                continue
+            preset = known[key]
+            document = store.create(BLUEPRINTS, template, {"name": preset["name"][:24],
+                                                           "description": preset["description"]})
+            document["preset_key"] = key
+            created.append(document["uuid"])
+    return json_response({"created": created}, 201 if created else 200)
+
+
+# ---------------------------------------------------------------- the reports of one case
+
+@operation("list_case_regulatory_reports")
+def case_reports(call: Call) -> dict[str, Any]:
+    store = _store(call)
+    case = call.path["case_uuid"]
+    with call.tenant.lock:
+        store.get(CASES, case)
+        rows = [r for r in reversed(store.all(REGULATORY_REPORTS)) if r.get("case_uuid") == case]
+    limit, offset = page_bounds(call.query, 50)
+    following, preceding = page_urls(call.request, len(rows), limit, offset)
+    return {"count": len(rows), "next": following, "previous": preceding, "results": rows[offset:offset + limit]}
+
+
+@operation("create_case_regulatory_report")
+def create_case_report(call: Call) -> Response:
+    store = _store(call)
+    with call.tenant.lock:
+        case = store.get(CASES, call.path["case_uuid"])
+        report = store.create(REGULATORY_REPORTS, _template("get_regulatory_report"), call.body or {})
+        report["case_uuid"] = case["uuid"]
+        report["case_number"] = case.get("case_number")
+    return json_response(report, 201)
+
+
+# ---------------------------------------------------------------- networks: none yet
+
+def _network_view(operation_id: str) -> Any:
+    """A view of one network: networks link different users through shared signals, and the mock
+    computes none, so no network exists and every view is a 404 (as for a sandbox application)."""
+
+    @operation(operation_id)
+    def view(call: Call) -> dict[str, Any]:
+        _store(call)
+        raise NotFound()
+
+    return view
+
+
+def _memberships(operation_id: str) -> Any:
+    """The networks a subject belongs to: none."""
+
+    @operation(operation_id)
+    def memberships(call: Call) -> dict[str, Any]:
+        _store(call)
+        return {"results": []}
+
+    return memberships
+
+
+network_graph = _network_view("get_network_graph")
+network_members = _network_view("list_network_members")
+network_signals = _network_view("list_network_signals")
+network_timeline = _network_view("get_network_timeline")
+network_map = _network_view("get_network_map")
+business_session_networks = _memberships("list_business_session_network_memberships")
+user_networks = _memberships("list_user_network_memberships")
+business_networks = _memberships("list_business_network_memberships")
+transaction_networks = _memberships("list_transaction_network_memberships")
+transaction_party_networks = _memberships("list_transaction_party_network_memberships")
+
+
+@operation("list_session_network_memberships")
+def session_networks(call: Call) -> dict[str, Any]:
+    _store(call)
+    if session_book(call.tenant).get(call.path["session_id"]) is None:
+        raise NotFound()
+    return {"results": []}
