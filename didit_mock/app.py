@@ -20,6 +20,7 @@ from .handlers import (
     blocklist,
     feature_status,
     otp,
+    questionnaires,
     reports,
     session_lifecycle,
     sessions,
@@ -50,6 +51,7 @@ RULE_MODULES: tuple[Any, ...] = (
     blocklist,
     workflows,
     users,
+    questionnaires,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.

@@ -198,3 +198,28 @@ def test_users_survive_a_state_file_restart(tmp_path: Path) -> None:
         assert user(http, "kept") == kept
         assert http.get("/v3/businesses/co/").json() == co
         assert http.post("/v3/session/", json={"workflow_id": COMPLETE_KYC, "vendor_data": "kept"}).json() == BLOCKED
+
+
+def test_the_user_pdf_lists_the_reportable_sessions(client: httpx.Client) -> None:
+    session = create_session(client, vendor_data="pdf-user")
+    early = client.get("/v3/users/pdf-user/generate-pdf/")
+    assert early.status_code == 403
+    assert early.json() == {"detail": "This user has no sessions in review, declined, approved or kyc expired to report."}
+    complete(client, session["session_id"])
+    internal_id = user(client, "pdf-user")["didit_internal_id"]
+    for path in ("/v3/users/pdf-user/generate-pdf/", "/v3/users/pdf-user/generate-pdf"):
+        report = client.get(path)
+        assert report.status_code == 200, report.text
+        assert report.headers["content-type"] == "application/pdf" and report.content.startswith(b"%PDF")
+        assert report.headers["content-disposition"] == f"attachment; filename=user_{internal_id}.pdf"
+    assert client.get("/v3/users/nobody/generate-pdf/").json() == {"detail": "User not found."}
+
+
+def test_the_user_pdf_shares_the_session_pdf_limit(client: httpx.Client) -> None:
+    session = create_session(client, vendor_data="pdf-limit")
+    complete(client, session["session_id"])
+    client.post("/_mock/ratelimits", json={"consume": {"generate-pdf": 50}})
+    limited = client.get("/v3/users/pdf-limit/generate-pdf/")
+    assert limited.status_code == 429
+    assert limited.json() == {
+        "detail": "Session PDF generation rate limit exceeded. You can make up to 50 requests per minute."}

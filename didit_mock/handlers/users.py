@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from ..domain import user_report
 from ..domain import users as domain
 from ..domain.errors import FIELD_REQUIRED, ValidationFailed, not_a_dictionary
 from ..domain.users import BUSINESS, USER
@@ -96,6 +100,23 @@ async def create_user(call: Call) -> dict[str, Any]:
     with tenant.lock:
         entity = domain.book(tenant).create(USER, body["vendor_data"], body)
         return domain.entity_json(tenant, entity)
+
+
+@operation("get_user_generate_pdf")
+async def user_pdf(call: Call) -> Response:
+    """The user's report with its newest reportable KYC sessions."""
+    from ..domain.decisions import render_decision  # lazily: decisions pulls in Faker
+
+    tenant = call.tenant
+    with tenant.lock:
+        entity = domain.book(tenant).get(USER, call.path["vendor_data"], user_report.USER_NOT_FOUND)
+        chosen = user_report.reportable(domain.sessions_of(tenant, entity))
+        body = domain.entity_json(tenant, entity)
+        decisions = [render_decision(tenant, s) for s in chosen]
+        now = tenant.clock.now()
+    data = await run_in_threadpool(user_report.render_user_report, body, decisions, now)
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=user_{entity.didit_internal_id}.pdf"})
 
 
 @operation("update_user", body=None)

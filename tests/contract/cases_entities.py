@@ -1,4 +1,4 @@
-"""Contract cases of the application's own resources: workflows, users, businesses."""
+"""Contract cases of the application's own resources: workflows, users, businesses, questionnaires."""
 
 from __future__ import annotations
 
@@ -144,3 +144,58 @@ case("POST", _BD, "200")(lambda c: c.client.post(_BD, json={"vendor_data_list": 
 case("POST", _BD, "400")(lambda c: c.client.post(_BD, json={}))
 case("POST", _BD, "403")(lambda c: c.anon.post(_BD, json={"delete_all": True}))
 case("POST", _BD, "429")(lambda c: _429(c, "generic-write", "POST", _BD, json={"delete_all": True}))
+
+_UP = "/v3/users/{vendor_data}/generate-pdf/"
+
+
+def _reportable_user(c: Ctx) -> str:
+    name = f"contract-{uuid.uuid4().hex[:8]}"
+    session = c.session(vendor_data=name)
+    done = c.client.post(f"/_mock/sessions/{session['session_id']}/complete", json={"status": "Approved"})
+    assert done.status_code == 200, done.text
+    return name
+
+
+case("GET", _UP, "200")(lambda c: c.client.get(f"{U}{_reportable_user(c)}/generate-pdf/"))
+case("GET", _UP, "401")(lambda c: c.anon.get(f"{U}someone/generate-pdf/"))
+case("GET", _UP, "403")(lambda c: c.client.get(f"{U}{_user(c)}/generate-pdf/"))
+case("GET", _UP, "404")(lambda c: c.client.get(f"{U}nobody/generate-pdf/"))
+case("GET", _UP, "429")(lambda c: _429(c, "generate-pdf", "GET", f"{U}nobody/generate-pdf/"))
+
+# ---------------------------------------------------------------- questionnaires
+
+Q = "/v3/questionnaires/"
+Q1 = "/v3/questionnaires/{questionnaire_uuid}/"
+FORM = {"title": "T", "languages": ["en"], "form_elements": [{"element_type": "email", "label": {"en": "Mail"}}]}
+for _method, _path in (("GET", Q), ("POST", Q), ("GET", Q1), ("PATCH", Q1), ("DELETE", Q1)):
+    WAIVED[(_method, _path, "500")] = "no internal error to emulate (scenario faults can inject a 500)"
+
+
+def _questionnaire(c: Ctx) -> str:
+    response = c.client.post(Q, json=FORM)
+    assert response.status_code == 201, response.text
+    return response.json()["questionnaire_id"]
+
+
+case("GET", Q, "200")(lambda c: (_questionnaire(c), c.client.get(Q))[1])
+case("GET", Q, "403")(lambda c: c.anon.get(Q))
+case("GET", Q, "429")(lambda c: _429(c, "generic-get", "GET", Q))
+case("POST", Q, "201")(lambda c: c.client.post(Q, json=FORM))
+case("POST", Q, "400")(lambda c: c.client.post(Q, json={**FORM, "graph": {}}))
+case("POST", Q, "403")(lambda c: c.anon.post(Q, json=FORM))
+case("POST", Q, "415")(lambda c: _text(c, "POST", Q))
+case("POST", Q, "429")(lambda c: _429(c, "generic-write", "POST", Q, json=FORM))
+case("GET", Q1, "200")(lambda c: c.client.get(f"{Q}{_questionnaire(c)}/"))
+case("GET", Q1, "403")(lambda c: c.anon.get(f"{Q}{UNKNOWN}/"))
+case("GET", Q1, "404")(lambda c: c.client.get(f"{Q}{UNKNOWN}/"))
+case("GET", Q1, "429")(lambda c: _429(c, "generic-get", "GET", f"{Q}{UNKNOWN}/"))
+case("PATCH", Q1, "200")(lambda c: c.client.patch(f"{Q}{_questionnaire(c)}/", json={"title": "New"}))
+case("PATCH", Q1, "400")(lambda c: c.client.patch(f"{Q}{_questionnaire(c)}/", json={"status": "draft"}))
+case("PATCH", Q1, "403")(lambda c: c.anon.patch(f"{Q}{UNKNOWN}/", json={}))
+case("PATCH", Q1, "404")(lambda c: c.client.patch(f"{Q}{UNKNOWN}/", json={}))
+case("PATCH", Q1, "415")(lambda c: _text(c, "PATCH", f"{Q}{_questionnaire(c)}/"))
+case("PATCH", Q1, "429")(lambda c: _429(c, "generic-write", "PATCH", f"{Q}{UNKNOWN}/", json={}))
+case("DELETE", Q1, "204")(lambda c: c.client.delete(f"{Q}{_questionnaire(c)}/"))
+case("DELETE", Q1, "403")(lambda c: c.anon.delete(f"{Q}{UNKNOWN}/"))
+case("DELETE", Q1, "404")(lambda c: c.client.delete(f"{Q}{UNKNOWN}/"))
+case("DELETE", Q1, "429")(lambda c: _429(c, "generic-write", "DELETE", f"{Q}{UNKNOWN}/"))
