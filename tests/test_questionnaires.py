@@ -103,6 +103,15 @@ def test_a_workflow_questionnaire_step_needs_an_existing_questionnaire(client: h
     client.post(f"/_mock/sessions/{session['session_id']}/complete", json={"status": "Approved"})
     decision = client.get(f"/v3/session/{session['session_id']}/decision/").json()
     assert decision["features"] == ["QUESTIONNAIRE"]
+    block = decision["questionnaire_responses"][0]
+    assert (block["questionnaire_id"], block["title"], block["languages"]) == (
+        made["questionnaire_id"], "Onboarding", ["en", "es"])
+    first, second = block["sections"]
+    assert [i["value"] for i in first["items"]] == ["occupation"] and second["title"] == "Money"
+    assert first["items"][0]["title"] == "Occupation" and first["items"][0]["element_type"] == "SHORT_TEXT"
+    funds = second["items"][0]
+    assert funds["element_type"] == "MULTIPLE_CHOICE"
+    assert funds["answer"]["value"] in ("employment", "biz")
 
 
 def test_questionnaires_are_per_application_and_survive_a_restart(tmp_path: Path, server: MockServer) -> None:
@@ -118,3 +127,22 @@ def test_questionnaires_are_per_application_and_survive_a_restart(tmp_path: Path
             httpx.Client(base_url=second.url, headers={"x-api-key": key}, timeout=10) as http:
         assert http.get("/v3/questionnaires/").json() == listing
         assert http.get(f"/v3/questionnaires/{made['questionnaire_id']}/").json() == made
+
+
+def test_every_element_type_answers_within_didits_decision_schema(client: httpx.Client) -> None:
+    types = ["short_text", "long_text", "dropdown", "single_choice", "multiple_choice", "number", "image",
+             "file_upload", "time", "email", "address", "phone", "country", "date_picker", "consent",
+             "section_header", "separator", "heading", "paragraph"]
+    elements = [{"element_type": t, "label": {"en": t},
+                 **({"options": [{"label": {"en": "A"}}]} if t in ("dropdown", "single_choice", "multiple_choice")
+                    else {})} for t in types]
+    made = client.post("/v3/questionnaires/", json={"title": "All", "languages": ["en"], "form_elements": elements})
+    assert made.status_code == 201, made.text
+    assert len(made.json()["graph"]["nodes"]) == len(types)
+    step = {"feature": "QUESTIONNAIRE", "config": {"questionnaire_uuid": made.json()["questionnaire_id"]}}
+    workflow = client.post("/v3/workflows/", json={"features": [step]}).json()
+    session = client.post("/v3/session/", json={"workflow_id": workflow["workflow_id"]}).json()
+    client.post(f"/_mock/sessions/{session['session_id']}/complete", json={"status": "Approved"})
+    decision = client.get(f"/v3/session/{session['session_id']}/decision/").json()  # the server checks the schema
+    answered = [i["element_type"] for s in decision["questionnaire_responses"][0]["sections"] for i in s["items"]]
+    assert answered == [t.upper() for t in types if t not in ("section_header", "separator", "heading", "paragraph")]

@@ -256,3 +256,66 @@ def list_row(v: QuestionnaireVersion) -> dict[str, Any]:
         "workflow_names": [], "questionnaire_group_id": v.group_id, "version": v.version, "status": v.status,
         "published_at": _iso(v.published_at), "is_editable": v.status == DRAFT,
     }
+
+
+# ---------------------------------------------------------------- a session's responses
+
+_TEXT_ANSWERS = ("Monthly salary from my employer.", "Savings accumulated over several years.",
+                 "Income from my own small business.", "Returns from long-term investments.")
+_FIXED_ANSWERS: dict[str, Any] = {
+    "email": "user@example.com", "phone": "+14155552671", "country": "ESP", "date_picker": "1990-01-01",
+    "time": "12:00", "consent": True, "address": "Calle Mayor 1, 28013 Madrid, Spain", "image": None,
+    "file_upload": None,
+}
+
+
+def _answer(element: dict[str, Any], rnd: Any) -> str | None:
+    """An answer as the decision carries it: a string (a choice's value, a number's digits) or null."""
+    kind = element["element_type"]
+    options = [o["value"] for o in element.get("options") or []]
+    if kind in CHOICES:
+        return rnd.choice(options) if options else None
+    if kind == "number":
+        rule = element.get("validation") or {}
+        value = rule.get("min", rule.get("max", 42))
+        return str(int(value) if float(value).is_integer() else value)
+    if kind in ("short_text", "long_text"):
+        return rnd.choice(_TEXT_ANSWERS)
+    fixed = _FIXED_ANSWERS.get(kind)
+    return "true" if fixed is True else fixed
+
+
+def session_responses(tenant: Tenant, questionnaire_id: str, rnd: Any) -> dict[str, Any] | None:
+    """A finished session's `questionnaire_responses` item for questionnaire `questionnaire_id`: its
+    elements with an answer each, texts in the default language (None: the questionnaire is gone)."""
+    version = catalog(tenant).versions.get(questionnaire_id)
+    if version is None:
+        return None
+    lang = version.default_language
+
+    def text(texts: dict[str, str] | None) -> str | None:
+        return None if not texts else texts.get(lang) or next(iter(texts.values()))
+
+    sections = []
+    for section in _sections(version):
+        items = []
+        for item in section["items"]:
+            element = next(e for e in version.elements if e["id"] == item["value"])
+            if element["element_type"] in LAYOUT:
+                continue
+            choices = [{"label": text(o["label"]), "value": o["value"]} for o in element.get("options") or []]
+            items.append({
+                "uuid": item["uuid"], "value": element["id"], "element_type": element["element_type"].upper(),
+                "is_required": element["is_required"], "title": text(element["label"]),
+                "description": text(element.get("description")), "placeholder": text(element.get("placeholder")),
+                "choices": choices or None, "max_files": element.get("max_files", 1),
+                "answer": {"value": _answer(element, rnd)}, "required_if": None, "repeatable_config": None,
+            })
+        sections.append({"title": text(section["title"]), "description": text(section["description"]),
+                         "items": items})
+    return {
+        "questionnaire_id": version.questionnaire_id, "title": version.title, "description": version.description or "",
+        "languages": list(version.languages), "default_language": lang, "is_active": version.is_active,
+        "is_simple_questionnaire": True, "questionnaire_group_id": version.group_id, "version": version.version,
+        "published_at": _iso(version.published_at), "sections": sections,
+    }

@@ -271,8 +271,16 @@ def session_workflow(version: WorkflowVersion) -> wf.Workflow:
         workflow_id=version.workflow_id, label=version.label, template=kind, features=decision,
         version=version.version, expiration_seconds=int(version.options["session_expiration_time"]),
         requires_portrait="FACE_MATCH" in names and "OCR" not in names, builtin=False,
-        extra={"settings_uuid": version.uuid},
+        extra={"settings_uuid": version.uuid, **_questionnaire_link(version)},
     )
+
+
+def _questionnaire_link(version: WorkflowVersion) -> dict[str, Any]:
+    """The questionnaire a QUESTIONNAIRE step names (the decision's responses follow it)."""
+    for item in version.features:
+        if item["feature"] == "QUESTIONNAIRE" and item["config"].get("questionnaire_uuid"):
+            return {"questionnaire_id": item["config"]["questionnaire_uuid"]}
+    return {}
 
 
 def catalog(tenant: Tenant) -> WorkflowCatalog:
