@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 
 from didit_mock.server import MockServer
 from tests.conftest import complete, create_session, new_key
+from tests.scenario_helpers import receiver
 
 BLOCKED = {"vendor_data": "This user or business has been blocked and cannot create new verification sessions."}
 COMPLETE_KYC = "d1d17000-0000-4000-8000-000000000006"
@@ -223,3 +225,36 @@ def test_the_user_pdf_shares_the_session_pdf_limit(client: httpx.Client) -> None
     assert limited.status_code == 429
     assert limited.json() == {
         "detail": "Session PDF generation rate limit exceeded. You can make up to 50 requests per minute."}
+
+
+def _attempt(client: httpx.Client, webhook_type: str, count: int = 1) -> dict:
+    response = client.get("/_mock/webhooks/wait", params={"timeout": 10, "webhook_type": webhook_type,
+                                                           "count": count})
+    assert response.status_code == 200, response.text
+    return json.loads(response.json()["request_body"])
+
+
+def test_status_and_data_changes_send_user_and_business_webhooks(client: httpx.Client) -> None:
+    with receiver() as hooks:
+        events = ["user.status.updated", "user.data.updated", "business.status.updated"]
+        made = client.post("/v3/webhook/destinations/", json={"label": "entities", "url": hooks.url("/entities"),
+                                                               "subscribed_events": events})
+        assert made.status_code == 201, made.text
+        client.post("/v3/users/create/", json={"vendor_data": "hooked"})
+        internal_id = user(client, "hooked")["didit_internal_id"]
+        client.patch("/v3/users/hooked/update-status/", json={"status": "FLAGGED"})
+        status = _attempt(client, "user.status.updated")
+        assert (status["vendor_data"], status["didit_internal_id"], status["status"], status["previous_status"]) == (
+            "hooked", internal_id, "FLAGGED", "ACTIVE")
+        assert "session_id" not in status
+
+        client.patch("/v3/users/hooked/", json={"display_name": "Hooky", "status": "ACTIVE"})
+        data = _attempt(client, "user.data.updated")
+        assert data["changed_fields"] == ["display_name"]
+        assert data["changes"] == {"display_name": {"previous": None, "current": "Hooky"}}
+        assert _attempt(client, "user.status.updated", count=2)["previous_status"] == "FLAGGED"
+
+        client.post("/v3/businesses/create/", json={"vendor_data": "hooked-co"})
+        client.patch("/v3/businesses/hooked-co/", json={"status": "BLOCKED"})
+        assert _attempt(client, "business.status.updated")["status"] == "BLOCKED"
+        assert len(hooks.at("/entities")) == 4

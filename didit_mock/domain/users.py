@@ -115,20 +115,35 @@ class EntityBook:
         return entity
 
     def update(self, entity: Entity, values: dict[str, Any], sync_blocklist: bool) -> None:
-        """A PATCH: each field given replaces the kept one."""
+        """A PATCH: each field given replaces the kept one; `<kind>.data.updated` names what changed
+        and `<kind>.status.updated` tells a status change."""
+        changes: dict[str, dict[str, Any]] = {}
+
+        def change(name: str, previous: Any, current: Any) -> None:
+            if previous != current:
+                changes[name] = {"previous": previous, "current": current}
+
         for key in PROFILE_FIELDS[entity.kind]:
             if key in values:
+                change(key, entity.profile.get(key), values[key])
                 entity.profile[key] = values[key]
         if "metadata" in values:
+            change("metadata", entity.metadata, dict(values["metadata"] or {}))
             entity.metadata = dict(values["metadata"] or {})
         for key in ("approved_emails", "approved_phones", "issuing_states"):
             if key in values:
+                change(key, entity.lists.get(key), list(values[key] or []))
                 entity.lists[key] = list(values[key] or [])
+        previous = entity.status
         if values.get("status") is not None:
             entity.status = values["status"]
             if sync_blocklist:
                 entity.blocklisted = entity.status == BLOCKED
         self._touch(entity)
+        if changes:
+            self._emit(entity, "data.updated", {"changed_fields": sorted(changes), "changes": changes})
+        if entity.status != previous:
+            self._emit(entity, "status.updated", {"previous_status": previous})
 
     def set_status(self, entity: Entity, status: str) -> None:
         """update-status: the status, the system blocklist entry, and a STATUS_CHANGED comment."""
@@ -144,6 +159,16 @@ class EntityBook:
                 "created_at": iso(self.tenant.clock.timestamp()),
             })
         self._touch(entity)
+        if status != previous:
+            self._emit(entity, "status.updated", {"previous_status": previous})
+
+    def _emit(self, entity: Entity, what: str, extra: dict[str, Any]) -> None:
+        """The `user.*` / `business.*` webhook of a change."""
+        from .events import DomainEvent
+
+        self.tenant.events.emit(DomainEvent(
+            f"{entity.kind}.{what}", entity.kind, entity.didit_internal_id, entity.status,
+            self.tenant.clock.timestamp(), {"vendor_data": entity.vendor_data, **extra}))
 
     def delete(self, kind: str, vendor_data: list[str] | None, ids: list[str] | None, everything: bool) -> int:
         book = self.entities[kind]
