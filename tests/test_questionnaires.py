@@ -84,6 +84,8 @@ def test_versions_and_delete(client: httpx.Client) -> None:
     assert list(v2["graph"]["nodes"]) == ["q1"]
     refused = client.patch(f"/v3/questionnaires/{v2['questionnaire_id']}/", json={"status": "draft"})
     assert refused.json() == {"status": ["Cannot revert a published version to draft."]}
+    untranslated = client.patch(f"/v3/questionnaires/{v2['questionnaire_id']}/", json={"languages": ["en", "es", "fr"]})
+    assert untranslated.json() == {"form_elements": [{"label": ["Missing translation for: fr."]}]}
     draft = create(client, status="draft")
     assert draft["is_editable"] and draft["published_at"] is None
     assert client.patch(f"/v3/questionnaires/{draft['questionnaire_id']}/", json={}).json()["status"] == "published"

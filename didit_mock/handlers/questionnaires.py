@@ -69,13 +69,15 @@ async def update_questionnaire(call: Call) -> dict[str, Any]:
     tenant = call.tenant
     with tenant.lock:
         current = domain.catalog(tenant).get(call.path["questionnaire_uuid"])
-        languages, default = list(current.languages), current.default_language
+        languages, default, kept = list(current.languages), current.default_language, list(current.elements)
     body = await checked(call)
     new_default = None
     if "languages" in body or "default_language" in body:
         languages = body.get("languages", languages)
         new_default = domain.check_languages(languages, body.get("default_language", default))
     elements = domain.check_elements(body["form_elements"], languages) if "form_elements" in body else None
+    if elements is None and "languages" in body:
+        domain.check_elements(kept, languages)  # the kept elements need the new languages' texts too
     with tenant.lock:
         row = domain.catalog(tenant).update(call.path["questionnaire_uuid"], body, new_default, elements)
         return domain.detail_json(row)
