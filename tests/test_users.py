@@ -258,3 +258,18 @@ def test_status_and_data_changes_send_user_and_business_webhooks(client: httpx.C
         client.patch("/v3/businesses/hooked-co/", json={"status": "BLOCKED"})
         assert _attempt(client, "business.status.updated")["status"] == "BLOCKED"
         assert len(hooks.at("/entities")) == 4
+
+
+def test_an_imported_shared_session_makes_the_receivers_user(client: httpx.Client, server: MockServer) -> None:
+    session = create_session(client, vendor_data="traveller")
+    complete(client, session["session_id"])
+    with httpx.Client(base_url=server.url, headers={"x-api-key": new_key()}, timeout=10) as partner:
+        target = partner.get("/_mock/tenant").json()["application_id"]
+        token = client.post(f"/v3/session/{session['session_id']}/share/",
+                            json={"for_application_id": target}).json()["share_token"]
+        imported = partner.post("/v3/session/import-shared/", json={
+            "share_token": token, "trust_review": True, "workflow_id": COMPLETE_KYC, "vendor_data": "traveller"})
+        assert imported.status_code in (200, 201), imported.text
+        received = partner.get("/v3/users/traveller/")
+        assert received.status_code == 200, received.text
+        assert (received.json()["session_count"], received.json()["approved_count"]) == (1, 1)
