@@ -16,7 +16,20 @@ from .admin import otp as admin_otp
 from .admin import routes as admin
 from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
-from .handlers import blocklist, cases, feature_status, otp, reports, session_lifecycle, sessions, system, webhooks
+from .handlers import (
+    blocklist,
+    cases,
+    feature_status,
+    otp,
+    questionnaires,
+    reports,
+    session_lifecycle,
+    sessions,
+    system,
+    users,
+    webhooks,
+    workflows,
+)
 from .hosted import page as hosted
 from .resources.families import COLLECTIONS
 from .settings import Settings
@@ -38,6 +51,9 @@ RULE_MODULES: tuple[Any, ...] = (
     feature_status,
     webhooks,
     blocklist,
+    workflows,
+    users,
+    questionnaires,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.

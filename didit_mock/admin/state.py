@@ -31,6 +31,7 @@ from starlette.routing import Route
 from .. import journal as journal_mod
 from ..domain import sessions as sessions_domain
 from ..domain import statuses as st
+from ..domain.questionnaire_state import QUESTIONNAIRES_SECTION
 from ..domain.state import (
     Reader,
     StateInvalid,
@@ -43,6 +44,7 @@ from ..domain.state import (
 )
 from ..domain.state import document as state_document
 from ..domain.tenant import Tenant, TenantRegistry
+from ..domain.users_state import ENTITIES_SECTION
 from ..durable import DurableState, StateFileError
 from ..resources.persistence import RESOURCES_SECTION
 from ..scenario.engine import FaultCounter, scenarios_of
@@ -150,7 +152,8 @@ routes = [
 def install(app: DiditApp) -> None:
     """Register the state sections of the app's components; with `Settings.state_file`, load it now
     and keep it durable while the server runs (see `durable.DurableState`)."""
-    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION):
+    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION, ENTITIES_SECTION,
+                    QUESTIONNAIRES_SECTION):
         register_section(app.registry, section)
     path = app.settings.state_file
     if not path:

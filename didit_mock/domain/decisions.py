@@ -935,6 +935,14 @@ _ANSWERS = ("Monthly salary from my employer.", "Savings accumulated over severa
 
 def _questionnaire_item(ctx: _Context, outcome: FeatureOutcome) -> dict[str, Any]:
     rnd = ctx.rnd("questionnaire")
+    linked = ctx.session.workflow.extra.get("questionnaire_id")
+    if linked:  # a workflow made through the API names one of the application's questionnaires
+        from .questionnaires import session_responses
+
+        responses = session_responses(ctx.tenant, str(linked), rnd)
+        if responses is not None:
+            return {"node_id": node_id_for(wf.QUESTIONNAIRE), **responses,
+                    "status": _status(outcome.status, _WITH_RESUB), "warnings": ctx.warnings(outcome)}
     fixed = random.Random(derive_seed(ctx.tenant.seed, "questionnaire", ctx.session.workflow.workflow_id))
     items = []
     for index, (kind, title, choices) in enumerate(_QUESTIONS, start=1):

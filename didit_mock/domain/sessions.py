@@ -250,6 +250,8 @@ def create_session(tenant: Tenant, request: NewSession) -> tuple[Session, bool]:
 
     Returns the session and whether it is new.
     """
+    for guard in tenant.registry.wiring.session_guards:
+        guard(tenant, request)
     workflow = workflows(tenant).resolve(request.workflow_id, tenant.config.strict_workflows)
     if request.sandbox_scenario is not None:
         if not tenant.is_sandbox:

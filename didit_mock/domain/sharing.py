@@ -206,6 +206,8 @@ def import_session(
     )
     clone.timeline.append((status, now))
     book.add(clone)
+    for hook in receiver.registry.wiring.session_imported:
+        hook(receiver, clone)
     ledger = receiver.component(ImportLedger)
     ledger.imported[ledger.key(claims)] = clone.session_id
     sessions_domain._schedule_document_expiry(receiver, clone)

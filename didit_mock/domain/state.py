@@ -48,6 +48,8 @@ from .webhooks import (
     SignedRequest,
 )
 from .webhooks import book as webhook_book
+from .workflow_versions import WorkflowVersion
+from .workflow_versions import catalog as workflow_catalog
 from .workflows import BUILTIN_WORKFLOWS, Workflow
 
 FORMAT = "didit-mock-state"
@@ -245,6 +247,8 @@ def export_tenant(tenant: Tenant) -> dict[str, Any]:
             "clock": tenant.clock.export_state(),
             "rng": _rng_json(tenant.rng),
             "workflows": [workflow_json(w) for w in workflow_book(tenant).custom.values()],
+            "workflow_versions": [v.to_json() for v in workflow_catalog(tenant).versions.values()],
+            "retired_workflows": sorted(workflow_catalog(tenant).retired),
             "sessions": _sessions_json(tenant),
             "otp": _otp_json(tenant),
             "blocklist": _blocklist_json(tenant),
@@ -437,6 +441,7 @@ class _Parsed:
     clock: dict[str, Any]
     rng: tuple[Any, ...]
     workflows: list[Workflow]
+    workflow_versions: tuple[list[WorkflowVersion], list[str]]
     next_number: int
     sessions: list[Session]
     otp: Any
@@ -487,6 +492,7 @@ def _parse_tenant(r: Reader, sections: dict[str, StateSection]) -> _Parsed:
         clock=_parse_clock(r.obj("clock")),
         rng=_parse_rng(r("rng", "list"), r.at("rng")),
         workflows=custom,
+        workflow_versions=_parse_workflow_versions(r),
         next_number=next_number,
         sessions=sessions,
         otp=otp,
@@ -563,6 +569,28 @@ def _parse_workflow(r: Reader) -> Workflow:
         requires_portrait=r("requires_portrait", "bool"), builtin=r("builtin", "bool"),
         callback_url=r("callback_url", "str?"), extra=r("extra", "object", {}),
     )
+
+
+def _parse_workflow_versions(r: Reader) -> tuple[list[WorkflowVersion], list[str]]:
+    """The API-made workflow versions (absent from documents written before they existed)."""
+    versions = []
+    for item in r.items("workflow_versions", []):
+        status = item.choice("status", ("draft", "published"))
+        features = [check(f, "object", f"{item.at('features')}[{i}]") for i, f in enumerate(item("features", "list"))]
+        for i, f in enumerate(features):
+            if not isinstance(f.get("feature"), str) or not isinstance(f.get("config", {}), dict):
+                raise StateInvalid(f"{item.at('features')}[{i}]: expected {{feature, config}}.")
+        versions.append(WorkflowVersion(
+            uuid=item("uuid", "str"), workflow_id=item("workflow_id", "str"), label=item("label", "str"),
+            version=item("version", "int"), status=status, is_default=item("is_default", "bool"), features=features,
+            options=item("options", "object"), created_at=item("created_at", "float"),
+            updated_at=item("updated_at", "float"), published_at=item("published_at", "float?"),
+            url_token=item("url_token", "str"), extra=item("extra", "object", {}),
+        ))
+    _unique([v.uuid for v in versions], r.at("workflow_versions"), "uuid")
+    retired = [check(g, "str", f"{r.at('retired_workflows')}[{i}]")
+               for i, g in enumerate(r("retired_workflows", "list", []))]
+    return versions, retired
 
 
 def _parse_session(r: Reader, custom: dict[str, Workflow]) -> Session:
@@ -869,6 +897,7 @@ def _restore_components(tenant: Tenant, p: _Parsed) -> None:
     custom = workflow_book(tenant).custom
     custom.clear()
     custom.update({w.workflow_id: w for w in p.workflows})
+    workflow_catalog(tenant).restore(*p.workflow_versions)
 
     sessions = session_book(tenant)
     for session in p.sessions:

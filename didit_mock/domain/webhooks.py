@@ -61,6 +61,8 @@ SECRET_LENGTH = 43
 LEGACY = "legacy"
 #: Session statuses whose `status.updated` carries the decision.
 DECISION_STATUSES = frozenset({st.APPROVED, st.DECLINED, st.IN_REVIEW, st.ABANDONED, st.KYC_EXPIRED})
+#: Event subjects that are users or businesses (`user.*` / `business.*` webhooks).
+ENTITY_SUBJECTS = ("user", "business")
 #: Keys of `DomainEvent.extra` copied into the envelope when present.
 ENVELOPE_EXTRA_KEYS = ("vendor_data", "metadata", "decision", "previous_status", "changed_fields")
 #: Faults the sender can inject (set by `POST /_mock/webhook/faults` or a scenario).
@@ -763,6 +765,14 @@ def build_envelope(tenant: Tenant, event: DomainEvent, event_id: str, version: s
     for key in ENVELOPE_EXTRA_KEYS:
         if event.extra.get(key) is not None:
             payload[key] = event.extra[key]
+    if event.subject in ENTITY_SUBJECTS:  # users and businesses: keyed by their ids, not a session
+        del payload["session_id"]
+        payload["vendor_data"] = event.extra.get("vendor_data")
+        payload["didit_internal_id"] = event.session_id
+        for key in ("previous_status", "changes"):
+            if key in event.extra:
+                payload[key] = event.extra[key]
+        return _snapshot(payload)
     if event.subject != "session":
         return _snapshot(payload)
     from .sessions import book as session_book

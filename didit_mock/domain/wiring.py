@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .outcomes import FeatureOutcome
-    from .sessions import Session
+    from .sessions import NewSession, Session
     from .tenant import Tenant
 
 SessionHook = Callable[["Tenant", "Session"], None]
+#: (tenant, what a create asks for) -> None; raises to refuse the create (it may rewrite `workflow_id`).
+SessionGuard = Callable[["Tenant", "NewSession"], None]
 Policy = Callable[["Tenant", "Session", "dict[str, FeatureOutcome]"], None]
 #: (tenant, request id) -> the decision of a verification that is not a KYC session, or None.
 DecisionLookup = Callable[["Tenant", str], "dict[str, Any] | None"]
@@ -25,8 +27,12 @@ DecisionLookup = Callable[["Tenant", str], "dict[str, Any] | None"]
 
 @dataclass
 class Wiring:
-    #: Called after every new session (the sandbox quota, scenario timelines).
+    #: Called before a session is created; raising refuses it (a draft-only workflow, a blocked user).
+    session_guards: list[SessionGuard] = field(default_factory=list)
+    #: Called after every new session (the sandbox quota, scenario timelines, the user it belongs to).
     session_created: list[SessionHook] = field(default_factory=list)
+    #: Called after a shared session is imported (the user it belongs to).
+    session_imported: list[SessionHook] = field(default_factory=list)
     #: Called after a session is deleted (the blocklist hides its entries).
     session_deleted: list[SessionHook] = field(default_factory=list)
     #: Applied to every planned outcome (the blocklist declines a match).
@@ -42,11 +48,13 @@ class Wiring:
 
 def domain_wiring() -> Wiring:
     """The domain's own cross-family rules."""
-    from . import blocklist, ratelimit
+    from . import blocklist, ratelimit, users, workflow_versions
     from .otp.render import verification_decision
 
     return Wiring(
-        session_created=[ratelimit.count_sandbox_session],
+        session_guards=[workflow_versions.guard_session, users.guard_session],
+        session_created=[ratelimit.count_sandbox_session, users.record_session],
+        session_imported=[users.record_session],
         session_deleted=[blocklist.forget_deleted],
         outcome_policies=[blocklist.decline_blocklisted],
         decision_lookups=[verification_decision],

@@ -118,6 +118,7 @@ OPERATION_OVERRIDES: dict[str, Override] = {
     "get_v3_session_decision": Override(family="sessions", rate="decision"),
     "post_v3_session_create": Override(rate="session-create"),
     "get_v3_session_generate_pdf": Override(rate="generate-pdf", aliases=("/v3/session/{sessionId}/generate-pdf",)),
+    "get_user_generate_pdf": Override(rate="generate-pdf", aliases=("/v3/users/{vendor_data}/generate-pdf",)),
     "patch_v3_session_update_data": Override(rate="kyc-data-update"),
     "patch_v3_session_update_poa_data": Override(rate="poa-data-update"),
     "patch_v3_session_update_feature_status": Override(auth="session-extras"),
