@@ -11,12 +11,13 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from .admin import auth as admin_auth
 from .admin import dashboard, openapi, scenarios, state
 from .admin import otp as admin_otp
 from .admin import routes as admin
 from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
-from .handlers import blocklist, feature_status, otp, reports, session_lifecycle, sessions, system, webhooks
+from .handlers import auth, blocklist, feature_status, otp, reports, session_lifecycle, sessions, system, webhooks
 from .hosted import page as hosted
 from .resources.families import COLLECTIONS
 from .settings import Settings
@@ -37,6 +38,7 @@ RULE_MODULES: tuple[Any, ...] = (
     feature_status,
     webhooks,
     blocklist,
+    auth,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.
@@ -48,6 +50,7 @@ ROUTE_MODULES: tuple[Any, ...] = (
     openapi,
     scenarios,
     dashboard,
+    admin_auth,
     state,
 )
 
