@@ -17,7 +17,18 @@ from .admin import otp as admin_otp
 from .admin import routes as admin
 from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
-from .handlers import auth, blocklist, feature_status, otp, reports, session_lifecycle, sessions, system, webhooks
+from .handlers import (
+    auth,
+    blocklist,
+    feature_status,
+    lists,
+    otp,
+    reports,
+    session_lifecycle,
+    sessions,
+    system,
+    webhooks,
+)
 from .hosted import page as hosted
 from .resources.families import COLLECTIONS
 from .settings import Settings
@@ -39,6 +50,7 @@ RULE_MODULES: tuple[Any, ...] = (
     webhooks,
     blocklist,
     auth,
+    lists,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.

@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import journal as journal_mod
+from ..domain import lists as lists_domain
 from ..domain import sessions as sessions_domain
 from ..domain import statuses as st
 from ..domain.state import (
@@ -186,7 +187,7 @@ def save_state_file(registry: TenantRegistry, path: str) -> int:
 def install(app: DiditApp) -> None:
     """Register the state sections of the app's components; load `Settings.state_file` now (if it
     exists) and write it when the app shuts down."""
-    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION):
+    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION, lists_domain.state_section()):
         register_section(app.registry, section)
     path = app.settings.state_file
     if not path:

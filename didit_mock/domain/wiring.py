@@ -42,12 +42,12 @@ class Wiring:
 
 def domain_wiring() -> Wiring:
     """The domain's own cross-family rules."""
-    from . import blocklist, ratelimit
+    from . import blocklist, lists, ratelimit
     from .otp.render import verification_decision
 
     return Wiring(
         session_created=[ratelimit.count_sandbox_session],
         session_deleted=[blocklist.forget_deleted],
-        outcome_policies=[blocklist.decline_blocklisted],
+        outcome_policies=[blocklist.decline_blocklisted, lists.decline_listed],
         decision_lookups=[verification_decision],
     )
