@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from .admin import auth as admin_auth
+from .admin import billing as admin_billing
 from .admin import dashboard, openapi, scenarios, state
 from .admin import otp as admin_otp
 from .admin import routes as admin
@@ -19,6 +20,7 @@ from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
 from .handlers import (
     auth,
+    billing,
     blocklist,
     feature_status,
     lists,
@@ -51,6 +53,7 @@ RULE_MODULES: tuple[Any, ...] = (
     blocklist,
     auth,
     lists,
+    billing,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.
@@ -63,6 +66,7 @@ ROUTE_MODULES: tuple[Any, ...] = (
     scenarios,
     dashboard,
     admin_auth,
+    admin_billing,
     state,
 )
 
