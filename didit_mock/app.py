@@ -21,6 +21,7 @@ from .domain.tenant import TenantConfig, TenantRegistry
 from .handlers import (
     auth,
     billing,
+    biometric_templates,
     blocklist,
     feature_status,
     lists,
@@ -54,6 +55,7 @@ RULE_MODULES: tuple[Any, ...] = (
     auth,
     lists,
     billing,
+    biometric_templates,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.

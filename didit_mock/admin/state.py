@@ -32,6 +32,7 @@ from .. import journal as journal_mod
 from ..domain import lists as lists_domain
 from ..domain import sessions as sessions_domain
 from ..domain import statuses as st
+from ..domain import templates as templates_domain
 from ..domain.state import (
     Reader,
     StateInvalid,
@@ -187,7 +188,8 @@ def save_state_file(registry: TenantRegistry, path: str) -> int:
 def install(app: DiditApp) -> None:
     """Register the state sections of the app's components; load `Settings.state_file` now (if it
     exists) and write it when the app shuts down."""
-    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION, lists_domain.state_section()):
+    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION, lists_domain.state_section(),
+                    templates_domain.state_section()):
         register_section(app.registry, section)
     path = app.settings.state_file
     if not path:

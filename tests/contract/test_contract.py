@@ -502,4 +502,4 @@ def test_documented_response(ctx: Ctx, key: tuple[str, str, str]) -> None:
 
         assert_conforms(method, path, int(status), body)
     assert body is not None
-from tests.contract import cases_auth, cases_billing, cases_lists  # noqa: E402,F401
+from tests.contract import cases_auth, cases_billing, cases_biometric_templates, cases_lists  # noqa: E402,F401
