@@ -9,10 +9,11 @@ from typing import Any
 from starlette.responses import Response
 
 from ..domain import lists as domain
-from ..domain.errors import ValidationFailed
-from ..web.http import json_response
+from ..domain.errors import ValidationFailed, not_a_dictionary
+from ..web.http import json_response, read_json
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
+from ..web.paths import is_canonical_uuid
 
 DEFAULT_LIMIT = 50
 MAX_FACE_BYTES = 2 * 1024 * 1024
@@ -87,11 +88,28 @@ def list_entries(call: Call) -> Response:
     return _page(call, rows)
 
 
-@operation("create_list_entry")
-def create_entry(call: Call) -> dict[str, Any]:
+_TEXT_FIELDS = ("value", "reference_session_id", "reference_object_uuid", "display_label", "comment")
+
+
+@operation("create_list_entry", body=None)
+async def create_entry(call: Call) -> dict[str, Any]:
+    """Checked by hand: "value or reference_session_id" needs a clearer word than the schema's anyOf."""
     tenant = call.tenant
+    document = await read_json(call.request)
+    if not isinstance(document, dict):
+        raise not_a_dictionary(document)
+    for name in _TEXT_FIELDS:
+        if document.get(name) is not None and not isinstance(document[name], str):
+            raise ValidationFailed.field(name, "Not a valid string.")
+    for name in ("reference_session_id", "reference_object_uuid"):
+        if document.get(name) and not is_canonical_uuid(document[name].strip().lower()):
+            raise ValidationFailed.field(name, "Must be a valid UUID.")
+        if document.get(name):
+            document[name] = document[name].strip().lower()
+    if document.get("metadata") is not None and not isinstance(document["metadata"], dict):
+        raise ValidationFailed.field("metadata", "Expected a dictionary of items.")
     with tenant.lock:
-        return domain.add_entry(tenant, call.path["list_uuid"], dict(call.body))
+        return domain.add_entry(tenant, call.path["list_uuid"], document)
 
 
 @operation("upload_list_entry_face")
