@@ -142,3 +142,18 @@ def test_lists_survive_a_state_file_restart(tmp_path: Path) -> None:
             httpx.Client(base_url=second.url, headers={"x-api-key": key}, timeout=10) as http:
         assert http.get(L).json() == before
         assert http.get(f"{L}{made['uuid']}/entries/").json()["results"][0]["value"] == "k-1"
+
+
+def test_phone_and_email_entries_block_otp(client: httpx.Client) -> None:
+    from tests.otp_helpers import check_email, email_code, send_email, send_phone
+
+    number, address = "+14155550199", "listed.otp@acme.dev"
+    phones, emails = system_list(client, "phone"), system_list(client, "email")
+    entry = client.post(f"{L}{phones['uuid']}/entries/", json={"value": number}).json()
+    client.post(f"{L}{emails['uuid']}/entries/", json={"value": address})
+    assert send_phone(client, number)["status"] == "Blocked"
+    send_email(client, address)
+    result = check_email(client, address, email_code(client, address)["code"])
+    assert result["status"] == "Declined"
+    client.delete(f"{L}{phones['uuid']}/entries/{entry['uuid']}/")
+    assert send_phone(client, number)["status"] != "Blocked"
