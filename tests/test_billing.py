@@ -58,6 +58,7 @@ def test_top_up_validation(client: httpx.Client) -> None:
     assert top_up({"amount_in_dollars": True}).json() == ["amount_in_dollars must be a number."]
     small = top_up({"amount_in_dollars": 49.99})
     assert small.status_code == 400 and small.json() == ["Amount must be at least $50."]
+    assert top_up({"amount_in_dollars": 5e307}).json() == ["Amount must be at most $999,999.99."]
     assert top_up({"amount_in_dollars": 50, "success_url": "nope"}).status_code == 400
     client.put("/_mock/billing", json={"annual_plan": True})
     assert top_up({"amount_in_dollars": 50}).json() == [

@@ -63,3 +63,20 @@ routes = [
     Route("/_mock/auth/clock/advance", auth_clock_advance, methods=["POST"]),
     Route("/_mock/auth/{email}/code", auth_code, methods=["GET"]),
 ]
+
+_OBJECT: dict[str, Any] = {"type": "object"}
+
+#: What the served OpenAPI document says of these routes (merged by `admin.openapi`).
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/_mock/auth/{email}/code"): {
+        "summary": "The code e-mailed at programmatic sign-up (404 when no registration is pending)",
+        "responses": {200: {"type": "object", "properties": {
+            "email": {"type": "string"}, "code": {"type": "string"}, "expires_at": {"type": "string"}},
+            "required": ["email", "code", "expires_at"]}},
+        "security": None,
+    },
+    ("POST", "/_mock/auth/clock/advance"): {
+        "summary": "Move the clock the sign-up accounts follow (codes, tokens, lockouts)",
+        "request": AdvanceBody, "responses": {200: _OBJECT}, "security": None,
+    },
+}

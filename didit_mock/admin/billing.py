@@ -31,11 +31,11 @@ if TYPE_CHECKING:
 
 class BillingBody(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
-    balance: float | None = Field(None, ge=0)
-    session_price: float | None = Field(None, ge=0)
+    balance: float | None = Field(None, ge=0, le=1e12)
+    session_price: float | None = Field(None, ge=0, le=1e6)
     auto_refill_enabled: bool | None = None
-    auto_refill_amount: float | None = Field(None, ge=0)
-    auto_refill_threshold: float | None = Field(None, ge=0)
+    auto_refill_amount: float | None = Field(None, ge=0, le=1e12)
+    auto_refill_threshold: float | None = Field(None, ge=0, le=1e12)
     annual_plan: bool | None = None
 
 
@@ -147,3 +147,20 @@ routes = [
     Route("/_mock/billing/checkout/{checkout_id}/settle", settle_checkout, methods=["POST"]),
     Route("/_mock/billing/checkout/{checkout_id}/cancel", cancel_checkout, methods=["POST"]),
 ]
+
+_OBJECT: dict[str, Any] = {"type": "object"}
+
+#: What the served OpenAPI document says of these routes (merged by `admin.openapi`).
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/_mock/billing"): {"summary": "The tenant's balance, prices, auto-refill settings and checkouts",
+                                "responses": {200: _OBJECT}},
+    ("PUT", "/_mock/billing"): {"summary": "Set the balance (null: unlimited), session price, auto-refill, annual plan",
+                                "request": BillingBody, "responses": {200: _OBJECT}},
+    ("GET", "/_mock/billing/checkout/{checkout_id}"): {
+        "summary": "The checkout page of a top-up", "responses": {200: "html"}, "security": None},
+    ("POST", "/_mock/billing/checkout/{checkout_id}/settle"): {
+        "summary": "Pay a top-up's checkout: its amount is added to the balance", "responses": {200: _OBJECT},
+        "security": None},
+    ("POST", "/_mock/billing/checkout/{checkout_id}/cancel"): {
+        "summary": "Cancel a top-up's checkout", "responses": {200: _OBJECT}, "security": None},
+}

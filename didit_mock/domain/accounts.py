@@ -102,7 +102,8 @@ class AccountBook:
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
-        self.clock = Clock(self.registry.wall)
+        # Frozen when the server freezes tenant clocks (tests move it by hand).
+        self.clock = Clock(self.registry.wall, frozen=self.registry.defaults.clock_frozen)
         self.rng = TenantRandom(derive_seed(self.registry.global_seed, "didit-mock:auth"))
         self._secret = derive_seed(self.registry.global_seed, "didit-mock:auth:secret").to_bytes(8, "big")
 

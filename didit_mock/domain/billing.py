@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from .clock import iso
@@ -21,12 +21,15 @@ if TYPE_CHECKING:
     from .tenant import Tenant, TenantRegistry
 
 MINIMUM_TOP_UP = Decimal(50)
+#: Stripe Checkout's largest amount (USD); the text of Didit's refusal is not documented.
+MAXIMUM_TOP_UP = Decimal("999999.99")
 #: What the balance reads while it is unlimited (no balance set).
 UNLIMITED_BALANCE = Decimal("1000000")
 DEFAULT_SESSION_PRICE = Decimal("1.00")
 AMOUNT_REQUIRED = "amount_in_dollars is required."
 AMOUNT_NOT_NUMBER = "amount_in_dollars must be a number."
 AMOUNT_TOO_SMALL = "Amount must be at least $50."
+AMOUNT_TOO_LARGE = "Amount must be at most $999,999.99."
 ANNUAL_PLAN = "You have an annual plan. Contact your account manager to top up."
 DEFAULT_REDIRECT = "https://console.didit.me"
 OPEN, PAID, CANCELLED = "open", "paid", "cancelled"
@@ -116,6 +119,8 @@ def top_up(tenant: Tenant, body: Any) -> Checkout:
         raise ValidationFailed([AMOUNT_NOT_NUMBER])
     if amount < MINIMUM_TOP_UP:
         raise ValidationFailed([AMOUNT_TOO_SMALL])
+    if amount > MAXIMUM_TOP_UP:
+        raise ValidationFailed([AMOUNT_TOO_LARGE])
     book = billing(tenant)
     if book.settings.annual_plan:
         raise ValidationFailed([ANNUAL_PLAN])
@@ -191,8 +196,12 @@ def _number(value: Any) -> Decimal | None:
     return None
 
 
+#: Enough digits for any float balance (up to 1.8e308) with its decimals.
+_WIDE = Context(prec=400)
+
+
 def _money(value: Decimal, places: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=_WIDE)
 
 
 def _two(value: str | None) -> str | None:
