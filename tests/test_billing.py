@@ -101,3 +101,12 @@ def test_billing_survives_a_state_file_restart(tmp_path: Path) -> None:
         assert http.get("/v3/billing/balance/").json() == before
         assert http.post(f"/_mock/billing/checkout/{made['checkout_session_id']}/settle").status_code == 200
         assert http.get("/v3/billing/balance/").json()["balance"] == "128.0000"
+
+
+def test_balances_and_checkouts_are_per_tenant(server: MockServer, client: httpx.Client) -> None:
+    client.put("/_mock/billing", json={"balance": 70})
+    checkout_id = client.post("/v3/billing/top-up/", json={"amount_in_dollars": 50}).json()["checkout_session_id"]
+    with httpx.Client(base_url=server.url, headers={"x-api-key": new_key()}, timeout=10) as other:
+        assert other.get("/v3/billing/balance/").json()["balance"] == "1000000.0000"
+        assert other.get("/_mock/billing").json()["checkouts"] == []
+    assert client.post(f"/_mock/billing/checkout/{checkout_id}/settle").json()["balance"] == "120.0000"

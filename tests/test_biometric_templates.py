@@ -87,3 +87,12 @@ def test_templates_survive_a_state_file_restart(tmp_path: Path) -> None:
     with MockServer(state_file=str(state_file), freeze_clock=True) as second, \
             httpx.Client(base_url=second.url, headers={"x-api-key": key}, timeout=10) as http:
         assert http.get(f"{T}{template_id}/").json() == before
+
+
+def test_templates_are_per_tenant(client: httpx.Client, server: MockServer) -> None:
+    template_id = retained(client, "mine")
+    with httpx.Client(base_url=server.url, headers={"x-api-key": new_key()}, timeout=10) as other:
+        assert other.get(f"{T}{template_id}/").status_code == 404
+        assert other.delete(f"{T}{template_id}/").status_code == 404
+        assert other.get(f"{T}count/").json() == {"count": 0}
+    assert client.get(f"{T}{template_id}/").status_code == 200
