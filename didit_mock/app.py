@@ -11,15 +11,21 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from .admin import auth as admin_auth
+from .admin import billing as admin_billing
 from .admin import dashboard, openapi, scenarios, state
 from .admin import otp as admin_otp
 from .admin import routes as admin
 from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
 from .handlers import (
+    auth,
+    billing,
+    biometric_templates,
     blocklist,
     cases,
     feature_status,
+    lists,
     otp,
     questionnaires,
     reports,
@@ -54,6 +60,10 @@ RULE_MODULES: tuple[Any, ...] = (
     workflows,
     users,
     questionnaires,
+    auth,
+    lists,
+    billing,
+    biometric_templates,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.
@@ -65,6 +75,8 @@ ROUTE_MODULES: tuple[Any, ...] = (
     openapi,
     scenarios,
     dashboard,
+    admin_auth,
+    admin_billing,
     state,
 )
 

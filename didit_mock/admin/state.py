@@ -29,8 +29,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import journal as journal_mod
+from ..domain import lists as lists_domain
 from ..domain import sessions as sessions_domain
 from ..domain import statuses as st
+from ..domain import templates as templates_domain
 from ..domain.questionnaire_state import QUESTIONNAIRES_SECTION
 from ..domain.state import (
     Reader,
@@ -153,7 +155,8 @@ def install(app: DiditApp) -> None:
     """Register the state sections of the app's components; with `Settings.state_file`, load it now
     and keep it durable while the server runs (see `durable.DurableState`)."""
     for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION, ENTITIES_SECTION,
-                    QUESTIONNAIRES_SECTION):
+                    QUESTIONNAIRES_SECTION, lists_domain.state_section(),
+                    templates_domain.state_section()):
         register_section(app.registry, section)
     path = app.settings.state_file
     if not path:

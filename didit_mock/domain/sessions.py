@@ -325,13 +325,12 @@ NO_CREDITS = "You don't have enough credits to perform this request. Please top 
 
 
 def charge_session_credit(tenant: Tenant) -> None:
-    """Live tenants with a credit balance (`TenantConfig.credits`) pay one credit per new session."""
-    credits = tenant.config.credits
-    if credits is None or tenant.is_sandbox:
+    """Live tenants with a credit balance (`TenantConfig.credits`) pay the session price (billing)."""
+    if tenant.config.credits is None or tenant.is_sandbox:
         return
-    if credits < 1:
-        raise ValidationFailed.detail(NO_CREDITS)
-    tenant.config.credits = credits - 1
+    from .billing import charge_session
+
+    charge_session(tenant, NO_CREDITS)
 
 
 def _has_stored_face(tenant: Tenant, vendor_data: str) -> bool:

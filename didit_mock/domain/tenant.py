@@ -178,6 +178,27 @@ class TenantRegistry:
         self.state_sections: dict[str, Any] = {}
         #: Keys refused so far (at most `MAX_REFUSED_KEYS`), so that each is reported once.
         self.refused_keys: set[str] = set()
+        #: State kept outside any tenant (the Auth API's accounts), one instance per kind.
+        self._services: dict[type, Any] = {}
+
+    def service(self, kind: Callable[[TenantRegistry], T]) -> T:
+        """The registry's single instance of a state class kept outside any tenant, made on first use."""
+        with self._lock:
+            existing = self._services.get(kind)  # type: ignore[arg-type]
+            if existing is None:
+                existing = kind(self)
+                self._services[kind] = existing  # type: ignore[index]
+            return existing  # type: ignore[no-any-return]
+
+    def provision(self, api_key: str, config: TenantConfig) -> Tenant:
+        """A new tenant for a new key (a programmatic sign-up), accepted at once, keeping `config`."""
+        with self._lock:
+            self.key_configs[api_key] = config
+            if self.allowed_keys:
+                self.allowed_keys.add(api_key)
+        tenant = self.get(api_key)
+        assert tenant is not None
+        return tenant
 
     def accepts(self, api_key: str) -> bool:
         if not api_key:
@@ -246,6 +267,7 @@ class TenantRegistry:
             self._recency.clear()
             self._by_application.clear()
             self._by_token.clear()
+            self._services.clear()
 
     def _touch(self, tenant: Tenant) -> None:
         """Mark `tenant` as just used: the last to be dropped for room."""

@@ -48,7 +48,7 @@ class Wiring:
 
 def domain_wiring() -> Wiring:
     """The domain's own cross-family rules."""
-    from . import blocklist, ratelimit, users, workflow_versions
+    from . import blocklist, lists, ratelimit, users, workflow_versions
     from .otp.render import verification_decision
 
     return Wiring(
@@ -56,6 +56,6 @@ def domain_wiring() -> Wiring:
         session_created=[ratelimit.count_sandbox_session, users.record_session],
         session_imported=[users.record_session],
         session_deleted=[blocklist.forget_deleted],
-        outcome_policies=[blocklist.decline_blocklisted],
+        outcome_policies=[blocklist.decline_blocklisted, lists.decline_listed],
         decision_lookups=[verification_decision],
     )

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.responses import Response
 
 from ..domain import sessions as domain
+from ..domain import templates
 from ..domain.decisions import decision_json, list_row_json
 from ..domain.errors import NotFound, PermissionDenied, ValidationFailed
 from ..domain.search import session_matches
@@ -234,6 +235,10 @@ def _check_retention(body: DeleteBody) -> None:
 def _delete(tenant: Tenant, session: Session, body: DeleteBody) -> dict[str, Any]:
     outcome, template = _face_outcome(session, body, tenant)
     domain.delete_session(tenant, session)
+    if template is not None and session.vendor_data is not None:
+        templates.retain(tenant, template, session.vendor_data, retention_days=body.face_retention_days,
+                         deadline=body.face_retention_deadline, instruction_class=body.deletion_instruction,
+                         instruction_id=body.instruction_id)
     return {
         "session_id": session.session_id,
         "session_number": session.session_number,

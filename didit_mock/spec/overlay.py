@@ -88,7 +88,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("billing", "Billing", tags=("Billing",)),
     Family("webhooks", "Webhooks", auth="session", tags=("Webhook",), paths=("/v3/webhook/",), page="webhooks"),
     Family("blocklist", "Blocklist", auth="session", paths=("/v3/blocklist/",), page="blocklist"),
-    Family("lists", "Lists", paths=("/v3/lists/",)),
+    Family("lists", "Lists", auth="session", paths=("/v3/lists/",)),
     Family("customization", "Customization", tags=("Customization",)),
     Family("transactions", "Transactions and wallet screening", tags=("Transactions",)),
     Family("travel-rule", "Travel Rule", tags=("Travel Rule",)),

@@ -476,7 +476,8 @@ def ctx(server, client: httpx.Client, anon: httpx.Client, locked: MockServer) ->
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrize at collection, once the case modules imported at the end of this one have registered."""
+    """One test per case, read at collection time: after the case modules imported at the end of
+    this module have added theirs (a decorator's `sorted(CASES)` would see only the cases above it)."""
     if metafunc.function.__name__ == "test_documented_response":
         metafunc.parametrize("key", sorted(CASES), ids=lambda k: f"{k[0]} {k[1]} {k[2]}")
 
@@ -501,4 +502,11 @@ def test_documented_response(ctx: Ctx, key: tuple[str, str, str]) -> None:
 
         assert_conforms(method, path, int(status), body)
     assert body is not None
-from tests.contract import cases_cases, cases_entities  # noqa: E402,F401
+from tests.contract import (  # noqa: E402,F401
+    cases_auth,
+    cases_billing,
+    cases_biometric_templates,
+    cases_cases,
+    cases_entities,
+    cases_lists,
+)

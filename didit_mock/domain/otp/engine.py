@@ -404,10 +404,12 @@ def approved_elsewhere(tenant: Tenant, verification: Verification) -> Verificati
 
 
 def is_blocklisted(tenant: Tenant, kind: str, target: str) -> bool:
-    """On the session-derived blocklist or on a by-value entry of the OTP config."""
-    from .. import blocklist  # lazily: the blocklist resolves verification ids through this module
+    """On the session-derived blocklist, a value entry of the system blocklist (lists API), or a
+    by-value entry of the OTP config."""
+    from .. import blocklist, lists  # lazily: the blocklist resolves verification ids through this module
 
-    if blocklist.find(tenant, kind, pairing_key(kind, target)) is not None:
+    key = pairing_key(kind, target)
+    if blocklist.find(tenant, kind, key) is not None or lists.book(tenant).blocks(kind, key):
         return True
     return by_value_blocked(tenant, kind, target)
 
