@@ -228,7 +228,8 @@ def test_responses_of_the_mock_validate_against_the_served_document(
     # An operation answered by its documented shape only fits it too (any list still shape only).
     shape_only = sorted(path for path, item in document["paths"].items()
                         if "{" not in path and item.get("get", {}).get("x-didit-mock-shape-only")
-                        and not path.startswith("/auth/"))
+                        and not path.startswith("/auth/")
+                        and "application/json" in item["get"]["responses"].get("200", {}).get("content", {}))
     if shape_only:
         answer = client.get(shape_only[0])
         assert answer.headers["x-didit-mock-shape-only"] == "true"
