@@ -14,9 +14,20 @@ from starlette.routing import BaseRoute
 from .admin import dashboard, openapi, scenarios, state
 from .admin import otp as admin_otp
 from .admin import routes as admin
+from .admin import standalone as admin_standalone
 from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
-from .handlers import blocklist, feature_status, otp, reports, session_lifecycle, sessions, system, webhooks
+from .handlers import (
+    blocklist,
+    feature_status,
+    otp,
+    reports,
+    session_lifecycle,
+    sessions,
+    standalone,
+    system,
+    webhooks,
+)
 from .hosted import page as hosted
 from .resources.families import COLLECTIONS
 from .settings import Settings
@@ -37,6 +48,7 @@ RULE_MODULES: tuple[Any, ...] = (
     feature_status,
     webhooks,
     blocklist,
+    standalone,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.
@@ -49,6 +61,7 @@ ROUTE_MODULES: tuple[Any, ...] = (
     scenarios,
     dashboard,
     state,
+    admin_standalone,
 )
 
 

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 UTC = timezone.utc
 
+#: The template of the workflow of a saved standalone call (an API session: no workflow id, no URL).
+API_TEMPLATE = "API"
+
 NODE_IDS = {
     wf.ID_VERIFICATION: "feature_ocr_1",
     wf.NFC: "feature_nfc_1",
@@ -435,10 +438,12 @@ def _nfc_item(ctx: _Context, outcome: FeatureOutcome) -> dict[str, Any]:
     }
 
 
-def _age_estimate(ctx: _Context, rnd: random.Random) -> float:
+def _age_estimate(ctx: _Context, rnd: random.Random) -> float | None:
     age = ctx.outcomes.get(wf.AGE_ESTIMATION)
     data = age.data if age is not None else {}
     for key in ("age_estimation", "age"):
+        if key in data and data[key] is None:  # no face, no age (a standalone age estimation)
+            return None
         given = _number(data.get(key))
         if given is not None:
             return given
@@ -1014,6 +1019,16 @@ def _feature_arrays(tenant: Tenant, session: Session) -> dict[str, list[dict[str
     return arrays
 
 
+def feature_item(tenant: Tenant, session: Session, feature: str) -> dict[str, Any]:
+    """The decision item of one feature of `session`, built by the same code as the decision.
+
+    The standalone APIs render their results with it, saved or not.
+    """
+    items = _feature_arrays(tenant, session)[ARRAY_OF[feature]]
+    assert items
+    return copy.deepcopy(items[0])
+
+
 # ---------------------------------------------------------------- the decision
 
 def _expected_details(session: Session) -> dict[str, Any] | None:
@@ -1066,7 +1081,7 @@ def _build(tenant: Tenant, session: Session) -> dict[str, Any]:
         "session_url": session.url,
         "status": session.status,
         "environment": tenant.environment,
-        "workflow_id": session.workflow.workflow_id,
+        "workflow_id": None if session.workflow.template == API_TEMPLATE else session.workflow.workflow_id,
         "features": _features(session),
         "vendor_data": session.vendor_data,
         "metadata": copy.deepcopy(session.metadata),

@@ -1,0 +1,75 @@
+"""The standalone image APIs: passive liveness, face match, age estimation, ID verification (§1.0-§1.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain.standalone import documents, faces, record
+from ..web.operations import Call, operation
+from ..web.uploads import FileRule, Form, read_form
+
+USER_IMAGE = (FileRule("user_image"),)
+FACE_PAIR = (FileRule("user_image"), FileRule("ref_image"))
+DOCUMENT_EXTENSIONS = ("tiff", "jpg", "jpeg", "png", "webp", "pdf")
+DOCUMENT_IMAGES = (FileRule("front_image", DOCUMENT_EXTENSIONS, 10),
+                   FileRule("back_image", DOCUMENT_EXTENSIONS, 10, required=False))
+
+
+def _request(form: Form) -> faces.Request:
+    values = form.values
+    return faces.Request(values.get("vendor_data"), values.get("metadata"), bool(values.get("save_api_request", True)))
+
+
+def _number(values: dict[str, Any], name: str, default: float) -> float:
+    value = values.get(name)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+@operation("post_v3passive-liveness", body=None)
+async def passive_liveness(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    form = await read_form(call, USER_IMAGE)
+    threshold = _number(form.values, "face_liveness_score_decline_threshold", 30)
+    with tenant.lock:
+        record.check_credits(tenant)
+        answer = faces.passive_liveness(tenant, _request(form), form.images["user_image"], threshold)
+        record.debit(tenant)
+        return answer
+
+
+@operation("post_v3face-match", body=None)
+async def face_match(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    form = await read_form(call, FACE_PAIR)
+    threshold = _number(form.values, "face_match_score_decline_threshold", 30)
+    with tenant.lock:
+        record.check_credits(tenant)
+        answer = faces.face_match(tenant, _request(form), form.images["user_image"], form.images["ref_image"],
+                                  threshold)
+        record.debit(tenant)
+        return answer
+
+
+@operation("post_v3age-estimation", body=None)
+async def age_estimation(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    form = await read_form(call, USER_IMAGE)
+    liveness = _number(form.values, "face_liveness_score_decline_threshold", 30)
+    age = int(_number(form.values, "age_estimation_decline_threshold", 18))
+    with tenant.lock:
+        record.check_credits(tenant)
+        answer = faces.age_estimation(tenant, _request(form), form.images["user_image"], liveness, age)
+        record.debit(tenant)
+        return answer
+
+
+@operation("post_v3id-verification", body=None)
+async def id_verification(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    form = await read_form(call, DOCUMENT_IMAGES)
+    with tenant.lock:
+        record.check_credits(tenant)
+        answer = documents.id_verification(tenant, _request(form), form.images["front_image"],
+                                           form.images.get("back_image"), form.values)
+        record.debit(tenant)
+        return answer
