@@ -496,3 +496,4 @@ def test_documented_response(ctx: Ctx, key: tuple[str, str, str]) -> None:
 
         assert_conforms(method, path, int(status), body)
     assert body is not None
+from tests.contract import cases_standalone  # noqa: E402,F401
