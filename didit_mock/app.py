@@ -22,6 +22,7 @@ from .handlers import (
     feature_status,
     otp,
     reports,
+    screening,
     session_lifecycle,
     sessions,
     standalone,
@@ -49,6 +50,7 @@ RULE_MODULES: tuple[Any, ...] = (
     webhooks,
     blocklist,
     standalone,
+    screening,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.

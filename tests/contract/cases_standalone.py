@@ -44,3 +44,29 @@ def _register(path: str) -> None:
 
 for _path in ENDPOINTS:
     _register(_path)
+
+
+#: JSON standalone APIs: path -> (a valid body, an invalid one)
+JSON_ENDPOINTS = {
+    "/v3/aml/": ({"full_name": "Antonio Ejemplo Modelo", "date_of_birth": "1972-02-29", "nationality": "ES"},
+                 {"full_name": "X"}),
+    "/v3/email/risk/": ({"email": "breached.bob@example.org", "vendor_data": "contract"}, {"email": "nope"}),
+    "/v3/phone/risk/": ({"phone_number": "+14155552671"}, {"phone_number": "12"}),
+    "/v3/ip/risk/": ({"ip_address": "8.8.8.8", "claimed_country": "ESP"}, {"ip_address": "x"}),
+}
+
+
+def _register_json(path: str) -> None:
+    good, bad = JSON_ENDPOINTS[path]
+    case("POST", path, "200")(lambda c: c.client.post(path, json=good))
+    case("POST", path, "400")(lambda c: c.client.post(path, json=bad))
+    case("POST", path, "403")(lambda c: c.anon.post(path, json=good))
+
+    @case("POST", path, "429")
+    def _throttled(c: Ctx) -> httpx.Response:
+        c.exhaust("generic-write")
+        return c.client.post(path, json=good)
+
+
+for _path in JSON_ENDPOINTS:
+    _register_json(_path)

@@ -1,0 +1,169 @@
+"""AML screening and the email, phone and IP risk APIs over HTTP, with their input-driven rules."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+
+def aml(client: httpx.Client, headers: dict[str, str] | None = None, **body: object) -> httpx.Response:
+    return client.post("/v3/aml/", json=body, headers=headers or {})
+
+
+# ---------------------------------------------------------------- AML
+
+def test_a_clean_name_has_no_hits(client: httpx.Client) -> None:
+    response = aml(client, full_name="John Test Smith", date_of_birth="1990-01-01", nationality="US",
+                   vendor_data="skill-test-suite")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    result = body["aml"]
+    assert result["status"] == "Approved" and result["total_hits"] == 0 and result["score"] == 0
+    assert result["screened_data"] == {"full_name": "John Test Smith", "date_of_birth": "1990-01-01",
+                                       "nationality": "US", "document_number": None}
+    decision = client.get(f"/v3/session/{body['request_id']}/decision/").json()
+    assert decision["aml_screenings"][0]["total_hits"] == 0
+
+
+def test_the_pep_of_the_watchlist_is_a_hit_that_still_approves(client: httpx.Client) -> None:
+    result = aml(client, full_name="Antonio Ejemplo Modelo", date_of_birth="1972-02-29", nationality="ES").json()["aml"]
+    assert result["total_hits"] == 1 and result["score"] == 73 and result["status"] == "Approved"
+    hit = result["hits"][0]
+    assert hit["match_score"] == 100 and hit["review_status"] == "Unreviewed" and hit["pep_matches"]
+    assert result["warnings"] == []
+
+
+def test_a_sanctioned_name_goes_to_review_and_lower_thresholds_decline(client: httpx.Client) -> None:
+    review = aml(client, full_name="Ivan Sanctionov", date_of_birth="1965-07-14").json()["aml"]
+    assert review["status"] == "In Review" and review["score"] == 100
+    assert [w["risk"] for w in review["warnings"]] == ["POSSIBLE_MATCH_FOUND"]
+    declined = aml(client, full_name="Ivan Sanctionov", aml_score_review_threshold=90).json()["aml"]
+    assert declined["status"] == "Declined"
+
+
+def test_a_weak_match_is_a_false_positive(client: httpx.Client) -> None:
+    result = aml(client, full_name="Ivan Sanctionov", date_of_birth="1999-01-01", nationality="US").json()["aml"]
+    assert result["total_hits"] == 1 and result["hits"][0]["review_status"] == "False Positive"
+    assert result["score"] == 0 and result["status"] == "Approved"
+
+
+def test_aml_validation(client: httpx.Client) -> None:
+    assert aml(client).json() == {"full_name": ["This field is required."]}
+    assert aml(client, full_name="X").json() == {"full_name": ["Ensure this field has at least 2 characters."]}
+    assert aml(client, full_name="Jo Do", nationality="ESP").json() == {
+        "nationality": ["Invalid ISO 3166-1 alpha-2 country code."]}
+    assert aml(client, full_name="Jo Do", aml_name_weight=50).json() == {
+        "error": ["AML weights must sum to 100. Current sum: 90 (name: 50, dob: 25, country: 15)"]}
+    assert aml(client, full_name="Jo Do", aml_score_approve_threshold=90, aml_score_review_threshold=80).json() == {
+        "error": ["Approve threshold (90.0) cannot be greater than review threshold (80.0)"]}
+    assert aml(client, full_name="Jo Do", include_ongoing_monitoring=True, save_api_request=False).json() == {
+        "error": ["Ongoing monitoring can only be enabled when the API request is saved."]}
+
+
+def test_the_idempotency_key_replays_and_refuses_another_body(client: httpx.Client) -> None:
+    headers = {"Idempotency-Key": "order-42"}
+    first = aml(client, headers, full_name="Maria Adversa")
+    again = aml(client, headers, full_name="Maria Adversa")
+    assert again.status_code == 200 and again.content == first.content
+    assert client.get("/v3/sessions/").json()["count"] == 1
+    other = aml(client, headers, full_name="Somebody Else")
+    assert other.status_code == 409
+    assert other.json() == {"detail": "Idempotency-Key has already been used with a different request body."}
+
+
+def test_sandbox_scenarios_of_aml(client: httpx.Client) -> None:
+    declined = aml(client, full_name="Clean Person", sandbox_scenario="decline_aml_hit").json()["aml"]
+    assert declined["status"] == "Declined" and declined["total_hits"] == 1
+    review = aml(client, full_name="Clean Person", sandbox_scenario="review_aml_possible_match").json()["aml"]
+    assert review["status"] == "In Review"
+
+
+def test_an_unsaved_screening_leaves_nothing(client: httpx.Client) -> None:
+    aml(client, full_name="Maria Adversa", save_api_request=False)
+    assert client.get("/v3/sessions/").json()["count"] == 0
+
+
+# ---------------------------------------------------------------- email, phone, IP
+
+@pytest.mark.parametrize(("email", "status", "risks"), [
+    ("alice@example.com", "Approved", []),
+    ("someone@mailinator.com", "Declined", ["DISPOSABLE_EMAIL_DETECTED"]),
+    ("breached.bob@example.org", "In Review", []),
+    ("nobody@example.invalid", "Declined", ["UNDELIVERABLE_EMAIL_DETECTED"]),
+])
+def test_email_risk_rules(client: httpx.Client, email: str, status: str, risks: list[str]) -> None:
+    response = client.post("/v3/email/risk/", json={"email": email, "vendor_data": "mail-user"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == status and body["email"]["status"] == status
+    assert [w["risk"] for w in body["email"]["warnings"]] == risks
+    assert body["email"]["email"] == email and body["email"]["verification_attempts"] == 0
+    decision = client.get(f"/v3/session/{body['request_id']}/decision/").json()
+    assert decision["email_verifications"][0]["email"] == email and decision["status"] == status
+
+
+@pytest.mark.parametrize(("number", "status", "virtual"), [
+    ("+14155552671", "Approved", False),
+    ("+447700900123", "In Review", True),
+    ("+15005550006", "In Review", True),
+])
+def test_phone_risk_rules(client: httpx.Client, number: str, status: str, virtual: bool) -> None:
+    body = client.post("/v3/phone/risk/", json={"phone_number": number}).json()
+    assert body["status"] == status and body["phone"]["is_virtual"] is virtual
+    assert body["phone"]["full_number"] == number
+
+
+def test_a_disposable_number_declines(client: httpx.Client) -> None:
+    body = client.post("/v3/phone/risk/", json={"phone_number": "+61491570006"}).json()
+    assert body["status"] == "Declined" and body["phone"]["is_disposable"] is True
+
+
+@pytest.mark.parametrize(("ip", "claimed", "status", "vpn", "dc", "mismatch"), [
+    ("192.0.2.10", "ESP", "Approved", False, False, False),
+    ("198.51.100.7", None, "In Review", True, False, None),
+    ("203.0.113.9", None, "In Review", False, True, None),
+    ("8.8.8.8", "ESP", "In Review", True, True, True),
+])
+def test_ip_risk_rules(client: httpx.Client, ip: str, claimed: str | None, status: str, vpn: bool, dc: bool,
+                       mismatch: bool | None) -> None:
+    payload = {"ip_address": ip, **({"claimed_country": claimed} if claimed else {})}
+    body = client.post("/v3/ip/risk/", json=payload).json()
+    assert body["status"] == status
+    assert (body["ip"]["is_vpn_or_tor"], body["ip"]["is_data_center"], body["ip"]["country_mismatch"]) == (
+        vpn, dc, mismatch)
+
+
+def test_a_private_ip_is_best_effort(client: httpx.Client) -> None:
+    body = client.post("/v3/ip/risk/", json={"ip_address": "10.0.0.1"}).json()
+    assert body["status"] == "Approved" and body["ip"]["ip_address"] is None and body["ip"]["threat"] == {}
+
+
+def test_risk_validation(client: httpx.Client) -> None:
+    assert client.post("/v3/email/risk/", json={"email": "nope"}).json() == {"email": ["Enter a valid email address."]}
+    assert client.post("/v3/phone/risk/", json={"phone_number": "12"}).json() == {
+        "phone_number": ["Invalid phone number provided."]}
+    assert client.post("/v3/ip/risk/", json={"ip_address": "999.1.1.1"}).json() == {
+        "ip_address": ["Enter a valid IPv4 or IPv6 address."]}
+    assert client.post("/v3/email/risk/", json={"email": "a@example.com", "signals": {"ip": "x"}}).json() == {
+        "signals": {"ip": ["Enter a valid IPv4 or IPv6 address."]}}
+
+
+def test_a_blocklisted_email_declines_its_risk_check(client: httpx.Client) -> None:
+    from tests.conftest import create_session
+
+    session = create_session(client, vendor_data="blocked-mail", contact_details={"email": "evil@example.com"})
+    client.post(f"/_mock/sessions/{session['session_id']}/complete", json={"status": "Approved"})
+    added = client.post("/v3/blocklist/add/", json={"session_id": session["session_id"], "blocklist_email": True})
+    assert added.status_code in (200, 201), added.text
+    body = client.post("/v3/email/risk/", json={"email": "evil@example.com"}).json()
+    assert body["status"] == "Declined"
+    assert [w["risk"] for w in body["email"]["warnings"]] == ["EMAIL_IN_BLOCKLIST"]
+
+
+def test_credits_run_out_with_the_risk_apis_own_words(client: httpx.Client) -> None:
+    created = client.post("/_mock/tenants", json={"environment": "live", "credits": 1}).json()
+    with httpx.Client(base_url=str(client.base_url), headers={"x-api-key": created["api_key"]}) as live:
+        assert live.post("/v3/ip/risk/", json={"ip_address": "192.0.2.1"}).status_code == 200
+        refused = live.post("/v3/ip/risk/", json={"ip_address": "192.0.2.1"})
+        assert refused.status_code == 403
+        assert refused.json() == {"error": "You don't have enough credits to perform this request."}
