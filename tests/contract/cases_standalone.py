@@ -16,12 +16,12 @@ def _png(size: int = 128) -> bytes:
     return out.getvalue()
 
 
-#: path -> (file fields, a field that refuses "101")
+#: path -> (file fields, a field that refuses "101": out of range or not a choice)
 ENDPOINTS = {
     "/v3/passive-liveness/": (("user_image",), "face_liveness_score_decline_threshold"),
     "/v3/face-match/": (("user_image", "ref_image"), "face_match_score_decline_threshold"),
     "/v3/age-estimation/": (("user_image",), "age_estimation_decline_threshold"),
-    "/v3/id-verification/": (("front_image",), "minimum_age"),
+    "/v3/id-verification/": (("front_image",), "invalid_mrz_action"),
 }
 
 
