@@ -167,3 +167,25 @@ def test_credits_run_out_with_the_risk_apis_own_words(client: httpx.Client) -> N
         refused = live.post("/v3/ip/risk/", json={"ip_address": "192.0.2.1"})
         assert refused.status_code == 403
         assert refused.json() == {"error": "You don't have enough credits to perform this request."}
+
+
+def test_saved_calls_armed_outcomes_and_idempotency_survive_a_state_file_restart(tmp_path) -> None:
+    from didit_mock.server import MockServer
+    from tests.test_standalone_faces import PHOTO
+
+    state_file = tmp_path / "state.json"
+    key = "sk_test_standalone_state"
+    with MockServer(state_file=str(state_file), freeze_clock=True) as first, \
+            httpx.Client(base_url=first.url, headers={"x-api-key": key}, timeout=10) as http:
+        saved = http.post("/v3/passive-liveness/", files={"user_image": ("s.png", PHOTO, "image/png")},
+                          data={"vendor_data": "kept"}).json()
+        decision = http.get(f"/v3/session/{saved['request_id']}/decision/").json()
+        screened = aml(http, {"Idempotency-Key": "k1"}, full_name="Maria Adversa")
+        http.post("/_mock/standalone/face-match/outcomes", json={"status": "Declined"})
+    with MockServer(state_file=str(state_file), freeze_clock=True) as second, \
+            httpx.Client(base_url=second.url, headers={"x-api-key": key}, timeout=10) as http:
+        assert http.get(f"/v3/session/{saved['request_id']}/decision/").json() == decision
+        assert aml(http, {"Idempotency-Key": "k1"}, full_name="Maria Adversa").content == screened.content
+        assert aml(http, {"Idempotency-Key": "k1"}, full_name="Other Name").status_code == 409
+        armed = http.get("/_mock/standalone/outcomes").json()
+        assert armed["face-match"][0]["status"] == "Declined"

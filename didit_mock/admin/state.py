@@ -31,6 +31,7 @@ from starlette.routing import Route
 from .. import journal as journal_mod
 from ..domain import sessions as sessions_domain
 from ..domain import statuses as st
+from ..domain.standalone.persistence import STANDALONE_SECTION
 from ..domain.state import (
     Reader,
     StateInvalid,
@@ -186,7 +187,7 @@ def save_state_file(registry: TenantRegistry, path: str) -> int:
 def install(app: DiditApp) -> None:
     """Register the state sections of the app's components; load `Settings.state_file` now (if it
     exists) and write it when the app shuts down."""
-    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION):
+    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION, STANDALONE_SECTION):
         register_section(app.registry, section)
     path = app.settings.state_file
     if not path:
