@@ -305,3 +305,25 @@ def test_an_expired_document_declines(client: httpx.Client) -> None:
     client.post("/_mock/standalone/id-verification/outcomes", json={"status": "Declined"})
     result = idv(client).json()["id_verification"]
     assert result["status"] == "Declined" and [w["risk"] for w in result["warnings"]] == ["DOCUMENT_EXPIRED"]
+
+
+# ---------------------------------------------------------------- pytest helpers
+
+def test_the_helpers_arm_an_outcome_and_fetch_a_fixture(server) -> None:
+    from didit_mock.testing import DiditMock, DiditMockError
+
+    with DiditMock.new_tenant(server.url) as mock:
+        mock.arm_outcome("face-match", "Declined", vendor_data="helper-user")
+        selfie = mock.fixture_image("selfie", person="helper-user")
+        assert selfie == mock.fixture_image("selfie", person="helper-user")
+        files = {"user_image": ("u.png", selfie, "image/png"), "ref_image": ("r.png", selfie, "image/png")}
+        declined = mock.http.post("/v3/face-match/", files=files, data={"vendor_data": "helper-user"}).json()
+        assert declined["face_match"]["status"] == "Declined"
+        mock.arm_outcome("passive-liveness", scenario="no_face", sticky=True)
+        mock.disarm_outcomes()
+        approved = mock.http.post("/v3/passive-liveness/", files={"user_image": ("u.png", selfie, "image/png")})
+        assert approved.json()["liveness"]["status"] == "Approved"
+        with pytest.raises(DiditMockError):
+            mock.arm_outcome("nowhere", "Declined")
+        with pytest.raises(DiditMockError):
+            mock.fixture_image("nothing")
