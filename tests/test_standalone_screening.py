@@ -189,3 +189,31 @@ def test_saved_calls_armed_outcomes_and_idempotency_survive_a_state_file_restart
         assert aml(http, {"Idempotency-Key": "k1"}, full_name="Other Name").status_code == 409
         armed = http.get("/_mock/standalone/outcomes").json()
         assert armed["face-match"][0]["status"] == "Declined"
+
+
+def test_every_saved_variant_has_a_decision_a_pdf_and_can_be_deleted(client: httpx.Client) -> None:
+    from tests.test_standalone_faces import PHOTO, TINY
+
+    def upload(path: str, *names: str, image: bytes = PHOTO) -> str:
+        files = {n: (f"{n}.png", image, "image/png") for n in names}
+        response = client.post(path, files=files)
+        assert response.status_code == 200, response.text
+        return response.json()["request_id"]
+
+    ids = [
+        upload("/v3/passive-liveness/", "user_image", image=TINY),
+        upload("/v3/face-match/", "user_image", "ref_image", image=TINY),
+        upload("/v3/age-estimation/", "user_image", image=TINY),
+        upload("/v3/id-verification/", "front_image", image=TINY),
+        upload("/v3/id-verification/", "front_image", "back_image"),
+        client.post("/v3/ip/risk/", json={"ip_address": "10.1.2.3"}).json()["request_id"],
+        client.post("/v3/phone/risk/", json={"phone_number": "+447700900123"}).json()["request_id"],
+        aml(client, full_name="Ivan Sanctionov").json()["request_id"],
+    ]
+    for request_id in ids:
+        assert client.get(f"/v3/session/{request_id}/decision/").status_code == 200
+        pdf = client.get(f"/v3/session/{request_id}/generate-pdf/")
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert client.get("/v3/sessions/").json()["count"] == len(ids)
+    assert client.delete(f"/v3/session/{ids[0]}/delete/").status_code in (200, 204)
+    assert client.get(f"/v3/session/{ids[0]}/decision/").status_code == 404

@@ -438,12 +438,10 @@ def _nfc_item(ctx: _Context, outcome: FeatureOutcome) -> dict[str, Any]:
     }
 
 
-def _age_estimate(ctx: _Context, rnd: random.Random) -> float | None:
+def _age_estimate(ctx: _Context, rnd: random.Random) -> float:
     age = ctx.outcomes.get(wf.AGE_ESTIMATION)
     data = age.data if age is not None else {}
     for key in ("age_estimation", "age"):
-        if key in data and data[key] is None:  # no face, no age (a standalone age estimation)
-            return None
         given = _number(data.get(key))
         if given is not None:
             return given

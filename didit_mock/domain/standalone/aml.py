@@ -83,12 +83,12 @@ def _hit(request: dict[str, Any], entry: Listed, weights: dict[str, int], thresh
     sanctions = [{"list_name": ["OFAC Specially Designated Nationals List"], "matched_name": entry.name,
                   "source_url": url}] if entry.category == "Sanctions" else []
     media = [{"headline": f"{entry.name} named in fraud investigation", "summary": "Fictional article of the mock.",
-              "sentiment": "Negative", "sentiment_score": -0.8, "source_url": url, "thumbnail": None,
+              "sentiment": "Negative", "sentiment_score": -1, "source_url": url, "thumbnail": "",
               "country": entry.country, "author_name": "didit-mock", "publication_date": "2024-05-02",
               "adverse_keywords": ["fraud"], "other_sources": []}] if entry.category == "Adverse Media" else []
 
     def part(key: str) -> dict[str, Any]:
-        return {f"{key}_score": None if scores[key] is None else int(scores[key] or 0), f"{key}_weight": weights[key],
+        return {f"{key}_score": int(scores[key] or 0), f"{key}_weight": weights[key],
                 f"{key}_weight_normalized": normalised.get(key, 0), f"{key}_contribution": contributions.get(key, 0)}
 
     return {
@@ -97,9 +97,9 @@ def _hit(request: dict[str, Any], entry: Listed, weights: dict[str, int], thresh
         "caption": entry.name, "datasets": [entry.category], "features": None,
         "properties": {"name": [entry.name], "alias": [], "notes": [], "gender": [],
                        "birthDate": [entry.birth_date] if entry.birth_date else [], "birthPlace": [],
-                       "nationality": [entry.country] if entry.country else [], "position": entry.position},
+                       "nationality": entry.country, "position": entry.position},
         "rca_name": "", "pep_matches": pep, "sanction_matches": sanctions, "warning_matches": [],
-        "adverse_media_matches": media, "adverse_media_details": None,
+        "adverse_media_matches": media, "adverse_media_details": {},
         "first_seen": "2019-03-01T00:00:00Z", "last_seen": "2025-01-15T00:00:00Z", "linked_entities": [],
         "risk_view": {"categories": {"score": entry.risk, "weightage": 50, "risk_level": "High" if entry.risk >= 80
                                      else "Medium", "risk_scores": {entry.category: entry.risk}}},
@@ -169,7 +169,9 @@ def screen(tenant: Tenant, request: dict[str, Any]) -> dict[str, Any]:
         outcome.warnings = [warning("AML", "POSSIBLE_MATCH_FOUND", "warning")]
     screened = {"full_name": body["full_name"], "date_of_birth": body.get("date_of_birth"),
                 "nationality": body.get("nationality"), "document_number": body.get("document_number")}
-    outcome.data = {"total_hits": len(hits), "hits": hits, "score": score, "screened_data": screened,
+    # The decision's schema has no nulls for these: what was not sent is left out there.
+    shown = {k: v for k, v in screened.items() if v is not None or k == "document_number"}
+    outcome.data = {"total_hits": len(hits), "hits": hits, "score": score, "screened_data": shown,
                     "entity_type": body["entity_type"],
                     "is_ongoing_monitoring_enabled": bool(body["include_ongoing_monitoring"])}
     saved = bool(body["save_api_request"])
@@ -178,8 +180,8 @@ def screen(tenant: Tenant, request: dict[str, Any]) -> dict[str, Any]:
     session = record.new_call(tenant, "AML", wf.AML, key, vendor_data, body.get("metadata"), saved=saved)
     record.finish(tenant, session, {wf.AML: outcome}, status, saved=saved)
     item = record.item(tenant, session, wf.AML)
-    result = {name: item[name] for name in ("status", "total_hits", "entity_type", "hits", "score", "screened_data",
-                                            "warnings")}
+    result = {name: item[name] for name in ("status", "total_hits", "entity_type", "hits", "score", "warnings")}
+    result["screened_data"] = screened
     return record.envelope(tenant, session, "aml", result)
 
 

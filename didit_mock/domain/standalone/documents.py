@@ -48,8 +48,7 @@ def id_verification(tenant: Tenant, request: Request, front: ImageFacts, back: I
     outcome = FeatureOutcome(wf.ID_VERIFICATION)
     unreadable = not front.usable or steer.wants("no_document")
     warnings = []
-    if unreadable:
-        outcome.data = {name: None for name in _UNREAD} | {"mrz": None, "marital_status": "UNKNOWN"}
+    if unreadable:  # nothing read: the answer shows nulls (the decision's schema keeps the person's strings)
         warnings += [warning(FEATURE, risk, "error") for risk in
                      ("NAME_NOT_DETECTED", "DATE_OF_BIRTH_NOT_DETECTED", "DOCUMENT_NUMBER_NOT_DETECTED")]
     else:
@@ -87,7 +86,8 @@ def id_verification(tenant: Tenant, request: Request, front: ImageFacts, back: I
         result["back_image"] = None
         result["back_image_quality_score"] = None
     if unreadable:
-        result["front_image_quality_score"] = None
+        result.update({name: None for name in _UNREAD})
+        result.update({"front_image_quality_score": None, "mrz": {}, "marital_status": "UNKNOWN"})
     for name in ("date_of_birth", "expiration_date", "date_of_issue"):
         value = result.get(name)
         if isinstance(value, date):

@@ -111,7 +111,8 @@ def passive_liveness(tenant: Tenant, request: Request, image: ImageFacts, thresh
     no_face = not image.usable or steer.wants("no_face", "NO_FACE_DETECTED")
     warnings = []
     if no_face:
-        outcome.data = {"method": "PASSIVE", "score": None, "face_quality": None, "face_luminance": None}
+        # The decision's schema wants a number: no face scores 0 there, null in the standalone answer.
+        outcome.data = {"method": "PASSIVE", "score": 0.0, "face_quality": None, "face_luminance": None}
         warnings.append(warning("LIVENESS", "NO_FACE_DETECTED", "error"))
     else:
         attack = steer.wants("decline_liveness_attack", "LIVENESS_FACE_ATTACK")
@@ -136,7 +137,7 @@ def passive_liveness(tenant: Tenant, request: Request, image: ImageFacts, thresh
         if any(w["risk"] == "MULTIPLE_FACES_DETECTED" for w in item["warnings"]):
             entities.append(_entity(rnd, image, round(rnd.uniform(20.0, 60.0), 1), "F", 0.5))
     result = {
-        "status": item["status"], "method": "PASSIVE", "score": item["score"],
+        "status": item["status"], "method": "PASSIVE", "score": None if no_face else item["score"],
         "user_image": {"entities": entities, "best_angle": 0 if entities else None},
         "warnings": item["warnings"], "face_quality": item["face_quality"], "face_luminance": item["face_luminance"],
     }
@@ -171,7 +172,7 @@ def face_match(tenant: Tenant, request: Request, user: ImageFacts, ref: ImageFac
         score = round(score, 2) if request.save else round(score, 6)
         if score <= threshold:
             warnings.append(warning("FACEMATCH", "LOW_FACE_MATCH_SIMILARITY", "error"))
-    outcome.data = {"score": score}
+    outcome.data = {"score": score if score is not None else 0.0}  # the decision's schema wants a number
     outcome.warnings = warnings
     _finish(tenant, request, steer, session, outcome, policies=False)
     item = record.item(tenant, session, wf.FACE_MATCH)
@@ -184,7 +185,7 @@ def face_match(tenant: Tenant, request: Request, user: ImageFacts, ref: ImageFac
         age = round(max(1.0, person.age_on(record_day(session)) + side_rnd.uniform(-2.5, 2.5)), 1)
         return {"entities": [_entity(side_rnd, image, age, person.gender)], "best_angle": 0}
 
-    result = {"status": item["status"], "score": item["score"], "user_image": side(user, "user"),
+    result = {"status": item["status"], "score": score, "user_image": side(user, "user"),
               "ref_image": side(ref, "ref"), "warnings": item["warnings"]}
     return record.envelope(tenant, session, "face_match", result)
 
@@ -227,7 +228,9 @@ def age_estimation(tenant: Tenant, request: Request, image: ImageFacts, liveness
             warnings.append(warning("LIVENESS", "LIVENESS_FACE_ATTACK", "error"))
         if age_threshold > 0 and age < age_threshold:
             warnings.append(warning("LIVENESS", "AGE_BELOW_MINIMUM", "error"))
-    outcome.data = {"method": "PASSIVE", "score": score, "age_estimation": age}
+    # The decision's schema wants numbers: no face is 0 there, null in the standalone answer.
+    outcome.data = {"method": "PASSIVE", "score": score if score is not None else 0.0,
+                    "age_estimation": age if age is not None else 0.0}
     if no_face:
         outcome.data = {**outcome.data, "face_quality": None, "face_luminance": None}
     outcome.warnings = warnings
@@ -238,7 +241,7 @@ def age_estimation(tenant: Tenant, request: Request, image: ImageFacts, liveness
     item = record.item(tenant, session, wf.AGE_ESTIMATION)
     entities = [] if no_face else [
         _entity(rnd, image, age, person_for(tenant, session).gender, with_race=False)]
-    result = {"status": item["status"], "method": "PASSIVE", "score": item["score"],
+    result = {"status": item["status"], "method": "PASSIVE", "score": score,
               "user_image": {"entities": entities, "best_angle": 0 if entities else None},
-              "age_estimation": item["age_estimation"], "warnings": item["warnings"]}
+              "age_estimation": age, "warnings": item["warnings"]}
     return record.envelope(tenant, session, "age_estimation", result)

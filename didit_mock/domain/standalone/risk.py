@@ -113,7 +113,7 @@ def phone_risk(tenant: Tenant, body: dict[str, Any], e164: str) -> dict[str, Any
     elif voip:
         status = st.IN_REVIEW  # the spec's "Number in review" example: a VoIP number, no warning
     line_type = "voip" if voip else facts.line_type
-    outcome.data = {**NOT_VERIFIED, "is_disposable": disposable, "is_virtual": voip, "verification_method": None,
+    outcome.data = {**NOT_VERIFIED, "is_disposable": disposable, "is_virtual": voip,
                     "carrier": {"name": facts.carrier_name or "Example Mobile", "type": line_type}}
     status = _finish(tenant, "phone-risk", session, outcome, status)
     item = record.item(tenant, session, wf.PHONE)
@@ -129,7 +129,7 @@ def phone_risk(tenant: Tenant, body: dict[str, Any], e164: str) -> dict[str, Any
     result = {k: item[k] for k in ("status", "phone_number_prefix", "phone_number", "full_number", "country_code",
                                    "country_name", "carrier", "is_disposable", "is_virtual", "verification_method",
                                    "verification_attempts", "verified_at", "warnings", "lifecycle", "matches")}
-    result.update({"phone_intelligence": intelligence, "enrichment": dict(intelligence)})
+    result.update({"verification_method": None, "phone_intelligence": intelligence, "enrichment": dict(intelligence)})
     answer = record.envelope(tenant, session, "phone", result)
     return {"request_id": answer["request_id"], "status": status, **{k: answer[k] for k in (
         "vendor_data", "metadata", "created_at")}, "phone": result}
@@ -192,7 +192,8 @@ def ip_risk(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
     shown = {k: facts[k] for k in ("ip_country", "ip_country_code", "ip_state", "ip_city", "latitude", "longitude",
                                    "isp", "organization", "is_vpn_or_tor", "is_data_center", "time_zone",
                                    "time_zone_offset")} if facts is not None else {}
-    outcome.data = {"ip_address": str(address) if facts is not None else None, **shown}
+    if facts is not None:
+        outcome.data = {"ip_address": str(address), **shown}
     status = _finish(tenant, "ip-risk", session, outcome, st.IN_REVIEW if risky else st.APPROVED)
     if status == st.DECLINED:
         status = st.IN_REVIEW  # this API approves or reviews
