@@ -327,3 +327,41 @@ def test_the_helpers_arm_an_outcome_and_fetch_a_fixture(server) -> None:
             mock.arm_outcome("nowhere", "Declined")
         with pytest.raises(DiditMockError):
             mock.fixture_image("nothing")
+
+
+def test_the_blocklist_hit_names_its_session(client: httpx.Client) -> None:
+    session = create_session(client, vendor_data="named-ban")
+    client.post(f"/_mock/sessions/{session['session_id']}/complete", json={"status": "Approved"})
+    client.post("/v3/blocklist/add/", json={"session_id": session["session_id"], "blocklist_face": True})
+    hit = liveness(client, vendor_data="named-ban").json()["liveness"]["warnings"][0]
+    assert hit["additional_data"]["blocklisted_session_id"] == session["session_id"]
+
+
+def test_another_users_face_is_a_duplicate_that_does_not_decline(client: httpx.Client) -> None:
+    first = liveness(client, fixture(client, person="alice"), vendor_data="alice").json()
+    assert first["liveness"]["warnings"] == []
+    second = liveness(client, fixture(client, person="alice"), vendor_data="mallory").json()["liveness"]
+    assert second["status"] == "Approved"
+    assert [(w["risk"], w["log_type"]) for w in second["warnings"]] == [("DUPLICATED_FACE", "information")]
+    assert second["warnings"][0]["additional_data"]["duplicated_session_id"] == first["request_id"]
+
+
+def test_an_unsaved_id_verification_returns_its_images_inline(client: httpx.Client) -> None:
+    import base64
+
+    result = idv(client, back=OTHER_PHOTO, save_api_request="false").json()["id_verification"]
+    for name in ("front_image", "back_image", "portrait_image"):
+        assert base64.b64decode(result[name]).startswith(b"\xff\xd8"), name  # a JPEG
+    assert client.get("/v3/sessions/").json()["count"] == 0
+
+
+def test_a_pdf_document_is_read_and_a_fake_one_refused(client: httpx.Client) -> None:
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
+    files = {"front_image": ("scan.pdf", pdf, "application/pdf")}
+    assert client.post("/v3/id-verification/", files=files).json()["id_verification"]["status"] == "Approved"
+    fake = client.post("/v3/id-verification/", files={"front_image": ("scan.pdf", b"nope", "application/pdf")})
+    assert fake.status_code == 400 and fake.json() == {"error": "Failed to convert front image PDF."}
+    locked = client.post("/v3/id-verification/", files={"front_image": ("scan.pdf", pdf + b"/Encrypt", "x/pdf")})
+    assert locked.json() == {"detail": "The PDF is encrypted. Please upload a decrypted PDF or a photo instead."}
+    liveness_pdf = liveness(client, pdf, name="selfie.pdf")
+    assert liveness_pdf.json()["user_image"][0].startswith("File extension \u201cpdf\u201d is not allowed.")

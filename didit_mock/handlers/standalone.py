@@ -6,7 +6,7 @@ from typing import Any
 
 from ..domain.standalone import documents, faces, record
 from ..web.operations import Call, operation
-from ..web.uploads import FileRule, Form, read_form
+from ..web.uploads import FileRule, Form, inline_jpeg, read_form
 
 USER_IMAGE = (FileRule("user_image"),)
 FACE_PAIR = (FileRule("user_image"), FileRule("ref_image"))
@@ -72,4 +72,11 @@ async def id_verification(call: Call) -> dict[str, Any]:
         answer = documents.id_verification(tenant, _request(form), form.images["front_image"],
                                            form.images.get("back_image"), form.values)
         record.debit(tenant)
-        return answer
+    if not _request(form).save:  # nothing stored: the images come back inline
+        result = answer["id_verification"]
+        front = form.files["front_image"]
+        result["front_image"] = inline_jpeg(front)
+        result["portrait_image"] = None if result["document_type"] is None else inline_jpeg(front, crop=True)
+        back = form.files.get("back_image")
+        result["back_image"] = inline_jpeg(back) if back is not None and result["back_image"] else None
+    return answer

@@ -51,6 +51,7 @@ class Form:
 
     values: dict[str, Any]
     images: dict[str, ImageFacts]
+    files: dict[str, UploadedFile]
 
 
 async def read_form(call: Call, rules: tuple[FileRule, ...]) -> Form:
@@ -71,7 +72,7 @@ async def read_form(call: Call, rules: tuple[FileRule, ...]) -> Form:
     if errors:
         raise ValidationFailed(errors)
     images = {name: decode_image(name, upload) for name, upload in files.items()}
-    return Form(values, images)
+    return Form(values, images, files)
 
 
 async def _document(call: Call) -> dict[str, Any]:
@@ -152,6 +153,8 @@ def decode_image(field: str, upload: UploadedFile) -> ImageFacts:
     from PIL import Image, UnidentifiedImageError
 
     words = field.replace("_", " ")
+    if upload.filename.lower().endswith(".pdf"):
+        return _pdf(field, words, upload)
     try:
         with Image.open(io.BytesIO(upload.data)) as image:
             image.load()
@@ -160,6 +163,39 @@ def decode_image(field: str, upload: UploadedFile) -> ImageFacts:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise DiditError({"error": f"Invalid {words} format."}, 400) from None
     return ImageFacts(width, height, hashlib.sha256(upload.data).hexdigest(), marker)
+
+
+#: The size a PDF page is taken to have (A4 at 120 dpi): a document, never a tiny image.
+PDF_PAGE_PX = (992, 1403)
+
+
+def _pdf(field: str, words: str, upload: UploadedFile) -> ImageFacts:
+    """A PDF is not decoded: its signature is checked and an encrypted one is refused as Didit does."""
+    if not upload.data.startswith(b"%PDF-"):
+        raise DiditError({"error": f"Failed to convert {words.removesuffix(' image')} image PDF."}, 400)
+    if b"/Encrypt" in upload.data:
+        raise DiditError({"detail": "The PDF is encrypted. Please upload a decrypted PDF or a photo instead."}, 400)
+    return ImageFacts(*PDF_PAGE_PX, hashlib.sha256(upload.data).hexdigest(), None)
+
+
+def inline_jpeg(upload: UploadedFile, crop: bool = False) -> str:
+    """The upload as a base64 JPEG string (what Didit returns for images it does not store);
+    `crop`: the central part, as a portrait cut from a document."""
+    import base64
+
+    from PIL import Image
+
+    if upload.filename.lower().endswith(".pdf"):
+        return base64.b64encode(upload.data).decode("ascii")  # no rendering of PDF pages
+    with Image.open(io.BytesIO(upload.data)) as image:
+        picture = image.convert("RGB")
+    if crop:
+        width, height = picture.size
+        picture = picture.crop((width // 4, height // 4, max(width // 4 + 1, width * 3 // 4),
+                                max(height // 4 + 1, height * 3 // 4)))
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", quality=80)
+    return base64.b64encode(out.getvalue()).decode("ascii")
 
 
 def _marker(image: Any) -> dict[str, Any] | None:

@@ -83,12 +83,40 @@ def _finish(tenant: Tenant, request: Request, steer: _Steer, session: Any, outco
     outcomes = {outcome.feature: outcome}
     if policies:
         record.run_policies(tenant, session, outcomes)
+        _screen_faces(tenant, session, outcome)
     outcome.warnings = [warning(w.feature, w.risk, w.log_type, w.additional_data) for w in outcome.warnings]
     status = record.final_status(outcome)
     if steer.status is not None:
         status = st.APPROVED if steer.status == st.APPROVED else st.DECLINED
     outcome.status = status
     record.finish(tenant, session, outcomes, status, saved=request.save)
+
+
+def _screen_faces(tenant: Tenant, session: Any, outcome: FeatureOutcome) -> None:
+    """Name the blocklisted session of a FACE_IN_BLOCKLIST; a face of another user's approved session
+    (a fixture of one person uploaded for another vendor_data) is a DUPLICATED_FACE."""
+    from .. import blocklist as blocklist_domain
+    from .. import sessions as sessions_domain
+
+    face_id = person_for(tenant, session).face_id
+    found = blocklist_domain.find_all(tenant, blocklist_domain.FACE, face_id)
+    for index, item in enumerate(outcome.warnings):
+        if item.risk == "FACE_IN_BLOCKLIST" and item.additional_data is None and found:
+            entry = found[0]
+            outcome.warnings[index] = warning(item.feature, item.risk, item.log_type, {
+                "blocklisted_session_id": entry.session_id, "blocklisted_session_number": entry.session_number,
+                "api_service": entry.api_service})
+    owner = str(session.workflow.extra.get("person_key", ""))
+    if not owner.startswith("vendor:") or owner == f"vendor:{session.vendor_data}" or session.vendor_data is None:
+        return
+    approved = [s for s in sessions_domain.book(tenant).by_vendor.get(owner.removeprefix("vendor:"), ())
+                if s.status == st.APPROVED and s.outcomes and wf.LIVENESS in s.outcomes]
+    if approved:
+        first = approved[0]
+        api_service = first.workflow.extra.get("api_service") if first.workflow.extra else None
+        outcome.warnings = [*outcome.warnings, warning("LIVENESS", "DUPLICATED_FACE", "information", {
+            "duplicated_session_id": first.session_id, "duplicated_session_number": first.session_number,
+            "api_service": api_service})]
 
 
 def _extra_risks(outcome: FeatureOutcome, feature: str, steer: _Steer, known: set[str]) -> None:
