@@ -365,3 +365,43 @@ def test_a_pdf_document_is_read_and_a_fake_one_refused(client: httpx.Client) -> 
     assert locked.json() == {"detail": "The PDF is encrypted. Please upload a decrypted PDF or a photo instead."}
     liveness_pdf = liveness(client, pdf, name="selfie.pdf")
     assert liveness_pdf.json()["user_image"][0].startswith("File extension \u201cpdf\u201d is not allowed.")
+
+
+# ---------------------------------------------------------------- face search
+
+def search(client: httpx.Client, image: bytes = PHOTO, **data: str) -> httpx.Response:
+    return client.post("/v3/face-search/", data=data, files={"user_image": ("s.png", image, "image/png")})
+
+
+def test_face_search_finds_the_persons_earlier_faces_but_not_its_own_searches(client: httpx.Client) -> None:
+    session = create_session(client, vendor_data="searched")
+    client.post(f"/_mock/sessions/{session['session_id']}/complete", json={"status": "Approved"})
+    saved = liveness(client, vendor_data="searched").json()
+    liveness(client, vendor_data="stranger")
+    first = search(client, vendor_data="searched").json()["face_search"]
+    assert first["status"] == "Approved" and first["warnings"] == []
+    assert [m["session_id"] for m in first["matches"]] == [saved["request_id"], session["session_id"]]
+    assert first["matches"][1]["source"] == "session" and first["matches"][0]["api_service"] == "PASSIVE_LIVENESS"
+    again = search(client, vendor_data="searched").json()["face_search"]
+    assert again["total_matches"] == 2  # the first search was not enrolled
+
+
+def test_face_search_of_a_blocklisted_face_declines(client: httpx.Client) -> None:
+    session = create_session(client, vendor_data="search-banned")
+    client.post(f"/_mock/sessions/{session['session_id']}/complete", json={"status": "Approved"})
+    client.post("/v3/blocklist/add/", json={"session_id": session["session_id"], "blocklist_face": True})
+    result = search(client, vendor_data="search-banned", search_type="blocklisted_or_approved").json()["face_search"]
+    assert result["status"] == "Declined" and result["matches"][0]["is_blocklisted"] is True
+    assert [w["risk"] for w in result["warnings"]] == ["FACE_IN_BLOCKLIST"]
+
+
+def test_face_search_of_another_users_face_reports_a_duplicate(client: httpx.Client) -> None:
+    liveness(client, fixture(client, person="carol"), vendor_data="carol")
+    result = search(client, fixture(client, person="carol"), vendor_data="dave").json()["face_search"]
+    assert result["status"] == "Approved" and [w["risk"] for w in result["warnings"]] == ["DUPLICATED_FACE"]
+
+
+def test_face_search_of_a_tiny_image_is_a_400(client: httpx.Client) -> None:
+    response = search(client, TINY)
+    assert response.status_code == 400 and response.json() == {"error": "No face detected in the image"}
+    assert search(client, search_type="nearest").json() == {"search_type": ['"nearest" is not a valid choice.']}

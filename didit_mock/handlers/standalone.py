@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.standalone import documents, faces, record
+from ..domain.standalone import documents, faces, record, search
 from ..web.operations import Call, operation
 from ..web.uploads import FileRule, Form, inline_jpeg, read_form
 
@@ -46,6 +46,18 @@ async def face_match(call: Call) -> dict[str, Any]:
         record.check_credits(tenant)
         answer = faces.face_match(tenant, _request(form), form.images["user_image"], form.images["ref_image"],
                                   threshold)
+        record.debit(tenant)
+        return answer
+
+
+@operation("post_v3face-search", body=None)
+async def face_search(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    form = await read_form(call, USER_IMAGE)
+    search_type = str(form.values.get("search_type") or "most_similar")
+    with tenant.lock:
+        record.check_credits(tenant)
+        answer = search.face_search(tenant, _request(form), form.images["user_image"], search_type)
         record.debit(tenant)
         return answer
 

@@ -11,7 +11,7 @@ from ..errors import ValidationFailed
 if TYPE_CHECKING:
     from ..tenant import Tenant
 
-ENDPOINTS = ("id-verification", "passive-liveness", "face-match", "age-estimation", "aml", "email-risk",
+ENDPOINTS = ("id-verification", "passive-liveness", "face-match", "face-search", "age-estimation", "aml", "email-risk",
              "phone-risk", "ip-risk")
 STATUSES = (st.APPROVED, st.DECLINED, st.IN_REVIEW)
 
