@@ -405,3 +405,17 @@ def test_face_search_of_a_tiny_image_is_a_400(client: httpx.Client) -> None:
     response = search(client, TINY)
     assert response.status_code == 400 and response.json() == {"error": "No face detected in the image"}
     assert search(client, search_type="nearest").json() == {"search_type": ['"nearest" is not a valid choice.']}
+
+
+def test_the_session_list_filters_api_sessions(client: httpx.Client) -> None:
+    create_session(client, vendor_data="kyc-user")
+    match = face_match(client, PHOTO, PHOTO).json()["request_id"]
+    live = liveness(client).json()["request_id"]
+
+    def ids(**params: str) -> list[str]:
+        return [row["session_id"] for row in client.get("/v3/sessions/", params=params).json()["results"]]
+
+    assert ids(session_type="API") == [live, match]
+    assert ids(api_service="FACE_MATCH") == [match]
+    assert len(ids(session_type="WORKFLOW")) == 1
+    assert len(ids()) == 3
