@@ -78,6 +78,7 @@ def tenant_defaults(settings: Settings) -> TenantConfig:
         rate_limits_enabled=settings.rate_limits,
         rate_limit_scale=settings.rate_limit_scale,
         delete_returns_204=settings.delete_returns_204,
+        extra={"compat": list(settings.compat)} if settings.compat else {},
     )
 
 

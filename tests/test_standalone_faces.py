@@ -419,3 +419,31 @@ def test_the_session_list_filters_api_sessions(client: httpx.Client) -> None:
     assert ids(api_service="FACE_MATCH") == [match]
     assert len(ids(session_type="WORKFLOW")) == 1
     assert len(ids()) == 3
+
+
+# ---------------------------------------------------------------- compat switches
+
+def test_compat_switches_per_tenant(client: httpx.Client) -> None:
+    assert client.put("/_mock/standalone/compat", json={"switches": ["nope"]}).status_code == 400
+    assert idv(client, TINY).status_code == 200
+    assert "liveness" not in age(client).json()
+    switched = client.put("/_mock/standalone/compat",
+                          json={"switches": ["tiny-id-image-400", "age-estimation-liveness-key"]})
+    assert switched.status_code == 200, switched.text
+    tiny = idv(client, TINY)
+    assert tiny.status_code == 400 and tiny.json() == {"error": "COULD_NOT_RECOGNIZE_DOCUMENT"}
+    body = age(client).json()
+    assert body["liveness"] == body["age_estimation"]
+    assert client.get("/_mock/standalone/compat").json() == {
+        "switches": ["tiny-id-image-400", "age-estimation-liveness-key"]}
+
+
+def test_compat_switches_for_every_tenant_from_the_settings() -> None:
+    from didit_mock.server import MockServer
+    from didit_mock.settings import Settings
+
+    assert Settings(compat=["bogus"]).problems()[0][0] == "compat"
+    assert Settings.from_env({"DIDIT_MOCK_COMPAT": "tiny-id-image-400"}).compat == ["tiny-id-image-400"]
+    with MockServer(compat=["tiny-id-image-400"]) as running, \
+            httpx.Client(base_url=running.url, headers={"x-api-key": "sk_test_compat"}) as http:
+        assert idv(http, TINY).status_code == 400

@@ -7,6 +7,7 @@
 * `GET /_mock/fixtures/{name}.png?person=<vendor_data>&scenario=<slug>`: a deterministic 256x256
   PNG (`selfie`, `id-front`, `id-back`; `tiny` is Didit's 1x1 PNG) whose `didit-mock` text chunk
   carries the person and the scenario, so an upload of it picks its outcome.
+* `GET`/`PUT /_mock/standalone/compat` `{"switches": [...]}`: this tenant's compat switches.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..domain.errors import NotFound, ValidationFailed
+from ..domain.standalone import compat
 from ..domain.standalone.armed import ENDPOINTS, armed, directive_from
 from ..web.auth import authenticate
 from ..web.http import json_response, read_json
@@ -55,6 +57,27 @@ async def clear_outcomes(request: Request) -> Response:
     with tenant.lock:
         armed(tenant).clear(endpoint)
     return Response(status_code=204)
+
+
+async def set_compat(request: Request) -> Response:
+    """`PUT /_mock/standalone/compat {"switches": [...]}`: this tenant's compat switches."""
+    tenant = authenticate(request)
+    body = await read_json(request)
+    switches = body.get("switches") if isinstance(body, dict) else None
+    if not isinstance(switches, list) or not all(isinstance(s, str) for s in switches):
+        raise ValidationFailed.field("switches", "Expected a list of switch names.")
+    bad = compat.unknown(switches)
+    if bad:
+        known = ", ".join(compat.SWITCHES)
+        raise ValidationFailed.field("switches", f"Unknown switch: {', '.join(bad)}. Known: {known}.")
+    with tenant.lock:
+        tenant.config.extra = {**tenant.config.extra, compat.CONFIG_KEY: list(dict.fromkeys(switches))}
+        return json_response({"switches": tenant.config.extra[compat.CONFIG_KEY]})
+
+
+async def get_compat(request: Request) -> Response:
+    tenant = authenticate(request)
+    return json_response({"switches": list(tenant.config.extra.get(compat.CONFIG_KEY) or [])})
 
 
 def fixture_png(name: str, person: str | None, scenario: str | None) -> bytes:
@@ -109,4 +132,6 @@ routes = [
     Route("/_mock/standalone/{endpoint}/outcomes", arm_outcome, methods=["POST"]),
     Route("/_mock/standalone/{endpoint}/outcomes", clear_outcomes, methods=["DELETE"]),
     Route("/_mock/fixtures/{name}.png", fixture, methods=["GET"]),
+    Route("/_mock/standalone/compat", get_compat, methods=["GET"]),
+    Route("/_mock/standalone/compat", set_compat, methods=["PUT"]),
 ]

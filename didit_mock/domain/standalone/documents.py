@@ -10,7 +10,7 @@ from .. import workflows as wf
 from ..errors import DiditError
 from ..outcomes import FeatureOutcome
 from ..people import person_for, session_day
-from . import record
+from . import compat, record
 from .armed import armed
 from .faces import Request, _Steer
 from .images import ImageFacts
@@ -42,11 +42,13 @@ def id_verification(tenant: Tenant, request: Request, front: ImageFacts, back: I
         steer.scenario = "decline_document_expired"
     if steer.wants("decline_could_not_recognize_document", "COULD_NOT_RECOGNIZE_DOCUMENT"):
         raise DiditError({"error": "COULD_NOT_RECOGNIZE_DOCUMENT"}, 400)
+    unreadable = not front.usable or steer.wants("no_document")
+    if unreadable and compat.enabled(tenant, compat.TINY_ID_IMAGE_400):
+        raise DiditError({"error": "COULD_NOT_RECOGNIZE_DOCUMENT"}, 400)
     key = front.identity(request.vendor_data)
     session = record.new_call(tenant, "ID_VERIFICATION", wf.ID_VERIFICATION, key, request.vendor_data,
                               request.metadata, saved=request.save)
     outcome = FeatureOutcome(wf.ID_VERIFICATION)
-    unreadable = not front.usable or steer.wants("no_document")
     warnings = []
     if unreadable:  # nothing read: the answer shows nulls (the decision's schema keeps the person's strings)
         warnings += [warning(FEATURE, risk, "error") for risk in
