@@ -447,3 +447,31 @@ def test_compat_switches_for_every_tenant_from_the_settings() -> None:
     with MockServer(compat=["tiny-id-image-400"]) as running, \
             httpx.Client(base_url=running.url, headers={"x-api-key": "sk_test_compat"}) as http:
         assert idv(http, TINY).status_code == 400
+
+
+# ---------------------------------------------------------------- scenario rules
+
+def test_scenario_rules_choose_standalone_outcomes(client: httpx.Client) -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "scenarios" / "standalone-outcomes.yaml").read_text()
+    loaded = client.put("/_mock/scenarios", content=text.encode(), headers={"content-type": "application/yaml"})
+    assert loaded.status_code in (200, 201), loaded.text
+    spoofed = liveness(client, vendor_data="spoof-1").json()["liveness"]
+    assert spoofed["status"] == "Declined" and spoofed["score"] == 12.5
+    assert liveness(client, vendor_data="honest-1").json()["liveness"]["status"] == "Approved"
+    assert age(client, vendor_data="minor-7").json()["age_estimation"]["age_estimation"] == 16.5
+    expired = idv(client, vendor_data="expired-2").json()["id_verification"]
+    assert [w["risk"] for w in expired["warnings"]] == ["DOCUMENT_EXPIRED"]
+    review = client.post("/v3/aml/", json={"full_name": "Clean Person", "vendor_data": "pep-9"}).json()["aml"]
+    assert review["status"] == "In Review"
+    # an armed outcome comes first
+    client.post("/_mock/standalone/passive-liveness/outcomes", json={"status": "Approved"})
+    assert liveness(client, vendor_data="spoof-1").json()["liveness"]["status"] == "Approved"
+
+
+def test_a_bad_standalone_rule_is_refused_with_its_place(client: httpx.Client) -> None:
+    text = "standalone:\n  - endpoint: face-match\n  - endpoint: teleport\n    status: Declined\n"
+    refused = client.put("/_mock/scenarios", content=text.encode(), headers={"content-type": "application/yaml"})
+    assert refused.status_code == 400
+    assert "standalone" in refused.text

@@ -70,6 +70,11 @@ class ArmedOutcomes:
             chosen = next((d for d in queue if d.vendor_data is None), None)
         if chosen is not None and not chosen.sticky:
             queue.remove(chosen)
+        if chosen is None:  # then the rules of the tenant's scenarios
+            for rule in self.tenant.registry.wiring.standalone_rules:
+                chosen = rule(self.tenant, endpoint, vendor_data)
+                if chosen is not None:
+                    break
         return chosen
 
     def listed(self) -> dict[str, list[dict[str, Any]]]:
