@@ -478,3 +478,61 @@ def test_a_bad_standalone_rule_is_refused_with_its_place(client: httpx.Client) -
     refused = client.put("/_mock/scenarios", content=text.encode(), headers={"content-type": "application/yaml"})
     assert refused.status_code == 400
     assert "standalone" in refused.text
+
+
+# ---------------------------------------------------------------- proof of address
+
+def poa(client: httpx.Client, document: bytes = PHOTO, name: str = "bill.png", **data: str) -> httpx.Response:
+    return client.post("/v3/poa/", data=data, files={"document": (name, document, "image/png")})
+
+
+def test_the_bill_shows_the_persons_address(client: httpx.Client) -> None:
+    session = create_session(client, vendor_data="poa-user")
+    client.post(f"/_mock/sessions/{session['session_id']}/complete", json={"status": "Approved"})
+    person = client.get(f"/v3/session/{session['session_id']}/decision/").json()["id_verifications"][0]
+    body = poa(client, vendor_data="poa-user").json()
+    result = body["poa"]
+    assert result["status"] == "Approved" and result["warnings"] == [], result["warnings"]
+    assert result["name_on_document"] == person["full_name"]
+    assert result["document_type"] in ("UTILITY_BILL", "BANK_STATEMENT") and result["document_subtype"] != "UNKNOWN"
+    decision = client.get(f"/v3/session/{body['request_id']}/decision/").json()
+    assert decision["poa_verifications"][0]["issue_date"] == result["issue_date"]
+
+
+def test_a_tiny_bill_is_unreadable(client: httpx.Client) -> None:
+    result = poa(client, TINY).json()["poa"]
+    assert result["status"] == "Declined" and result["document_type"] == "UNKNOWN"
+    assert [w["risk"] for w in result["warnings"]] == [
+        "INVALID_DOCUMENT_TYPE", "MISSING_ADDRESS_INFORMATION", "UNABLE_TO_EXTRACT_ISSUE_DATE", "POA_NAME_NOT_DETECTED"]
+
+
+def test_expected_details_and_the_mismatch_action(client: httpx.Client) -> None:
+    stranger = poa(client, vendor_data="poa-2", expected_first_name="Zed", expected_last_name="Nobody",
+                   expected_country="JPN").json()["poa"]
+    assert stranger["status"] == "Declined"
+    assert [w["risk"] for w in stranger["warnings"]] == ["NAME_MISMATCH_WITH_PROVIDED",
+                                                         "POA_COUNTRY_MISMATCH_WITH_PROVIDED"]
+    lenient = poa(client, vendor_data="poa-2", expected_first_name="Zed",
+                  poa_address_mismatch_action="NO_ACTION").json()["poa"]
+    assert lenient["status"] == "Approved" and lenient["warnings"][0]["log_type"] == "information"
+    address = poa(client, vendor_data="poa-2", expected_address="1 Nowhere Street, Atlantis").json()["poa"]
+    assert [w["risk"] for w in address["warnings"]] == ["ADDRESS_MISMATCH_WITH_PROVIDED"]
+
+
+def test_document_age_window(client: httpx.Client) -> None:
+    client.post("/_mock/standalone/poa/outcomes", json={"scenario": "decline_document_expired"})
+    expired = poa(client).json()["poa"]
+    assert expired["issue_date"] == "2021-02-10" and expired["status"] == "Declined"
+    assert expired["warnings"][0]["risk"] == "POA_DOCUMENT_EXPIRED"
+    assert expired["warnings"][0]["additional_data"]["expiration_reason"] == "age_window"
+    unlimited = "utility_bill:-1,bank_statement:-1,government_issued_document:-1,other_poa_document:-1"
+    client.post("/_mock/standalone/poa/outcomes", json={"scenario": "decline_document_expired"})
+    assert poa(client, poa_document_age_months=unlimited).json()["poa"]["status"] == "Approved"
+
+
+def test_poa_errors(client: httpx.Client) -> None:
+    assert poa(client, poa_document_age_months="utility_bill:999").json() == {"poa_document_age_months": [
+        "Invalid integer value for 'utility_bill': '999'. Must be -1 (unlimited) or a positive integer between "
+        "1 and 120."]}
+    assert poa(client, b"garbage", name="bill.jpg").json() == {"error": ["Error extracting POA information"]}
+    assert client.post("/v3/poa/", data={}).json() == {"document": ["No file was submitted."]}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.standalone import documents, faces, record, search
+from ..domain.standalone import address, documents, faces, record, search
 from ..web.operations import Call, operation
 from ..web.uploads import FileRule, Form, inline_jpeg, read_form
 
 USER_IMAGE = (FileRule("user_image"),)
 FACE_PAIR = (FileRule("user_image"), FileRule("ref_image"))
 DOCUMENT_EXTENSIONS = ("tiff", "jpg", "jpeg", "png", "webp", "pdf")
+POA_EXTENSIONS = ("tiff", "jpg", "jpeg", "png", "pdf", "webp")
 DOCUMENT_IMAGES = (FileRule("front_image", DOCUMENT_EXTENSIONS, 10),
                    FileRule("back_image", DOCUMENT_EXTENSIONS, 10, required=False))
 
@@ -46,6 +47,20 @@ async def face_match(call: Call) -> dict[str, Any]:
         record.check_credits(tenant)
         answer = faces.face_match(tenant, _request(form), form.images["user_image"], form.images["ref_image"],
                                   threshold)
+        record.debit(tenant)
+        return answer
+
+
+POA_DOCUMENT = (FileRule("document", POA_EXTENSIONS, 15, invalid={"error": ["Error extracting POA information"]}),)
+
+
+@operation("post_v3poa", body=None)
+async def proof_of_address(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    form = await read_form(call, POA_DOCUMENT)
+    with tenant.lock:
+        record.check_credits(tenant)
+        answer = address.proof_of_address(tenant, _request(form), form.images["document"], form.values)
         record.debit(tenant)
         return answer
 

@@ -43,6 +43,8 @@ class FileRule:
     extensions: tuple[str, ...] = IMAGE_EXTENSIONS
     max_mb: int = 5
     required: bool = True
+    #: The 400 body of a file that is not the image it claims (default: `{"error": "Invalid <field> format."}`).
+    invalid: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ async def read_form(call: Call, rules: tuple[FileRule, ...]) -> Form:
     errors.update(field_errors)
     if errors:
         raise ValidationFailed(errors)
-    images = {name: decode_image(name, upload) for name, upload in files.items()}
+    invalid = {rule.field: rule.invalid for rule in rules}
+    images = {name: decode_image(name, upload, invalid.get(name)) for name, upload in files.items()}
     return Form(values, images, files)
 
 
@@ -148,7 +151,7 @@ def _fields_validator(operation: Operation, file_fields: frozenset[str]) -> Vali
 
 # ---------------------------------------------------------------- images
 
-def decode_image(field: str, upload: UploadedFile) -> ImageFacts:
+def decode_image(field: str, upload: UploadedFile, invalid: dict[str, Any] | None = None) -> ImageFacts:
     """What an uploaded image shows (size, digest, fixture marker); 400 when it is no image."""
     from PIL import Image, UnidentifiedImageError
 
@@ -161,7 +164,7 @@ def decode_image(field: str, upload: UploadedFile) -> ImageFacts:
             width, height = image.size
             marker = _marker(image)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise DiditError({"error": f"Invalid {words} format."}, 400) from None
+        raise DiditError(invalid or {"error": f"Invalid {words} format."}, 400) from None
     return ImageFacts(width, height, hashlib.sha256(upload.data).hexdigest(), marker)
 
 

@@ -22,6 +22,7 @@ ENDPOINTS = {
     "/v3/face-match/": (("user_image", "ref_image"), "face_match_score_decline_threshold"),
     "/v3/age-estimation/": (("user_image",), "age_estimation_decline_threshold"),
     "/v3/face-search/": (("user_image",), "search_type"),
+    "/v3/poa/": (("document",), "poa_address_mismatch_action"),
     "/v3/id-verification/": (("front_image",), "invalid_mrz_action"),
 }
 
