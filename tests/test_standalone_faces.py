@@ -536,3 +536,15 @@ def test_poa_errors(client: httpx.Client) -> None:
         "1 and 120."]}
     assert poa(client, b"garbage", name="bill.jpg").json() == {"error": ["Error extracting POA information"]}
     assert client.post("/v3/poa/", data={}).json() == {"document": ["No file was submitted."]}
+
+
+def test_a_live_tenant_pays_a_credit_per_call_and_is_refused_without(client: httpx.Client) -> None:
+    created = client.post("/_mock/tenants", json={"environment": "live", "credits": 1}).json()
+    with httpx.Client(base_url=str(client.base_url), headers={"x-api-key": created["api_key"]}) as live:
+        assert liveness(live).status_code == 200
+        assert live.get("/_mock/tenant").json()["settings"]["credits"] == 0
+        refused = liveness(live)
+        assert refused.status_code == 403
+        assert refused.json() == {"error": "You don't have enough credits to perform this request. Please top up at "
+                                           "https://business.didit.me"}
+        assert live.get("/v3/sessions/").json()["count"] == 1
