@@ -217,3 +217,57 @@ def test_every_saved_variant_has_a_decision_a_pdf_and_can_be_deleted(client: htt
     assert client.get("/v3/sessions/").json()["count"] == len(ids)
     assert client.delete(f"/v3/session/{ids[0]}/delete/").status_code in (200, 204)
     assert client.get(f"/v3/session/{ids[0]}/decision/").status_code == 404
+
+
+# ---------------------------------------------------------------- database validation
+
+def dbv(client: httpx.Client, **body: object) -> httpx.Response:
+    return client.post("/v3/database-validation/", json=body)
+
+
+@pytest.mark.parametrize(("number", "status", "match_type", "code"), [
+    ("12345678901", "Approved", "full_match", "MATCH"),
+    ("12345670000", "Declined", "no_match", "NO_MATCH"),
+    ("12345671111", "Approved", "partial_match", "PARTIAL_MATCH"),
+    ("12345679999", "Declined", "no_match", "DOCUMENT_NOT_FOUND"),
+    ("12345675555", "In Review", None, "REGISTRY_UNAVAILABLE"),
+])
+def test_the_number_decides_the_registry_answer(client: httpx.Client, number: str, status: str,
+                                                match_type: str | None, code: str) -> None:
+    body = dbv(client, issuing_state="BRA", identification_number=number, first_name="Ana", last_name="Silva",
+               vendor_data="dbv-user").json()
+    result = body["database_validation"]
+    assert (result["status"], result["match_type"]) == (status, match_type)
+    assert result["validations"][0]["service_id"] == "bra_cpf" and result["validations"][0]["outcome_code"] == code
+    assert "services_used" not in result
+    decision = client.get(f"/v3/session/{body['request_id']}/decision/").json()
+    assert decision["database_validations"][0]["match_type"] == match_type
+
+
+def test_database_validation_actions_services_and_unsaved_shape(client: httpx.Client) -> None:
+    lenient = dbv(client, issuing_state="BRA", tax_number="12345670000", no_match_action="NO_ACTION").json()
+    assert lenient["database_validation"]["status"] == "Approved"
+    assert lenient["database_validation"]["warnings"][0]["log_type"] == "information"
+    chosen = dbv(client, issuing_state="PER", services=["per_dni"], identification_number="12345678",
+                 first_name="Test", save_api_request=False).json()["database_validation"]
+    assert chosen["services_used"] == ["per_dni"] and chosen["match_score"] == 1.0
+    assert chosen["validations"] == {"first_name": "full_match", "personal_number": "full_match"}
+
+
+def test_database_validation_errors(client: httpx.Client) -> None:
+    assert dbv(client, issuing_state="XXX").json()["error"][0].startswith("Invalid issuing state. Valid options are: ARE")
+    assert dbv(client, issuing_state="BRA").json() == {
+        "error": ["Missing required fields: tax_number (or use 'identification_number' which maps to 'tax_number' "
+                  "for BRA)"], "fields_required_by": {"tax_number": ["bra_cpf"]}}
+    assert dbv(client, issuing_state="BRA", tax_number="1234567890").json() == {"tax_number": [
+        "Invalid tax number for BRA: Brazilian CPF (exactly 11 digits). Must be exactly 11 characters long (got 10)."]}
+    assert dbv(client, issuing_state="PER", services=["bogus_service"], personal_number="12345678").json() == {
+        "services": ["Unknown service_id(s): ['bogus_service']"]}
+    assert dbv(client, issuing_state="PER", services=["bra_cpf"], personal_number="12345678").json() == {
+        "services": ["Services not currently live for PER: ['bra_cpf']. Available services: ['per_dni', "
+                     "'per_residential', 'per_tax_registration']"]}
+    refused = dbv(client, issuing_state="BRA", tax_number="12345677777")
+    assert refused.status_code == 400 and refused.json()["validation_errors"][0]["code"] == "provider_rejected_input"
+    empty = dbv(client, issuing_state="BRA", tax_number="12345678888")
+    assert empty.status_code == 502 and empty.json()["validation_errors"][0]["code"] == "empty_provider_response"
+    assert client.get("/v3/sessions/").json()["count"] == 0

@@ -8,7 +8,7 @@ from typing import Any
 from ..domain.errors import ValidationFailed
 from ..domain.otp.phone_facts import INVALID_NUMBER
 from ..domain.otp.phone_facts import normalise as normalise_phone
-from ..domain.standalone import aml, record, risk
+from ..domain.standalone import aml, record, registry, risk
 from ..web.operations import Call, operation
 
 INVALID_IP = "Enter a valid IPv4 or IPv6 address."
@@ -44,6 +44,17 @@ async def screen(call: Call) -> dict[str, Any]:
         record.debit(tenant)
         if key:
             book.keep(key, body, answer)
+        return answer
+
+
+@operation("post_v3database-validation")
+async def database_validation(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    body = dict(call.body or {})
+    with tenant.lock:
+        record.check_credits(tenant)
+        answer = registry.validate(tenant, body)
+        record.debit(tenant)
         return answer
 
 

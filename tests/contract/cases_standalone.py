@@ -55,6 +55,8 @@ JSON_ENDPOINTS = {
     "/v3/email/risk/": ({"email": "breached.bob@example.org", "vendor_data": "contract"}, {"email": "nope"}),
     "/v3/phone/risk/": ({"phone_number": "+14155552671"}, {"phone_number": "12"}),
     "/v3/ip/risk/": ({"ip_address": "8.8.8.8", "claimed_country": "ESP"}, {"ip_address": "x"}),
+    "/v3/database-validation/": ({"issuing_state": "BRA", "identification_number": "12345678901"},
+                                 {"issuing_state": "XXX"}),
 }
 
 
@@ -72,3 +74,6 @@ def _register_json(path: str) -> None:
 
 for _path in JSON_ENDPOINTS:
     _register_json(_path)
+
+case("POST", "/v3/database-validation/", "502")(  # a number ending in 8888: the provider returns nothing
+    lambda c: c.client.post("/v3/database-validation/", json={"issuing_state": "BRA", "tax_number": "12345678888"}))

@@ -11,8 +11,8 @@ from ..errors import ValidationFailed
 if TYPE_CHECKING:
     from ..tenant import Tenant
 
-ENDPOINTS = ("id-verification", "passive-liveness", "face-match", "face-search", "age-estimation", "poa", "aml",
-             "email-risk", "phone-risk", "ip-risk")
+ENDPOINTS = ("id-verification", "passive-liveness", "face-match", "face-search", "age-estimation", "poa",
+             "database-validation", "aml", "email-risk", "phone-risk", "ip-risk")
 STATUSES = (st.APPROVED, st.DECLINED, st.IN_REVIEW)
 
 
