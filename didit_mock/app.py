@@ -18,6 +18,7 @@ from .admin import standalone as admin_standalone
 from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
 from .handlers import (
+    aml_hits,
     blocklist,
     feature_status,
     otp,
@@ -51,6 +52,7 @@ RULE_MODULES: tuple[Any, ...] = (
     blocklist,
     standalone,
     screening,
+    aml_hits,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.

@@ -271,3 +271,39 @@ def test_database_validation_errors(client: httpx.Client) -> None:
     empty = dbv(client, issuing_state="BRA", tax_number="12345678888")
     assert empty.status_code == 502 and empty.json()["validation_errors"][0]["code"] == "empty_provider_response"
     assert client.get("/v3/sessions/").json()["count"] == 0
+
+
+# ---------------------------------------------------------------- AML hit review statuses
+
+def test_a_reviewer_marks_the_hits_of_a_saved_screening(client: httpx.Client) -> None:
+    body = aml(client, full_name="Antonio Ejemplo Modelo", date_of_birth="1972-02-29", nationality="ES").json()
+    session_id, hit_id = body["request_id"], body["aml"]["hits"][0]["id"]
+    path = f"/v3/session/{session_id}/update-aml-hit-status/"
+    done = client.patch(path, json={"hit_id": hit_id, "review_status": "False Positive"})
+    assert done.status_code == 200, done.text
+    assert done.json() == {"message": "Hit status updated successfully", "hit_id": hit_id,
+                           "review_status": "False Positive"}
+    decision = client.get(f"/v3/session/{session_id}/decision/").json()
+    assert decision["aml_screenings"][0]["hits"][0]["review_status"] == "False Positive"
+    bulk = client.patch(f"/v3/session/{session_id}/bulk-update-aml-hit-status/",
+                        json={"hit_updates": [{"hit_id": hit_id, "review_status": "Confirmed Match"}]})
+    assert bulk.json() == {"message": "Updated 1 hit(s) successfully", "updated_hits": [hit_id]}
+    assert client.patch(path, json={"hit_id": "nope", "review_status": "Inconclusive"}).json() == {
+        "detail": "Hit with ID 'nope' not found in the AML check."}
+    assert client.patch(path, json={"hit_id": hit_id, "review_status": "Maybe"}).json() == {
+        "review_status": ['"Maybe" is not a valid choice.']}
+    assert client.patch(f"/v3/session/{session_id}/bulk-update-aml-hit-status/", json={"hit_updates": []}).json() == {
+        "hit_updates": ["hit_updates cannot be empty"]}
+
+
+def test_hit_statuses_need_an_aml_check_and_api_sessions_keep_their_feature_status(client: httpx.Client) -> None:
+    from tests.test_standalone_faces import PHOTO
+
+    saved = client.post("/v3/passive-liveness/", files={"user_image": ("s.png", PHOTO, "image/png")}).json()
+    missing = client.patch(f"/v3/session/{saved['request_id']}/update-aml-hit-status/",
+                           json={"hit_id": "x", "review_status": "Inconclusive"})
+    assert missing.status_code == 404 and missing.json() == {"detail": "The session does not have an AML check."}
+    refused = client.patch(f"/v3/session/{saved['request_id']}/features/feature_liveness_1/update-status/",
+                           json={"new_status": "Declined"})
+    assert refused.status_code == 400
+    assert refused.json() == {"detail": "Cannot change feature status for API sessions."}

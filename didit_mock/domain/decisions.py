@@ -1012,6 +1012,11 @@ def _feature_arrays(tenant: Tenant, session: Session) -> dict[str, list[dict[str
                 _apply_overrides(item, session.data_overrides[wf.ID_VERIFICATION])
             if feature == wf.POA and session.data_overrides.get(wf.POA):
                 _apply_overrides(item, session.data_overrides[wf.POA])
+            if feature == wf.AML and session.data_overrides.get(wf.AML):
+                reviewed = session.data_overrides[wf.AML].get("hit_review_status") or {}
+                for hit in item.get("hits") or []:
+                    if isinstance(hit, dict) and hit.get("id") in reviewed:
+                        hit["review_status"] = reviewed[hit["id"]]
         ctx.items[feature] = item
         arrays[ARRAY_OF[feature]] = [item]
     return arrays

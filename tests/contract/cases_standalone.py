@@ -77,3 +77,39 @@ for _path in JSON_ENDPOINTS:
 
 case("POST", "/v3/database-validation/", "502")(  # a number ending in 8888: the provider returns nothing
     lambda c: c.client.post("/v3/database-validation/", json={"issuing_state": "BRA", "tax_number": "12345678888"}))
+
+
+# ---------------------------------------------------------------- AML hit review statuses
+
+HIT = "/v3/session/{sessionId}/update-aml-hit-status/"
+HITS = "/v3/session/{sessionId}/bulk-update-aml-hit-status/"
+UNKNOWN_SESSION = "5f1f8c9e-0000-4000-8000-00000000c0de"
+
+
+def _screened(c: Ctx) -> tuple[str, str]:
+    body = c.client.post("/v3/aml/", json={"full_name": "Ivan Sanctionov"}).json()
+    return body["request_id"], body["aml"]["hits"][0]["id"]
+
+
+def _hit(c: Ctx, client: httpx.Client | None = None, hit: str | None = None, status: str = "False Positive",
+         session: str | None = None) -> httpx.Response:
+    session_id, hit_id = _screened(c)
+    return (client or c.client).patch(f"/v3/session/{session or session_id}/update-aml-hit-status/",
+                                      json={"hit_id": hit or hit_id, "review_status": status})
+
+
+def _hits(c: Ctx, client: httpx.Client | None = None, updates: list | None = None,
+          session: str | None = None) -> httpx.Response:
+    session_id, hit_id = _screened(c)
+    body = {"hit_updates": [{"hit_id": hit_id, "review_status": "Confirmed Match"}] if updates is None else updates}
+    return (client or c.client).patch(f"/v3/session/{session or session_id}/bulk-update-aml-hit-status/", json=body)
+
+
+case("PATCH", HIT, "200")(lambda c: _hit(c))
+case("PATCH", HIT, "400")(lambda c: _hit(c, status="Maybe"))
+case("PATCH", HIT, "403")(lambda c: _hit(c, c.anon))
+case("PATCH", HIT, "404")(lambda c: _hit(c, hit="unknown-hit"))
+case("PATCH", HITS, "200")(lambda c: _hits(c))
+case("PATCH", HITS, "400")(lambda c: _hits(c, updates=[]))
+case("PATCH", HITS, "403")(lambda c: _hits(c, c.anon))
+case("PATCH", HITS, "404")(lambda c: _hits(c, session=UNKNOWN_SESSION))
