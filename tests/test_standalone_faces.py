@@ -548,3 +548,12 @@ def test_a_live_tenant_pays_a_credit_per_call_and_is_refused_without(client: htt
         assert refused.json() == {"error": "You don't have enough credits to perform this request. Please top up at "
                                            "https://business.didit.me"}
         assert live.get("/v3/sessions/").json()["count"] == 1
+
+
+def test_the_dashboard_lists_saved_calls_with_their_outcome(server, client: httpx.Client, api_key: str) -> None:
+    from tests.test_dashboard import base_of
+
+    liveness(client, TINY, vendor_data="dash-user")
+    with httpx.Client(base_url=server.url, timeout=10, follow_redirects=True) as browser:
+        listing = browser.get(f"{base_of(api_key)}/sessions").text
+    assert "API · Passive Liveness" in listing and "dash-user" in listing and "Declined" in listing

@@ -23,9 +23,19 @@ if TYPE_CHECKING:
     from ..tenant import Tenant
 
 
+#: How the dashboard names the API session of each service.
+SERVICE_TITLES = {
+    "PASSIVE_LIVENESS": "Passive Liveness", "FACE_MATCH": "Face Match", "FACE_SEARCH": "Face Search",
+    "AGE_ESTIMATION": "Age Estimation", "ID_VERIFICATION": "ID Verification", "POA": "Proof of Address",
+    "AML": "AML Screening", "DATABASE_VALIDATION": "Database Validation", "EMAIL_RISK": "Email Risk",
+    "PHONE_RISK": "Phone Risk", "IP_RISK": "IP Risk",
+}
+
+
 def api_workflow(api_service: str, feature: str, person_key: str) -> Workflow:
     """The one-feature workflow of a standalone call (never listed among the tenant's workflows)."""
-    return Workflow(f"api-{api_service.lower()}", api_service, API_TEMPLATE, (feature,), builtin=False,
+    label = "API · " + SERVICE_TITLES.get(api_service, api_service.replace("_", " ").title())
+    return Workflow(f"api-{api_service.lower()}", label, API_TEMPLATE, (feature,), builtin=False,
                     extra={"api_service": api_service, "person_key": person_key})
 
 
