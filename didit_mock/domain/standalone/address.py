@@ -13,7 +13,7 @@ from ..outcomes import FeatureOutcome
 from ..people import country, person_for, session_day
 from . import record
 from .armed import armed
-from .faces import Request, _Steer
+from .faces import Request, Steer
 from .images import ImageFacts
 from .texts import warning
 
@@ -67,7 +67,7 @@ def _words(text: str | None) -> set[str]:
 
 def proof_of_address(tenant: Tenant, request: Request, document: ImageFacts, options: dict[str, Any]) -> dict[str, Any]:
     ages = document_ages(options.get("poa_document_age_months"))
-    steer = _Steer.of(armed(tenant).take("poa", request.vendor_data), document)
+    steer = Steer.of(armed(tenant).take("poa", request.vendor_data), document)
     if steer.status == st.DECLINED and not steer.risks and not steer.scenario:
         steer.scenario = "decline_document_expired"
     key = document.identity(request.vendor_data)

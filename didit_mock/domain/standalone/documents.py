@@ -12,7 +12,7 @@ from ..outcomes import FeatureOutcome
 from ..people import person_for, session_day
 from . import compat, record
 from .armed import armed
-from .faces import Request, _Steer
+from .faces import Request, Steer
 from .images import ImageFacts
 from .texts import warning
 
@@ -37,7 +37,7 @@ KEYS = ("status", "document_type", "document_subtype", "document_number", "perso
 
 def id_verification(tenant: Tenant, request: Request, front: ImageFacts, back: ImageFacts | None,
                     options: dict[str, Any]) -> dict[str, Any]:
-    steer = _Steer.of(armed(tenant).take("id-verification", request.vendor_data), front)
+    steer = Steer.of(armed(tenant).take("id-verification", request.vendor_data), front)
     if steer.status == st.DECLINED and not steer.risks and not steer.scenario:
         steer.scenario = "decline_document_expired"
     if steer.wants("decline_could_not_recognize_document", "COULD_NOT_RECOGNIZE_DOCUMENT"):

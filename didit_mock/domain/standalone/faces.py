@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .. import statuses as st
 from .. import workflows as wf
 from ..outcomes import FeatureOutcome
-from ..people import person_for
+from ..people import person_for, session_day
 from ..rng import derive_seed
 from . import compat, record
 from .armed import Directive, armed
@@ -42,7 +42,7 @@ class Request:
 
 
 @dataclass
-class _Steer:
+class Steer:
     """The directive and the image marker, merged: which scenario and which extra risks apply."""
 
     scenario: str | None
@@ -50,7 +50,7 @@ class _Steer:
     status: str | None
 
     @classmethod
-    def of(cls, directive: Directive | None, *images: ImageFacts) -> _Steer:
+    def of(cls, directive: Directive | None, *images: ImageFacts) -> Steer:
         marked = next((i.scenario for i in images if i.scenario), None)
         if directive is None:
             return cls(marked, set(), None)
@@ -64,7 +64,7 @@ def _rnd(tenant: Tenant, *salt: object) -> random.Random:
     return random.Random(derive_seed(tenant.seed, "standalone", *salt))
 
 
-def _entity(rnd: random.Random, image: ImageFacts, age: float | None, gender: str, scale: float = 1.0,
+def face_entity(rnd: random.Random, image: ImageFacts, age: float | None, gender: str, scale: float = 1.0,
             with_race: bool = True) -> dict[str, Any]:
     w, h = image.width, image.height
     box = [int(w * (0.5 - 0.2 * scale)), int(h * (0.45 - 0.25 * scale)), int(w * (0.5 + 0.2 * scale)),
@@ -77,7 +77,7 @@ def _entity(rnd: random.Random, image: ImageFacts, age: float | None, gender: st
     return entity
 
 
-def _finish(tenant: Tenant, request: Request, steer: _Steer, session: Any, outcome: FeatureOutcome,
+def _finish(tenant: Tenant, request: Request, steer: Steer, session: Any, outcome: FeatureOutcome,
             *, policies: bool) -> None:
     """Policies (blocklist), Didit's texts, the status, and saving."""
     outcomes = {outcome.feature: outcome}
@@ -119,7 +119,7 @@ def _screen_faces(tenant: Tenant, session: Any, outcome: FeatureOutcome) -> None
             "api_service": api_service})]
 
 
-def _extra_risks(outcome: FeatureOutcome, feature: str, steer: _Steer, known: set[str]) -> None:
+def _extra_risks(outcome: FeatureOutcome, feature: str, steer: Steer, known: set[str]) -> None:
     for risk in sorted(steer.risks - known):
         log_type = "error" if risk in _DECLINING or risk.endswith("_IN_BLOCKLIST") else "information"
         outcome.warnings = [*outcome.warnings, warning(feature, risk, log_type)]
@@ -128,7 +128,7 @@ def _extra_risks(outcome: FeatureOutcome, feature: str, steer: _Steer, known: se
 # ---------------------------------------------------------------- passive liveness
 
 def passive_liveness(tenant: Tenant, request: Request, image: ImageFacts, threshold: float) -> dict[str, Any]:
-    steer = _Steer.of(armed(tenant).take("passive-liveness", request.vendor_data), image)
+    steer = Steer.of(armed(tenant).take("passive-liveness", request.vendor_data), image)
     if steer.status == st.DECLINED and not steer.risks and not steer.scenario:
         steer.scenario = "decline_liveness_attack"
     key = image.identity(request.vendor_data)
@@ -161,9 +161,9 @@ def passive_liveness(tenant: Tenant, request: Request, image: ImageFacts, thresh
     entities: list[dict[str, Any]] = []
     if not no_face:
         gender = person_for(tenant, session).gender
-        entities.append(_entity(rnd, image, item.get("age_estimation"), gender))
+        entities.append(face_entity(rnd, image, item.get("age_estimation"), gender))
         if any(w["risk"] == "MULTIPLE_FACES_DETECTED" for w in item["warnings"]):
-            entities.append(_entity(rnd, image, round(rnd.uniform(20.0, 60.0), 1), "F", 0.5))
+            entities.append(face_entity(rnd, image, round(rnd.uniform(20.0, 60.0), 1), "F", 0.5))
     result = {
         "status": item["status"], "method": "PASSIVE", "score": None if no_face else item["score"],
         "user_image": {"entities": entities, "best_angle": 0 if entities else None},
@@ -175,7 +175,7 @@ def passive_liveness(tenant: Tenant, request: Request, image: ImageFacts, thresh
 # ---------------------------------------------------------------- face match
 
 def face_match(tenant: Tenant, request: Request, user: ImageFacts, ref: ImageFacts, threshold: float) -> dict[str, Any]:
-    steer = _Steer.of(armed(tenant).take("face-match", request.vendor_data), user, ref)
+    steer = Steer.of(armed(tenant).take("face-match", request.vendor_data), user, ref)
     if steer.status == st.DECLINED and not steer.risks and not steer.scenario:
         steer.scenario = "decline_face_match_low_similarity"
     user_key, ref_key = user.identity(request.vendor_data), ref.identity(request.vendor_data)
@@ -210,25 +210,19 @@ def face_match(tenant: Tenant, request: Request, user: ImageFacts, ref: ImageFac
         if not image.usable or unscorable and steer.wants("no_face"):
             return {"entities": [], "best_angle": 0}
         side_rnd = _rnd(tenant, "face_match_entity", salt, image.digest)
-        age = round(max(1.0, person.age_on(record_day(session)) + side_rnd.uniform(-2.5, 2.5)), 1)
-        return {"entities": [_entity(side_rnd, image, age, person.gender)], "best_angle": 0}
+        age = round(max(1.0, person.age_on(session_day(session)) + side_rnd.uniform(-2.5, 2.5)), 1)
+        return {"entities": [face_entity(side_rnd, image, age, person.gender)], "best_angle": 0}
 
     result = {"status": item["status"], "score": score, "user_image": side(user, "user"),
               "ref_image": side(ref, "ref"), "warnings": item["warnings"]}
     return record.envelope(tenant, session, "face_match", result)
 
 
-def record_day(session: Any) -> Any:
-    from ..people import session_day
-
-    return session_day(session)
-
-
 # ---------------------------------------------------------------- age estimation
 
 def age_estimation(tenant: Tenant, request: Request, image: ImageFacts, liveness_threshold: float,
                    age_threshold: int) -> dict[str, Any]:
-    steer = _Steer.of(armed(tenant).take("age-estimation", request.vendor_data), image)
+    steer = Steer.of(armed(tenant).take("age-estimation", request.vendor_data), image)
     if steer.status == st.DECLINED and not steer.risks and not steer.scenario:
         steer.scenario = "decline_minimum_age"
     key = image.identity(request.vendor_data)
@@ -249,7 +243,7 @@ def age_estimation(tenant: Tenant, request: Request, image: ImageFacts, liveness
             age = 16.5
         else:
             person = person_for(tenant, session)
-            age = round(max(1.0, person.age_on(record_day(session)) + rnd.uniform(-2.5, 2.5)), 1)
+            age = round(max(1.0, person.age_on(session_day(session)) + rnd.uniform(-2.5, 2.5)), 1)
         if score <= liveness_threshold:
             warnings.append(warning("LIVENESS", "LOW_LIVENESS_SCORE", "error"))
         if attack:
@@ -268,7 +262,7 @@ def age_estimation(tenant: Tenant, request: Request, image: ImageFacts, liveness
     _finish(tenant, request, steer, session, outcome, policies=False)
     item = record.item(tenant, session, wf.AGE_ESTIMATION)
     entities = [] if no_face else [
-        _entity(rnd, image, age, person_for(tenant, session).gender, with_race=False)]
+        face_entity(rnd, image, age, person_for(tenant, session).gender, with_race=False)]
     result = {"status": item["status"], "method": "PASSIVE", "score": score,
               "user_image": {"entities": entities, "best_angle": 0 if entities else None},
               "age_estimation": age, "warnings": item["warnings"]}

@@ -21,7 +21,7 @@ from ..people import person_for, person_key
 from ..rng import derive_seed
 from . import record
 from .armed import armed
-from .faces import Request, _entity, _Steer
+from .faces import Request, Steer, face_entity
 from .images import ImageFacts
 from .texts import warning
 
@@ -44,7 +44,7 @@ def _service(session: Session) -> str | None:
 
 
 def face_search(tenant: Tenant, request: Request, image: ImageFacts, search_type: str) -> dict[str, Any]:
-    steer = _Steer.of(armed(tenant).take("face-search", request.vendor_data), image)
+    steer = Steer.of(armed(tenant).take("face-search", request.vendor_data), image)
     if not image.usable or steer.wants("no_face", "NO_FACE_DETECTED"):
         raise DiditError({"error": "No face detected in the image"}, 400)
     key = image.identity(request.vendor_data)
@@ -99,7 +99,7 @@ def face_search(tenant: Tenant, request: Request, image: ImageFacts, search_type
     outcome.data = {"method": "PASSIVE"}
     record.finish(tenant, session, {wf.LIVENESS: outcome}, status, saved=request.save)
     item = record.item(tenant, session, wf.LIVENESS)
-    entity = _entity(rnd, image, None, "M")
+    entity = face_entity(rnd, image, None, "M")
     result = {"status": status, "total_matches": len(matches), "matches": matches,
               "user_image": {"entities": [{"bbox": entity["bbox"], "confidence": entity["confidence"]}],
                              "best_angle": 0},
