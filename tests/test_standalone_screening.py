@@ -307,3 +307,17 @@ def test_hit_statuses_need_an_aml_check_and_api_sessions_keep_their_feature_stat
                            json={"new_status": "Declined"})
     assert refused.status_code == 400
     assert refused.json() == {"detail": "Cannot change feature status for API sessions."}
+
+
+def test_risk_matches_show_other_users_with_the_same_value(client: httpx.Client) -> None:
+    first = client.post("/v3/email/risk/", json={"email": "shared@example.com", "vendor_data": "user-a"}).json()
+    again = client.post("/v3/email/risk/", json={"email": "shared@example.com", "vendor_data": "user-a"}).json()
+    assert again["email"]["matches"] == []  # the same user is no match
+    other = client.post("/v3/email/risk/", json={"email": "Shared@example.com", "vendor_data": "user-b"}).json()
+    assert [m["session_id"] for m in other["email"]["matches"]] == [again["request_id"], first["request_id"]]
+    assert other["email"]["matches"][0]["api_service"] == "EMAIL_RISK"
+    client.post("/v3/phone/risk/", json={"phone_number": "+14155552671", "vendor_data": "user-a"})
+    phone = client.post("/v3/phone/risk/", json={"phone_number": "+14155552671", "vendor_data": "user-c"}).json()
+    assert phone["phone"]["matches"][0]["vendor_data"] == "user-a"
+    decision = client.get(f"/v3/session/{phone['request_id']}/decision/").json()
+    assert decision["phone_verifications"][0]["matches"][0]["vendor_data"] == "user-a"

@@ -53,6 +53,31 @@ def _finish(tenant: Tenant, endpoint: str, session: Session, outcome: FeatureOut
 
 
 NOT_VERIFIED = {"verification_attempts": 0, "verified_at": None, "lifecycle": []}
+MAX_MATCHES = 5
+
+
+def _matches(tenant: Tenant, kind: str, value: str, vendor_data: str | None) -> list[dict[str, Any]]:
+    """Other users' sessions with the same email or phone (`kind`): newest first, at most 5."""
+    from datetime import datetime, timezone
+
+    from .. import sessions as sessions_domain
+
+    field = "email" if kind == "email" else "phone_number"
+    found = []
+    for session in sessions_domain.book(tenant).newest_first():
+        contact = session.contact_details or {}
+        same = str(contact.get(kind) or "").lower() == value.lower()
+        if not same or session.vendor_data == vendor_data or session.vendor_data is None:
+            continue
+        extra = session.workflow.extra
+        when = datetime.fromtimestamp(session.finished_at or session.created_at, tz=timezone.utc)
+        found.append({"session_id": session.session_id, "session_number": session.session_number,
+                      "vendor_data": session.vendor_data, "verification_date": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      field: value, "status": session.status, "is_blocklisted": False,
+                      "api_service": extra.get("api_service") if extra else None, "source": "session"})
+        if len(found) == MAX_MATCHES:
+            break
+    return found
 
 
 # ---------------------------------------------------------------- email
@@ -74,7 +99,8 @@ def email_risk(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
     elif facts.is_breached:
         status = st.IN_REVIEW  # the spec's "Breached address" example: In Review, no warning
     breach_level = "High" if facts.is_breached else "Low"
-    outcome.data = {**NOT_VERIFIED, "is_breached": facts.is_breached, "breaches": [dict(b) for b in facts.breaches],
+    outcome.data = {**NOT_VERIFIED, "matches": _matches(tenant, "email", address, vendor_data),
+                    "is_breached": facts.is_breached, "breaches": [dict(b) for b in facts.breaches],
                     "is_disposable": facts.is_disposable, "is_undeliverable": facts.is_undeliverable}
     status = _finish(tenant, "email-risk", session, outcome, status)
     item = record.item(tenant, session, wf.EMAIL_VERIFICATION)
@@ -113,7 +139,8 @@ def phone_risk(tenant: Tenant, body: dict[str, Any], e164: str) -> dict[str, Any
     elif voip:
         status = st.IN_REVIEW  # the spec's "Number in review" example: a VoIP number, no warning
     line_type = "voip" if voip else facts.line_type
-    outcome.data = {**NOT_VERIFIED, "is_disposable": disposable, "is_virtual": voip,
+    outcome.data = {**NOT_VERIFIED, "matches": _matches(tenant, "phone", e164, vendor_data),
+                    "is_disposable": disposable, "is_virtual": voip,
                     "carrier": {"name": facts.carrier_name or "Example Mobile", "type": line_type}}
     status = _finish(tenant, "phone-risk", session, outcome, status)
     item = record.item(tenant, session, wf.PHONE)
