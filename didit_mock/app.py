@@ -16,9 +16,11 @@ from .admin import billing as admin_billing
 from .admin import dashboard, openapi, scenarios, state
 from .admin import otp as admin_otp
 from .admin import routes as admin
+from .admin import standalone as admin_standalone
 from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
 from .handlers import (
+    aml_hits,
     auth,
     billing,
     biometric_templates,
@@ -29,8 +31,10 @@ from .handlers import (
     otp,
     questionnaires,
     reports,
+    screening,
     session_lifecycle,
     sessions,
+    standalone,
     system,
     users,
     webhooks,
@@ -64,6 +68,9 @@ RULE_MODULES: tuple[Any, ...] = (
     lists,
     billing,
     biometric_templates,
+    standalone,
+    screening,
+    aml_hits,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.
@@ -78,6 +85,7 @@ ROUTE_MODULES: tuple[Any, ...] = (
     admin_auth,
     admin_billing,
     state,
+    admin_standalone,
 )
 
 
@@ -92,6 +100,7 @@ def tenant_defaults(settings: Settings) -> TenantConfig:
         rate_limits_enabled=settings.rate_limits,
         rate_limit_scale=settings.rate_limit_scale,
         delete_returns_204=settings.delete_returns_204,
+        extra={"compat": list(settings.compat)} if settings.compat else {},
     )
 
 

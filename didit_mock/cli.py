@@ -49,6 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
         "max_tenants": args.max_tenants,
         "scenarios": args.scenario or None,
         "state_file": args.state_file,
+        "compat": [n.strip() for v in args.compat for n in v.split(",") if n.strip()] if args.compat else None,
     }
     try:
         settings = Settings.from_env(**overrides)
@@ -229,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="most tenants kept; idle ones are dropped first (default 10000; 0: no cap)")
     serve.add_argument("--scenario", action="append", help="scenario file or folder (repeatable)")
     serve.add_argument("--state-file", help="state written on shutdown and loaded on start")
+    serve.add_argument("--compat", action="append", metavar="NAME[,NAME]",
+                       help="older answers Didit's tools expect: age-estimation-liveness-key, tiny-id-image-400 "
+                            "(env DIDIT_MOCK_COMPAT)")
     serve.set_defaults(func=_serve, parser=serve)
     from .scenario import commands as _scenario_commands  # noqa: F401  (registers validate, schema
 

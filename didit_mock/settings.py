@@ -60,6 +60,8 @@ class Settings:
     warm_up: bool = True
     #: Seconds between background ticks that fire due jobs (expiry, retries, timelines).
     tick_interval: float = 0.25
+    #: Compat switches for older answers Didit's own tools expect (`--compat`, docs/standalone.md).
+    compat: list[str] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -107,6 +109,10 @@ class Settings:
             found.append(("max_body_bytes", f"{self.max_body_bytes} is not a whole number from 1"))
         if not self.tick_interval > 0:
             found.append(("tick_interval", f"{self.tick_interval} is not a number above 0"))
+        from .domain.standalone.compat import SWITCHES, unknown
+
+        if unknown(self.compat):
+            found.append(("compat", f"{', '.join(unknown(self.compat))} is not one of {', '.join(SWITCHES)}"))
         for name in ("public_base_url", "webhook_url"):
             value = getattr(self, name)
             if value and not value.startswith(("http://", "https://")):

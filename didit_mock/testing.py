@@ -523,6 +523,34 @@ class DiditMock:
         """Just the latest code sent to a phone number or email address."""
         return str(self.otp(phone_or_email)["code"])
 
+    # ---------------------------------------------------------------- standalone APIs
+
+    def arm_outcome(self, endpoint: str, status: str | None = None, *, risks: list[str] | tuple[str, ...] = (),
+                    scenario: str | None = None, vendor_data: str | None = None, sticky: bool = False) -> Any:
+        """Choose what the next call of a standalone endpoint answers, e.g.
+        `arm_outcome("passive-liveness", "Declined", risks=["LIVENESS_FACE_ATTACK"])` (docs/standalone.md).
+        With `vendor_data`, only a call for that user takes it; `sticky` keeps it for every later call."""
+        body: dict[str, Any] = {"status": status, "risks": list(risks), "scenario": scenario,
+                                "vendor_data": vendor_data, "sticky": sticky}
+        response = self.http.post(f"/_mock/standalone/{quote(endpoint, safe='')}/outcomes", json=body)
+        return _check(response, "arm outcome", 201)
+
+    def disarm_outcomes(self, endpoint: str | None = None) -> None:
+        """Forget the armed outcomes (of one endpoint, or of all)."""
+        path = f"/_mock/standalone/{quote(endpoint, safe='')}/outcomes" if endpoint else "/_mock/standalone/outcomes"
+        response = self.http.delete(path)
+        if response.status_code != 204:
+            raise DiditMockError("disarm outcomes", response)
+
+    def fixture_image(self, name: str = "selfie", *, person: str | None = None, scenario: str | None = None) -> bytes:
+        """A fixture PNG (`selfie`, `id-front`, `id-back`, `tiny`) that carries a person and an outcome:
+        upload it to a standalone API and the call answers for that person and scenario."""
+        params = {k: v for k, v in (("person", person), ("scenario", scenario)) if v}
+        response = self.http.get(f"/_mock/fixtures/{quote(name, safe='')}.png", params=params)
+        if response.status_code != 200:
+            raise DiditMockError(f"fixture image {name}", response)
+        return response.content
+
     # ---------------------------------------------------------------- scenarios
 
     def load_scenario(self, yaml_or_path: str | os.PathLike[str]) -> Any:

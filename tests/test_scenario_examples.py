@@ -294,6 +294,28 @@ def test_live_tenant(use: Any) -> None:
 
 # ---------------------------------------------------------------- all of them
 
+def test_standalone_outcomes(use: Any) -> None:
+    _, client = use("standalone-outcomes.yaml")
+    from tests.test_standalone_faces import PHOTO
+
+    def selfie(path: str, vendor_data: str, field: str = "user_image") -> dict:
+        files = {field: ("s.png", PHOTO, "image/png")}
+        if path == "/v3/face-match/":
+            files["ref_image"] = ("r.png", PHOTO, "image/png")
+        response = client.post(path, files=files, data={"vendor_data": vendor_data})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    assert selfie("/v3/passive-liveness/", "spoof-1")["liveness"]["status"] == "Declined"
+    assert selfie("/v3/passive-liveness/", "honest-1")["liveness"]["status"] == "Approved"
+    assert selfie("/v3/face-match/", "imposter-3")["face_match"]["score"] == 24.87
+    assert selfie("/v3/age-estimation/", "minor-7")["age_estimation"]["age_estimation"] == 16.5
+    expired = selfie("/v3/id-verification/", "expired-2", "front_image")["id_verification"]
+    assert [w["risk"] for w in expired["warnings"]] == ["DOCUMENT_EXPIRED"]
+    screened = client.post("/v3/aml/", json={"full_name": "Clean Person", "vendor_data": "pep-9"}).json()
+    assert screened["aml"]["status"] == "In Review"
+
+
 TESTED = {
     "happy-path-kyc.yaml": test_happy_path_kyc,
     "review-then-decision.yaml": test_review_then_decision,
@@ -302,6 +324,7 @@ TESTED = {
     "flaky-api.yaml": test_flaky_api,
     "webhook-faults.yaml": test_webhook_faults,
     "live-tenant.yaml": test_live_tenant,
+    "standalone-outcomes.yaml": test_standalone_outcomes,
 }
 
 

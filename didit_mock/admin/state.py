@@ -34,6 +34,7 @@ from ..domain import sessions as sessions_domain
 from ..domain import statuses as st
 from ..domain import templates as templates_domain
 from ..domain.questionnaire_state import QUESTIONNAIRES_SECTION
+from ..domain.standalone.persistence import STANDALONE_SECTION
 from ..domain.state import (
     Reader,
     StateInvalid,
@@ -156,7 +157,7 @@ def install(app: DiditApp) -> None:
     and keep it durable while the server runs (see `durable.DurableState`)."""
     for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION, ENTITIES_SECTION,
                     QUESTIONNAIRES_SECTION, lists_domain.state_section(),
-                    templates_domain.state_section()):
+                    templates_domain.state_section(), STANDALONE_SECTION):
         register_section(app.registry, section)
     path = app.settings.state_file
     if not path:

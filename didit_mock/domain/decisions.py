@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 UTC = timezone.utc
 
+#: The template of the workflow of a saved standalone call (an API session: no workflow id, no URL).
+API_TEMPLATE = "API"
+
 NODE_IDS = {
     wf.ID_VERIFICATION: "feature_ocr_1",
     wf.NFC: "feature_nfc_1",
@@ -1017,9 +1020,24 @@ def _feature_arrays(tenant: Tenant, session: Session) -> dict[str, list[dict[str
                 _apply_overrides(item, session.data_overrides[wf.ID_VERIFICATION])
             if feature == wf.POA and session.data_overrides.get(wf.POA):
                 _apply_overrides(item, session.data_overrides[wf.POA])
+            if feature == wf.AML and session.data_overrides.get(wf.AML):
+                reviewed = session.data_overrides[wf.AML].get("hit_review_status") or {}
+                for hit in item.get("hits") or []:
+                    if isinstance(hit, dict) and hit.get("id") in reviewed:
+                        hit["review_status"] = reviewed[hit["id"]]
         ctx.items[feature] = item
         arrays[ARRAY_OF[feature]] = [item]
     return arrays
+
+
+def feature_item(tenant: Tenant, session: Session, feature: str) -> dict[str, Any]:
+    """The decision item of one feature of `session`, built by the same code as the decision.
+
+    The standalone APIs render their results with it, saved or not.
+    """
+    items = _feature_arrays(tenant, session)[ARRAY_OF[feature]]
+    assert items
+    return copy.deepcopy(items[0])
 
 
 # ---------------------------------------------------------------- the decision
@@ -1074,7 +1092,7 @@ def _build(tenant: Tenant, session: Session) -> dict[str, Any]:
         "session_url": session.url,
         "status": session.status,
         "environment": tenant.environment,
-        "workflow_id": session.workflow.workflow_id,
+        "workflow_id": None if session.workflow.template == API_TEMPLATE else session.workflow.workflow_id,
         "features": _features(session),
         "vendor_data": session.vendor_data,
         "metadata": copy.deepcopy(session.metadata),

@@ -228,7 +228,14 @@ _IDENTITY_KEYS = ("first_name", "last_name", "date_of_birth", "identification_nu
 
 
 def person_key(session: Session) -> str:
-    """Which identity a session's person is: its vendor_data, its expected identity, or itself."""
+    """Which identity a session's person is: its vendor_data, its expected identity, or itself.
+
+    A saved standalone call names its identity in its workflow (`person_key`: the fixture's person,
+    the vendor_data, or the image's digest).
+    """
+    extra = session.workflow.extra
+    if extra and "person_key" in extra:
+        return str(extra["person_key"])
     if session.vendor_data is not None:
         return "vendor:" + session.vendor_data
     expected = session.expected_details or {}

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .outcomes import FeatureOutcome
     from .sessions import NewSession, Session
+    from .standalone.armed import Directive
     from .tenant import Tenant
 
 SessionHook = Callable[["Tenant", "Session"], None]
@@ -23,6 +24,8 @@ SessionGuard = Callable[["Tenant", "NewSession"], None]
 Policy = Callable[["Tenant", "Session", "dict[str, FeatureOutcome]"], None]
 #: (tenant, request id) -> the decision of a verification that is not a KYC session, or None.
 DecisionLookup = Callable[["Tenant", str], "dict[str, Any] | None"]
+#: (tenant, endpoint, vendor_data) -> the outcome a rule chooses for a standalone call, or None.
+StandaloneRule = Callable[["Tenant", str, "str | None"], "Directive | None"]
 
 
 @dataclass
@@ -39,6 +42,8 @@ class Wiring:
     outcome_policies: list[Policy] = field(default_factory=list)
     #: Decisions of ids that are not KYC sessions (OTP verifications).
     decision_lookups: list[DecisionLookup] = field(default_factory=list)
+    #: Outcomes of standalone calls no armed directive chose (scenario `standalone:` rules).
+    standalone_rules: list[StandaloneRule] = field(default_factory=list)
 
     def add(self, hooks: list[Any], hook: Any) -> None:
         """Add `hook` to one of the lists, once."""

@@ -33,6 +33,8 @@ async def update_feature(call: Call) -> Response:
             if verification_decision(tenant, session_id) is not None:
                 raise ValidationFailed.detail("Cannot change feature status for API sessions.")
             raise NotFound("Session not found.")
+        if session.workflow.extra and "api_service" in session.workflow.extra:  # a saved standalone call
+            raise ValidationFailed.detail("Cannot change feature status for API sessions.")
         result = update_feature_status(tenant, session, call.path["nodeId"], body.new_status, body.comment)
     return json_response(result)
 

@@ -157,6 +157,14 @@ def _matches(tenant: Tenant, session: Session, filters: dict[str, Any]) -> bool:
         return False
     if filters["date_to"] is not None and created > filters["date_to"]:
         return False
+    if filters.get("session_type") is not None or filters.get("api_service") is not None:
+        extra = session.workflow.extra
+        service = extra.get("api_service") if extra else None
+        wanted_type = filters.get("session_type")
+        if wanted_type is not None and (wanted_type == "API") != (service is not None):
+            return False
+        if filters.get("api_service") is not None and service != filters["api_service"]:
+            return False
     return not (filters["search"] and not session_matches(tenant, session, filters["search"]))
 
 
@@ -178,6 +186,9 @@ async def list_sessions(call: Call) -> Response:
         "date_from": _parse_date("date_from", query.get("date_from")),
         "date_to": _parse_date("date_to", query.get("date_to")),
         "search": (query.get("search") or "").strip(),
+        # API sessions are saved standalone calls (`session_type=API`, `api_service=FACE_MATCH`, ...).
+        "session_type": (query.get("session_type") or "").strip().upper() or None,
+        "api_service": (query.get("api_service") or "").strip().upper() or None,
     }
     with tenant.lock:
         sessions = domain.book(tenant)
@@ -186,7 +197,8 @@ async def list_sessions(call: Call) -> Response:
             count = 0
         else:
             candidates = _candidates(sessions, filters)
-            simple = not (filters["date_from"] or filters["date_to"] or filters["search"])
+            simple = not (filters["date_from"] or filters["date_to"] or filters["search"] or filters["session_type"]
+                          or filters["api_service"])
             if candidates is None and simple:
                 count = len(sessions)
                 page = _slice(sessions.newest_first(), offset, limit)

@@ -429,8 +429,27 @@ def on_session_created(tenant: Tenant, session: Session) -> None:
 
 
 def install_session_hook(registry: TenantRegistry) -> None:
-    """Attach scenario rules' timelines to the new sessions of `registry`'s tenants."""
+    """Attach scenario rules' timelines to the new sessions of `registry`'s tenants, and let the
+    `standalone:` rules choose the outcomes of standalone calls."""
     registry.wiring.add(registry.wiring.session_created, on_session_created)
+    registry.wiring.add(registry.wiring.standalone_rules, standalone_directive)
+
+
+def standalone_directive(tenant: Tenant, endpoint: str, vendor_data: str | None) -> Any:
+    """The outcome the first matching `standalone:` rule (own scenario first) gives this call, or None."""
+    state = scenarios_of(tenant)
+    if state.covers_nothing:
+        return None
+    from ..domain.standalone.armed import Directive
+
+    for loaded in state.active:
+        for rule in loaded.scenario.standalone:
+            if rule.endpoint != endpoint:
+                continue
+            if rule.vendor_data is not None and not rule.vendor_data.matches(vendor_data):
+                continue
+            return Directive(rule.status, tuple(rule.risks), rule.scenario, vendor_data)
+    return None
 
 
 # ---------------------------------------------------------------- faults

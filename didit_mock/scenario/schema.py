@@ -42,6 +42,7 @@ from ..domain.clock import parse_iso
 from ..domain.otp.phone_facts import LINE_TYPE_VALUES
 from ..domain.outcomes import FEATURE_ALIASES, SANDBOX_SLUGS, sandbox_scenario
 from ..domain.risks import risk_problem
+from ..domain.standalone.armed import ENDPOINTS
 from ..domain.workflows import BUILTIN_WORKFLOWS
 
 SCHEMA_ID = "https://didit-mock.local/scenario.schema.json"
@@ -63,6 +64,7 @@ HttpMethod = Literal[METHODS]  # type: ignore[valid-type]
 
 _UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 _RISK = r"^[A-Z][A-Z0-9_]*$"
+STANDALONE_ENDPOINTS = ENDPOINTS
 _PHONE_PREFIX = re.compile(r"^\+[0-9]{1,15}\*?$")
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -361,6 +363,24 @@ class WebhookFaults(_Model):
         return {k: v for k, v in values.items() if v}
 
 
+class StandaloneRule(_Model):
+    """The outcome of matching standalone API calls (after outcomes armed through the admin API)."""
+
+    name: str | None = None
+    endpoint: Literal[STANDALONE_ENDPOINTS]  # type: ignore[valid-type]
+    vendor_data: Pattern | None = Field(None, description="only calls whose vendor_data matches")
+    status: Literal["Approved", "Declined", "In Review"] | None = None
+    risks: list[Annotated[str, Field(pattern=_RISK)]] = Field(default_factory=list,
+                                                              description="warning codes the call gets")
+    scenario: str | None = Field(None, min_length=1, description="an outcome slug of docs/standalone.md")
+
+    @model_validator(mode="after")
+    def _something(self) -> StandaloneRule:
+        if self.status is None and not self.risks and self.scenario is None:
+            raise ValueError("give a status, risks or a scenario")
+        return self
+
+
 # ---------------------------------------------------------------- the document
 
 class Scenario(_Model):
@@ -380,6 +400,8 @@ class Scenario(_Model):
     email: list[EmailRule] = Field(default_factory=list)
     faults: list[Fault] = Field(default_factory=list)
     webhooks: WebhookFaults | None = None
+    standalone: list[StandaloneRule] = Field(default_factory=list,
+                                             description="outcomes of standalone API calls (docs/standalone.md)")
 
 
 def json_schema() -> dict[str, Any]:

@@ -79,7 +79,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("system", "System", auth="public", tags=("System",)),
     Family("sessions", "Sessions", auth="session", tags=("Sessions",), page="lifecycle"),
     Family("otp", "Phone and email OTP", auth="session", page="otp"),
-    Family("standalone", "Standalone verification APIs", tags=("Standalone APIs",)),
+    Family("standalone", "Standalone verification APIs", tags=("Standalone APIs",), page="standalone"),
     Family("workflows", "Workflows", tags=("Workflows",)),
     Family("questionnaires", "Questionnaires", tags=("Questionnaires",)),
     Family("users", "Users", auth="users", tags=("Users",)),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -181,9 +182,29 @@ def is_form(head: RequestHead, body: bytes, *, api: bool) -> bool:
     return api and head.media_type in FORM_TYPES and not _looks_like_json(body)
 
 
+#: Where `form_as_json` leaves the uploaded files of a multipart body: field -> [`UploadedFile`].
+FILES = "didit_mock.files"
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """One file part of a multipart body, kept whole for the handler (JSON cannot carry it)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
 async def form_as_json(scope: Scope, head: RequestHead, body: bytes) -> tuple[Scope, bytes]:
-    """The scope and body of a form request turned into its JSON equivalent."""
-    return _as_json(scope, await _form_data(head.media_type, head.content_type, body))
+    """The scope and body of a form request turned into its JSON equivalent.
+
+    The file parts of a multipart body are not JSON: they stay in the scope under `FILES`.
+    """
+    files: dict[str, list[UploadedFile]] = {}
+    converted, json_body = _as_json(scope, await _form_data(head.media_type, head.content_type, body, files))
+    if files:
+        converted[FILES] = files
+    return converted, json_body
 
 
 def checked(scope: Scope, head: RequestHead, body: bytes, *, api: bool,
@@ -344,7 +365,8 @@ def _nul_errors(document: Any, free_form: frozenset[str]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- forms
 
-async def _form_data(kind: str, content_type: str, body: bytes) -> dict[str, Any]:
+async def _form_data(kind: str, content_type: str, body: bytes,
+                     files: dict[str, list[UploadedFile]] | None = None) -> dict[str, Any]:
     """A form body as the JSON object DRF's parsers give a view: dotted names nest, repeats list."""
     pairs: list[tuple[str, str]]
     if kind == "application/x-www-form-urlencoded":
@@ -354,7 +376,7 @@ async def _form_data(kind: str, content_type: str, body: bytes) -> dict[str, Any
             raise _refused(400, {"detail": "Form parse error - the body is not valid UTF-8."}) from None
         pairs = parse_qsl(text, keep_blank_values=True)
     else:
-        pairs = await _multipart_pairs(content_type, body)
+        pairs = await _multipart_pairs(content_type, body, files)
     data: dict[str, Any] = {}
     for name, value in pairs:
         if "\x00" in name or _has_surrogate(name) or _has_surrogate(value):
@@ -371,8 +393,9 @@ async def _form_data(kind: str, content_type: str, body: bytes) -> dict[str, Any
     return data
 
 
-async def _multipart_pairs(content_type: str, body: bytes) -> list[tuple[str, str]]:
-    """The text fields of a multipart body (file parts are not JSON and are left out)."""
+async def _multipart_pairs(content_type: str, body: bytes,
+                           files: dict[str, list[UploadedFile]] | None = None) -> list[tuple[str, str]]:
+    """The text fields of a multipart body; its file parts go to `files` (they are not JSON)."""
 
     async def stream() -> AsyncIterator[bytes]:
         yield body
@@ -385,7 +408,15 @@ async def _multipart_pairs(content_type: str, body: bytes) -> list[tuple[str, st
     except Exception:
         raise _refused(400, {"detail": "Multipart form parse error - the body is malformed."}) from None
     try:
-        return [(k, v) for k, v in form.multi_items() if not isinstance(v, UploadFile)]
+        pairs: list[tuple[str, str]] = []
+        for name, value in form.multi_items():
+            if not isinstance(value, UploadFile):
+                pairs.append((name, value))
+            elif files is not None:
+                data = await value.read()
+                files.setdefault(name, []).append(
+                    UploadedFile(value.filename or "", value.content_type or "", data))
+        return pairs
     finally:
         await form.close()
 

@@ -509,4 +509,5 @@ from tests.contract import (  # noqa: E402,F401
     cases_cases,
     cases_entities,
     cases_lists,
+    cases_standalone,
 )

@@ -1,0 +1,109 @@
+"""The standalone image APIs: passive liveness, face match, age estimation, ID verification (§1.0-§1.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain.standalone import address, documents, faces, record, search
+from ..web.operations import Call, operation
+from ..web.uploads import FileRule, Form, inline_jpeg, read_form
+
+USER_IMAGE = (FileRule("user_image"),)
+FACE_PAIR = (FileRule("user_image"), FileRule("ref_image"))
+DOCUMENT_EXTENSIONS = ("tiff", "jpg", "jpeg", "png", "webp", "pdf")
+POA_EXTENSIONS = ("tiff", "jpg", "jpeg", "png", "pdf", "webp")
+DOCUMENT_IMAGES = (FileRule("front_image", DOCUMENT_EXTENSIONS, 10),
+                   FileRule("back_image", DOCUMENT_EXTENSIONS, 10, required=False))
+
+
+def _request(form: Form) -> faces.Request:
+    values = form.values
+    return faces.Request(values.get("vendor_data"), values.get("metadata"), bool(values.get("save_api_request", True)))
+
+
+def _number(values: dict[str, Any], name: str, default: float) -> float:
+    value = values.get(name)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+@operation("post_v3passive-liveness", body=None)
+async def passive_liveness(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    form = await read_form(call, USER_IMAGE)
+    threshold = _number(form.values, "face_liveness_score_decline_threshold", 30)
+    with tenant.lock:
+        record.check_credits(tenant)
+        answer = faces.passive_liveness(tenant, _request(form), form.images["user_image"], threshold)
+        record.debit(tenant)
+        return answer
+
+
+@operation("post_v3face-match", body=None)
+async def face_match(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    form = await read_form(call, FACE_PAIR)
+    threshold = _number(form.values, "face_match_score_decline_threshold", 30)
+    with tenant.lock:
+        record.check_credits(tenant)
+        answer = faces.face_match(tenant, _request(form), form.images["user_image"], form.images["ref_image"],
+                                  threshold)
+        record.debit(tenant)
+        return answer
+
+
+POA_DOCUMENT = (FileRule("document", POA_EXTENSIONS, 15, invalid={"error": ["Error extracting POA information"]}),)
+
+
+@operation("post_v3poa", body=None)
+async def proof_of_address(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    form = await read_form(call, POA_DOCUMENT)
+    with tenant.lock:
+        record.check_credits(tenant)
+        answer = address.proof_of_address(tenant, _request(form), form.images["document"], form.values)
+        record.debit(tenant)
+        return answer
+
+
+@operation("post_v3face-search", body=None)
+async def face_search(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    form = await read_form(call, USER_IMAGE)
+    search_type = str(form.values.get("search_type") or "most_similar")
+    with tenant.lock:
+        record.check_credits(tenant)
+        answer = search.face_search(tenant, _request(form), form.images["user_image"], search_type)
+        record.debit(tenant)
+        return answer
+
+
+@operation("post_v3age-estimation", body=None)
+async def age_estimation(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    form = await read_form(call, USER_IMAGE)
+    liveness = _number(form.values, "face_liveness_score_decline_threshold", 30)
+    age = int(_number(form.values, "age_estimation_decline_threshold", 18))
+    with tenant.lock:
+        record.check_credits(tenant)
+        answer = faces.age_estimation(tenant, _request(form), form.images["user_image"], liveness, age)
+        record.debit(tenant)
+        return answer
+
+
+@operation("post_v3id-verification", body=None)
+async def id_verification(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    form = await read_form(call, DOCUMENT_IMAGES)
+    with tenant.lock:
+        record.check_credits(tenant)
+        answer = documents.id_verification(tenant, _request(form), form.images["front_image"],
+                                           form.images.get("back_image"), form.values)
+        record.debit(tenant)
+    if not _request(form).save:  # nothing stored: the images come back inline
+        result = answer["id_verification"]
+        front = form.files["front_image"]
+        result["front_image"] = inline_jpeg(front)
+        result["portrait_image"] = None if result["document_type"] is None else inline_jpeg(front, crop=True)
+        back = form.files.get("back_image")
+        result["back_image"] = inline_jpeg(back) if back is not None and result["back_image"] else None
+    return answer
