@@ -16,7 +16,18 @@ from .admin import otp as admin_otp
 from .admin import routes as admin
 from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
-from .handlers import blocklist, feature_status, otp, reports, session_lifecycle, sessions, system, webhooks
+from .handlers import (
+    blocklist,
+    feature_status,
+    otp,
+    reports,
+    session_lifecycle,
+    sessions,
+    system,
+    transactions,
+    wallets,
+    webhooks,
+)
 from .hosted import page as hosted
 from .resources.families import COLLECTIONS
 from .settings import Settings
@@ -37,6 +48,8 @@ RULE_MODULES: tuple[Any, ...] = (
     feature_status,
     webhooks,
     blocklist,
+    transactions,
+    wallets,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.

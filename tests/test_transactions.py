@@ -1,0 +1,372 @@
+"""Transaction monitoring over HTTP: create/list/get, rules, aggregations, screening, tokens, webhooks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from didit_mock.server import MockServer
+from tests.conftest import advance, new_key
+from tests.scenario_helpers import receiver, wait_webhook
+
+HIGH_RISK_WALLET = "0x000000000000000000000000000000000000bad1"
+SANCTIONED_WALLET = "0x00000000000000000000000000000000dead0001"
+CLEAN_WALLET = "0x1111111111111111111111111111111111111111"
+
+
+def transaction(txn_id: str, amount: Any = "10.00", vendor_data: str = "user-1", **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "transaction_id": txn_id, "transaction_category": "finance",
+        "transaction_details": {"direction": "outbound", "amount": amount, "currency": "EUR"},
+        "subject": {"entity_type": "person", "vendor_data": vendor_data, "full_name": "John Test Smith"},
+    }
+    body.update(extra)
+    return body
+
+
+def create(client: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post("/v3/transactions/", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def add_rule(client: httpx.Client, **fields: Any) -> dict[str, Any]:
+    body = {"title": "rule", "category": "finance", "mode": "ACTIVE", **fields}
+    response = client.post("/v3/transactions/rules/", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def console(client: httpx.Client) -> str:
+    tenant = client.get("/_mock/tenant").json()
+    return f"/v3/organization/{tenant['organization_id']}/application/{tenant['application_id']}"
+
+
+# ---------------------------------------------------------------- create, get, list
+
+def test_a_transaction_is_created_approved_with_the_spec_detail(client: httpx.Client) -> None:
+    body = transaction("skill-test-1", counterparty={"entity_type": "company", "full_name": "Skill Test Counterparty"},
+                       custom_properties={"merchant_id": "m-1"})
+    body["transaction_details"].update({"amount": "1500.50", "action_type": "withdrawal",
+                                        "payment_details": "Withdrawal"})
+    created = create(client, body)
+    assert created["status"] == "APPROVED" and created["score"] == 0 and created["severity"] is None
+    assert created["transaction_number"] == 1 and created["txn_id"] == "skill-test-1"
+    assert created["amount"] == "1500.5" and created["currency"] == "EUR" and created["direction"] == "OUTBOUND"
+    assert created["action_type"] == "withdrawal" and created["transaction_type"] == "finance"
+    assert created["environment"] == "sandbox" and created["source"] == "LIVE"
+    assert created["metadata"]["subject"]["entity_type"] == "individual"
+    assert created["metadata"]["subject"]["address"] == {} and created["props"] == {"merchant_id": "m-1"}
+    roles = [(p["role"], p["kind"]) for p in created["parties"]]
+    assert roles == [("APPLICANT", "USER"), ("COUNTERPARTY", "EXTERNAL")]
+    assert created["activities"][0]["activity_type"] == "TRANSACTION_CREATED"
+    assert created["action_required"] is None and created["rule_runs"] == []
+    assert client.get(f"/v3/transactions/{created['uuid']}/").json() == created
+    second = create(client, transaction("skill-test-2", amount=0.5))
+    assert second["transaction_number"] == 2 and second["amount"] == "0.5"
+
+
+def test_aliases_are_read_as_didit_reads_them(client: httpx.Client) -> None:
+    body = transaction("alias-1", transaction_category="gamblingBet")
+    body["transaction_details"]["direction"] = "IN"
+    body["subject"]["device"] = {"userAgent": "UA", "networkContext": {"ip": "192.0.2.1"}}
+    created = create(client, body)
+    assert created["transaction_type"] == "gamblingBet" and created["direction"] == "INBOUND"
+    assert created["parties"][0]["device"] == {"user_agent": "UA", "network_context": {"ip_address": "192.0.2.1"}}
+    assert create(client, transaction("alias-2", transaction_category="user_event"))["transaction_type"] == \
+        "userPlatformEvent"
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    (transaction("dup"), {"transaction_id": ["A transaction with this transaction_id already exists."]}),
+    (transaction("x", transaction_category="lottery"), {"non_field_errors": ["Unsupported transaction category."]}),
+    ({**transaction("x"), "subject": {"vendor_data": "u"}},
+     {"subject": ["subject.vendor_data and subject.full_name are required."]}),
+    ({**transaction("x"), "transaction_details": {"direction": "outbound", "currency": "EUR"}},
+     {"transaction_details": {"amount": ["This field is required."]}}),
+])
+def test_bad_requests_are_refused_in_didits_words(client: httpx.Client, body: dict, expected: dict) -> None:
+    create(client, transaction("dup"))
+    response = client.post("/v3/transactions/", json=body)
+    assert response.status_code == 400 and response.json() == expected
+    assert client.get("/v3/transactions/").json()["total_transactions"] == 1
+
+
+def test_unknown_transactions_are_404_and_other_tenants_see_nothing(client: httpx.Client, server: MockServer) -> None:
+    created = create(client, transaction("mine"))
+    assert client.get("/v3/transactions/00000000-0000-4000-8000-000000000000/").json() == {"detail": "Not found."}
+    assert client.get("/v3/transactions/mine/").status_code == 404
+    with httpx.Client(base_url=server.url, headers={"x-api-key": new_key()}) as other:
+        assert other.get(f"/v3/transactions/{created['uuid']}/").status_code == 404
+        assert other.get("/v3/transactions/").json()["total_transactions"] == 0
+
+
+def test_the_list_is_newest_first_in_pages(client: httpx.Client) -> None:
+    for number in range(3):
+        create(client, transaction(f"t{number}"))
+        advance(client, 60)
+    page = client.get("/v3/transactions/", params={"limit": 2}).json()
+    assert [r["txn_id"] for r in page["results"]] == ["t2", "t1"]
+    assert page["count"] == 3 and page["total_transactions"] == 3 and page["previous"] is None
+    assert page["next"].endswith("/v3/transactions/?limit=2&offset=2")
+    last = client.get(page["next"]).json()
+    assert [r["txn_id"] for r in last["results"]] == ["t0"] and last["next"] is None
+    assert last["results"][0]["subject_vendor_data"] == "user-1"
+
+
+def test_transaction_id_reuse_can_return_the_existing_one(client: httpx.Client, server: MockServer,
+                                                          api_key: str) -> None:
+    first = create(client, transaction("again"))
+    tenant = server.app.registry.get(api_key)
+    assert tenant is not None
+    tenant.config.extra["compat.transaction_id_reuse"] = "return_existing"
+    assert create(client, transaction("again", amount="99")) == first
+
+
+# ---------------------------------------------------------------- rules
+
+def test_a_rule_fires_on_a_threshold_with_its_actions(client: httpx.Client) -> None:
+    rule = add_rule(client, title="Large withdrawal", description="Over 1000",
+                    conditions=[{"field": "amount", "operator": "gte", "value": 1000},
+                                {"field": "custom_values.channel", "operator": "eq", "value": "web"}],
+                    actions=[{"type": "add_score", "value": 60}, {"type": "add_tags", "tag_name": "large"},
+                             {"type": "add_note", "note": "Check the source of funds"}, {"type": "open_case"}])
+    small = create(client, transaction("small", amount=999, custom_properties={"channel": "web"}))
+    assert small["status"] == "APPROVED" and small["rule_runs"] == []
+    big = create(client, transaction("big", amount=1000, custom_properties={"channel": "web"}))
+    assert big["status"] == "IN_REVIEW" and big["score"] == 60 and big["severity"] == "MEDIUM"
+    assert big["decision_reason_code"] == "RULE_MATCHED"
+    assert [t["name"] for t in big["tags"]] == ["LARGE"]
+    run = big["rule_runs"][0]
+    assert run["rule"] == rule["uuid"] and run["score_delta"] == 60 and run["is_test"] is False
+    assert run["action_summary"] == "score +60; add_tags:LARGE; add_note; open_case"
+    assert big["alerts"][0]["title"] == "Large withdrawal" and big["alerts"][0]["source"] == "RULE"
+    assert any(a["activity_type"] == "TRANSACTION_NOTE_ADDED" for a in big["activities"])
+    stored = client.get(f"/v3/transactions/rules/{rule['uuid']}/").json()
+    assert stored["run_count"] == 1 and stored["reviewed_count"] == 1 and stored["reviewed_pct"] == 100.0
+    assert stored["latest_triggered_at"] is not None
+    cases = client.get(f"{console(client)}/cases/").json()["results"]
+    assert [(c["source"], c["status"]) for c in cases] == [("TRANSACTION_RULE", "OPEN")]
+    create(client, transaction("big-2", amount=5000, custom_properties={"channel": "web"}))
+    assert len(client.get(f"{console(client)}/cases/").json()["results"]) == 1  # grouped by applicant
+
+
+def test_declined_wins_and_disabled_and_test_rules_apply_nothing(client: httpx.Client) -> None:
+    add_rule(client, title="review", conditions=[{"field": "currency", "operator": "eq", "value": "EUR"}],
+             actions=[{"type": "change_status", "value": "IN_REVIEW"}])
+    add_rule(client, title="decline", conditions=[{"field": "subject.vendor_data", "operator": "in",
+                                                   "value": ["bad-user"]}],
+             actions=[{"type": "change_status", "value": "DECLINED"}])
+    add_rule(client, title="off", mode="DISABLED", conditions=[{"field": "amount", "operator": "gt", "value": 0}],
+             actions=[{"type": "add_score", "value": 90}])
+    add_rule(client, title="trial", mode="TEST", conditions=[{"field": "amount", "operator": "gt", "value": 0}],
+             actions=[{"type": "add_score", "value": 90}])
+    declined = create(client, transaction("t-bad", vendor_data="bad-user"))
+    assert declined["status"] == "DECLINED" and declined["decision_reason_label"] == "decline"
+    assert declined["score"] == 0
+    reviewed = create(client, transaction("t-ok"))
+    assert reviewed["status"] == "IN_REVIEW"
+    assert sorted((r["rule_title"], r["is_test"]) for r in reviewed["rule_runs"]) == [
+        ("review", False), ("trial", True)]
+
+
+def test_an_aggregation_fires_across_transactions_as_the_clock_moves(client: httpx.Client) -> None:
+    add_rule(client, title="velocity", aggregation=[{
+        "metric": "sum", "field": "amount", "operator": "gte", "value": 3000, "window": "1h",
+        "filters": {"subject_vendor_data": "__current__", "direction": "OUTBOUND"}}],
+        actions=[{"type": "change_status", "value": "DECLINED"}])
+    assert create(client, transaction("a1", amount=1000))["status"] == "APPROVED"
+    assert create(client, transaction("b1", amount=5000, vendor_data="someone-else"))["status"] == "DECLINED"
+    advance(client, 1800)
+    assert create(client, transaction("a2", amount=1000))["status"] == "APPROVED"
+    assert create(client, transaction("a3", amount=1000))["status"] == "DECLINED"  # 3000 within the hour
+    advance(client, 3601)  # a1..a3 leave the window
+    assert create(client, transaction("a4", amount=1000))["status"] == "APPROVED"
+
+
+def test_count_aggregations_and_any_mode(client: httpx.Client) -> None:
+    add_rule(client, title="burst", evaluation_mode="ANY",
+             conditions=[{"field": "amount", "operator": "gt", "value": 1_000_000}],
+             aggregation=[{"metric": "count", "operator": "gte", "value": 3, "window": "10m",
+                           "filters": {"subject_vendor_data": "__current__"}}],
+             actions=[{"type": "add_score", "value": 85}])
+    statuses = [create(client, transaction(f"c{n}"))["status"] for n in range(3)]
+    assert statuses == ["APPROVED", "APPROVED", "DECLINED"]  # score 85 is past the decline threshold
+
+
+def test_backtest_runs_a_rule_over_stored_transactions(client: httpx.Client) -> None:
+    for number, (amount, user) in enumerate([(50, "u1"), (500, "u1"), (700, "u2"), (20, "u3")]):
+        create(client, transaction(f"bt{number}", amount=amount, vendor_data=user))
+    response = client.post("/v3/transactions/rules/backtest/", json={
+        "conditions": [{"field": "amount", "operator": "gte", "value": 100}], "period_days": 30})
+    assert response.status_code == 200
+    assert response.json() == {"evaluated": 4, "matched": 2, "affected_entities": 2, "period_days": 30}
+    advance(client, 31 * 86400)
+    assert client.post("/v3/transactions/rules/backtest/", json={"period_days": 30}).json()["evaluated"] == 0
+    assert client.get("/v3/transactions/").json()["total_transactions"] == 4  # nothing changed
+
+
+# ---------------------------------------------------------------- wallet screening
+
+def test_a_high_risk_wallet_puts_a_crypto_transaction_in_review(client: httpx.Client) -> None:
+    body = transaction("crypto-1", counterparty={"full_name": "Ext", "payment_method": {
+        "method_type": "crypto_wallet", "account_id": HIGH_RISK_WALLET}})
+    body["transaction_details"].update({"currency": "ETH", "currency_kind": "crypto", "amount": "0.5"})
+    flagged = create(client, body)
+    assert flagged["status"] == "IN_REVIEW" and flagged["score"] == 78 and flagged["severity"] == "HIGH"
+    assert flagged["decision_reason_code"] == "WALLET_HIGH_RISK"
+    assert flagged["decision_reason_label"] == "Destination wallet flagged as high risk"
+    result = flagged["provider_results"][0]
+    assert result["result_type"] == "WALLET_SCREENING" and result["payload"]["dominant_risk_category"] == "mixer"
+    body = {**body, "transaction_id": "crypto-2", "include_crypto_screening": False}
+    assert create(client, body)["status"] == "APPROVED"
+    body["counterparty"]["payment_method"]["account_id"] = CLEAN_WALLET
+    body.update(transaction_id="crypto-3", include_crypto_screening=True)
+    clean = create(client, body)
+    assert clean["status"] == "APPROVED" and clean["provider_results"][0]["score"] == 0
+
+
+def test_wallet_screening_answers_a_profile_per_address(client: httpx.Client) -> None:
+    example = client.post("/v3/wallet-screening/", json={
+        "wallet_address": "0x28c6c06298d514db089934071355e5743bf21d60", "blockchain": "ETH"})
+    assert example.status_code == 200
+    body = example.json()
+    assert (body["risk_score"], body["severity"], body["sanctions_hit"], body["dominant_risk_category"]) == \
+        (72, "HIGH", True, "mixer")
+    sanctioned = client.post("/v3/wallet-screening/", json={"address": SANCTIONED_WALLET, "currency": "USDT"}).json()
+    assert sanctioned["sanctions_hit"] is True and sanctioned["dominant_risk_category"] == "sanctioned"
+    clean = client.post("/v3/wallet-screening/", json={"wallet_address": "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+                                                       "blockchain": "BTC", "direction": "deposit"}).json()
+    assert (clean["risk_score"], clean["severity"], clean["risk_factors"]) == (0, "UNKNOWN", [])
+    again = client.post("/v3/wallet-screening/", json={
+        "wallet_address": "0x28c6c06298d514db089934071355e5743bf21d60", "blockchain": "ETH"}).json()
+    assert again == body  # deterministic, signature included
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"wallet_address": "0x123", "blockchain": "ETH"}, "wallet_address"),
+    ({"wallet_address": CLEAN_WALLET, "blockchain": "ADA"}, "blockchain"),
+    ({"wallet_address": CLEAN_WALLET, "blockchain": "LIGHTNING"}, "blockchain"),
+    ({"blockchain": "ETH"}, "wallet_address"),
+])
+def test_wallet_screening_refuses_bad_addresses(client: httpx.Client, body: dict, field: str) -> None:
+    response = client.post("/v3/wallet-screening/", json=body)
+    assert response.status_code == 400 and list(response.json()) == [field]
+
+
+def test_the_screening_pdf_needs_the_signed_result(client: httpx.Client, anon: httpx.Client) -> None:
+    result = client.post("/v3/wallet-screening/", json={"wallet_address": HIGH_RISK_WALLET,
+                                                        "blockchain": "ETH"}).json()
+    pdf = client.post("/v3/wallet-screening/pdf/", json=result)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-disposition"] == f"attachment; filename=wallet_screening_{HIGH_RISK_WALLET[:22]}.pdf"
+    edited = client.post("/v3/wallet-screening/pdf/", json={**result, "risk_score": 0})
+    assert edited.status_code == 400 and list(edited.json()) == ["report_signature"]
+    assert client.post("/v3/wallet-screening/pdf/", json=[1]).status_code == 400
+    assert anon.post("/v3/wallet-screening/", json=result).status_code == 401
+
+
+# ---------------------------------------------------------------- the SDK token and the device routes
+
+def device_body(txn_id: str, **info: Any) -> dict[str, Any]:
+    return {"txnId": txn_id, "type": "finance",
+            "info": {"direction": "out", "amount": 0.25, "currency": "ETH", **info},
+            "subject": {"fullName": "Device User", "externalUserId": "ignored"}}
+
+
+def test_an_sdk_token_authorizes_the_device_routes(client: httpx.Client, anon: httpx.Client) -> None:
+    minted = client.post("/v3/transactions/sdk-token/", json={"vendor_data": "user-042", "ttl_seconds": 300,
+                                                              "max_uses": 1})
+    assert minted.status_code == 201
+    token = {"X-Transaction-Token": minted.json()["sdk_token"]}
+    missing = anon.post("/v1/transactions/", headers=token, json={**device_body("d0"), "info": {"amount": 1}})
+    assert missing.status_code == 400 and "currency" in missing.json()["info"]
+    created = anon.post("/v1/transactions/", headers=token, json=device_body("d1"))
+    assert created.status_code == 201, created.text
+    assert created.json()["vendor_data"] == "user-042"  # the token's identity, not the body's
+    assert anon.get(f"/v1/transactions/{created.json()['uuid']}/", headers=token).status_code == 401  # used up
+    again = anon.post("/v1/transactions/", headers=token, json=device_body("d2"))
+    assert again.status_code == 401 and again.json() == {"detail": "Invalid transaction token."}
+    assert client.get(f"/v3/transactions/{created.json()['uuid']}/").json()["txn_id"] == "d1"
+
+
+def test_an_sdk_token_expires_on_the_tenant_clock(client: httpx.Client, anon: httpx.Client) -> None:
+    token = {"X-Transaction-Token": client.post("/v3/transactions/sdk-token/",
+                                                json={"vendorData": "user-7"}).json()["sdk_token"]}
+    created = anon.post("/v1/transactions/", headers=token, json=device_body("e1")).json()
+    other = create(client, transaction("not-theirs"))
+    assert anon.get(f"/v1/transactions/{created['uuid']}/", headers=token).status_code == 200
+    assert anon.get(f"/v1/transactions/{other['uuid']}/", headers=token).status_code == 404
+    advance(client, 901)
+    expired = anon.get(f"/v1/transactions/{created['uuid']}/", headers=token)
+    assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+    assert anon.get(f"/v1/transactions/{created['uuid']}/", headers={"X-Transaction-Token": "nope"}).json() == {
+        "detail": "Invalid transaction token."}
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ({}, {"vendor_data": ["This field is required."]}),
+    ({"vendor_data": "u", "ttl_seconds": 86401}, {"ttl_seconds": ["Ensure this value is less than or equal to 86400."]}),
+])
+def test_sdk_token_bad_requests(client: httpx.Client, body: dict, expected: dict) -> None:
+    response = client.post("/v3/transactions/sdk-token/", json=body)
+    assert response.status_code == 400 and response.json() == expected
+
+
+# ---------------------------------------------------------------- webhooks, persistence
+
+def test_live_applications_get_transaction_webhooks(server: MockServer) -> None:
+    with receiver() as hooks, httpx.Client(base_url=server.url, headers={"x-api-key": new_key("sk_live_")}) as http:
+        assert http.post("/_mock/webhook", json={"url": hooks.url("/kyt"), "secret": "s3cret"}).status_code < 300
+        body = transaction("hooked", counterparty={"payment_method": {"method_type": "crypto_wallet",
+                                                                      "account_id": HIGH_RISK_WALLET}})
+        body["transaction_details"].update({"currency": "ETH"})
+        created = create(http, body)
+        first = wait_webhook(http, webhook_type="transaction.created")
+        second = wait_webhook(http, webhook_type="transaction.status.updated")
+    payload = json.loads(first["request_body"])
+    assert payload["transaction_id"] == created["uuid"] and payload["txn_id"] == "hooked"
+    assert payload["status"] == "IN_REVIEW" and payload["score"] == 78 and payload["webhook_type"] == \
+        "transaction.created"
+    assert "session_id" not in payload
+    assert json.loads(second["request_body"])["previous_status"] == "APPROVED"
+
+
+@pytest.fixture
+def state_file(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "state.json"
+
+
+def test_transactions_survive_a_state_file_restart(state_file: Path) -> None:
+    key = new_key()
+    with MockServer(state_file=str(state_file), freeze_clock=True) as first, \
+            httpx.Client(base_url=first.url, headers={"x-api-key": key}) as http:
+        add_rule(http, title="big", conditions=[{"field": "amount", "operator": "gte", "value": 100}],
+                 actions=[{"type": "add_tags", "tag_name": "big"}])
+        kept = create(http, transaction("kept", amount=500))
+        token = http.post("/v3/transactions/sdk-token/", json={"vendor_data": "user-1"}).json()["sdk_token"]
+    with MockServer(state_file=str(state_file), freeze_clock=True) as second, \
+            httpx.Client(base_url=second.url, headers={"x-api-key": key}) as http:
+        assert http.get(f"/v3/transactions/{kept['uuid']}/").json() == kept
+        nxt = create(http, transaction("next", amount=500))
+        assert nxt["transaction_number"] == 2 and nxt["tags"] == kept["tags"]
+        assert http.post("/v3/transactions/", json=transaction("kept")).status_code == 400
+        assert httpx.get(f"{second.url}/v1/transactions/{kept['uuid']}/",
+                         headers={"X-Transaction-Token": token}).status_code == 200
+
+
+def test_the_same_seed_and_requests_give_the_same_bytes() -> None:
+    answers = []
+    for _ in range(2):
+        with MockServer(freeze_clock=True, seed=99) as running, \
+                httpx.Client(base_url=running.url, headers={"x-api-key": "sk_test_same"}) as http:
+            http.post("/_mock/clock/set", json={"now": "2026-05-17T08:42:00Z"})
+            add_rule(http, conditions=[{"field": "amount", "operator": "gt", "value": 1}],
+                     actions=[{"type": "add_score", "value": 10}, {"type": "add_tags", "tag_name": "t"}])
+            answers.append(http.post("/v3/transactions/", json=transaction("same", amount=5)).content)
+    assert answers[0] == answers[1]
