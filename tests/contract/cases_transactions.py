@@ -1,0 +1,106 @@
+"""Contract cases of transaction monitoring and wallet screening (every documented status)."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.contract.test_contract import UNKNOWN, WAIVED, Ctx, case
+
+T = "/v3/transactions/"
+T_ONE = "/v3/transactions/{transaction_id}/"
+V1 = "/v1/transactions/"
+V1_ONE = "/v1/transactions/{transaction_id}/"
+TOKEN = "/v3/transactions/sdk-token/"
+WALLET = "/v3/wallet-screening/"
+WALLET_PDF = "/v3/wallet-screening/pdf/"
+BACKTEST = "/v3/transactions/rules/backtest/"
+EXAMPLE_WALLET = {"wallet_address": "0x28c6c06298d514db089934071355e5743bf21d60", "blockchain": "ETH"}
+
+WAIVED.update({
+    ("POST", WALLET, "409"): "every mock application has a screening provider configured",
+    ("POST", WALLET, "502"): "no screening provider that can fail (scenario faults can inject a 502)",
+})
+
+
+def _body(c: Ctx, txn_id: str | None = None) -> dict:
+    return {"transaction_id": txn_id or f"contract-{id(c)}-{c.client.get('/v3/transactions/').json()['count']}",
+            "transaction_category": "finance",
+            "transaction_details": {"direction": "outbound", "amount": "10.00", "currency": "EUR"},
+            "subject": {"entity_type": "person", "vendor_data": "contract-user", "full_name": "John Test Smith"}}
+
+
+def _created(c: Ctx) -> dict:
+    response = c.client.post(T, json=_body(c))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _token(c: Ctx, vendor_data: str = "contract-user") -> dict[str, str]:
+    response = c.client.post(TOKEN, json={"vendor_data": vendor_data})
+    assert response.status_code == 201, response.text
+    return {"X-Transaction-Token": response.json()["sdk_token"]}
+
+
+def _device(txn_id: str) -> dict:
+    return {"txnId": txn_id, "type": "finance", "info": {"direction": "out", "amount": 1, "currency": "EUR"},
+            "subject": {"fullName": "Device User"}}
+
+
+case("POST", T, "201")(lambda c: c.client.post(T, json=_body(c)))
+case("POST", T, "400")(lambda c: c.client.post(T, json={**_body(c), "transaction_category": "lottery"}))
+case("POST", T, "403")(lambda c: c.anon.post(T, json=_body(c, "x")))
+
+
+@case("POST", T, "429")
+def _create_429(c: Ctx) -> httpx.Response:
+    c.exhaust("ingest-write")
+    return c.client.post(T, json=_body(c, "limited"))
+
+
+case("GET", T, "200")(lambda c: (_created(c), c.client.get(T))[1])
+case("GET", T, "403")(lambda c: c.refused.get(T))
+
+
+@case("GET", T, "429")
+def _list_429(c: Ctx) -> httpx.Response:
+    c.exhaust("generic-get")
+    return c.client.get(T)
+
+
+case("GET", T_ONE, "200")(lambda c: c.client.get(f"{T}{_created(c)['uuid']}/"))
+case("GET", T_ONE, "403")(lambda c: c.anon.get(f"{T}{UNKNOWN}/"))
+case("GET", T_ONE, "404")(lambda c: c.client.get(f"{T}{UNKNOWN}/"))
+
+
+@case("GET", T_ONE, "429")
+def _get_429(c: Ctx) -> httpx.Response:
+    c.exhaust("generic-get")
+    return c.client.get(f"{T}{UNKNOWN}/")
+
+
+case("POST", TOKEN, "201")(lambda c: c.client.post(TOKEN, json={"vendor_data": "u", "ttl_seconds": 300, "max_uses": 1}))
+case("POST", TOKEN, "400")(lambda c: c.client.post(TOKEN, json={}))
+case("POST", TOKEN, "403")(lambda c: c.anon.post(TOKEN, json={"vendor_data": "u"}))
+case("POST", V1, "201")(lambda c: c.anon.post(V1, headers=_token(c), json=_device("device-1")))
+case("POST", V1, "400")(lambda c: c.anon.post(V1, headers=_token(c), json={**_device("d"), "info": {"amount": 1}}))
+case("POST", V1, "401")(lambda c: c.anon.post(V1, headers={"X-Transaction-Token": "unknown"}, json=_device("d")))
+
+
+@case("GET", V1_ONE, "200")
+def _device_get(c: Ctx) -> httpx.Response:
+    token = _token(c)
+    created = c.anon.post(V1, headers=token, json=_device("device-get")).json()
+    return c.anon.get(f"{V1}{created['uuid']}/", headers=token)
+
+
+case("GET", V1_ONE, "401")(lambda c: c.anon.get(f"{V1}{UNKNOWN}/"))
+case("GET", V1_ONE, "404")(lambda c: c.anon.get(f"{V1}{UNKNOWN}/", headers=_token(c)))
+case("POST", WALLET, "200")(lambda c: c.client.post(WALLET, json=EXAMPLE_WALLET))
+case("POST", WALLET, "400")(lambda c: c.client.post(WALLET, json={"wallet_address": "0x12", "blockchain": "ETH"}))
+case("POST", WALLET, "401")(lambda c: c.anon.post(WALLET, json=EXAMPLE_WALLET))
+case("POST", WALLET_PDF, "200")(lambda c: c.client.post(WALLET_PDF, json=c.client.post(WALLET, json=EXAMPLE_WALLET)
+                                                        .json()))
+case("POST", WALLET_PDF, "400")(lambda c: c.client.post(WALLET_PDF, json={**EXAMPLE_WALLET, "report_signature": "x"}))
+case("POST", WALLET_PDF, "401")(lambda c: c.anon.post(WALLET_PDF, json=EXAMPLE_WALLET))
+case("POST", BACKTEST, "200")(lambda c: (_created(c), c.client.post(BACKTEST, json={
+    "conditions": [{"field": "amount", "operator": "gte", "value": 5}], "period_days": 30}))[1])
