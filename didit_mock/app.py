@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 from .admin import dashboard, openapi, scenarios, state
 from .admin import otp as admin_otp
 from .admin import routes as admin
+from .admin import transactions as admin_transactions
 from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
 from .handlers import (
@@ -62,6 +63,7 @@ ROUTE_MODULES: tuple[Any, ...] = (
     scenarios,
     dashboard,
     state,
+    admin_transactions,
 )
 
 

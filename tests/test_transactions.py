@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from didit_mock.server import MockServer
-from tests.conftest import advance, new_key
+from tests.conftest import KYC_WORKFLOW, advance, new_key
 from tests.scenario_helpers import receiver, wait_webhook
 
 HIGH_RISK_WALLET = "0x000000000000000000000000000000000000bad1"
@@ -370,3 +370,32 @@ def test_the_same_seed_and_requests_give_the_same_bytes() -> None:
                      actions=[{"type": "add_score", "value": 10}, {"type": "add_tags", "tag_name": "t"}])
             answers.append(http.post("/v3/transactions/", json=transaction("same", amount=5)).content)
     assert answers[0] == answers[1]
+
+
+# ---------------------------------------------------------------- pending transactions
+
+def test_an_awaiting_user_rule_opens_a_remediation_session_that_releases_it(client: httpx.Client) -> None:
+    add_rule(client, title="step-up", conditions=[{"field": "amount", "operator": "gt", "value": 100}],
+             actions=[{"type": "change_status", "value": "AWAITING_USER", "workflow_id": KYC_WORKFLOW}])
+    held = create(client, transaction("held", amount=500))
+    assert held["status"] == "AWAITING_USER"
+    action = held["action_required"]
+    assert action["type"] == "verification_session" and action["url"].endswith(action["session_token"])
+    done = client.post(f"/_mock/sessions/{action['session_id']}/complete", json={"status": "Approved"})
+    assert done.status_code == 200, done.text
+    released = client.get(f"/v3/transactions/{held['uuid']}/").json()
+    assert released["status"] == "APPROVED" and released["action_required"] is None
+    assert released["activities"][-1]["activity_type"] == "TRANSACTION_STATUS_CHANGED"
+
+
+def test_the_admin_api_resolves_a_pending_transaction(client: httpx.Client) -> None:
+    add_rule(client, title="review all", conditions=[{"field": "amount", "operator": "gt", "value": 0}],
+             actions=[{"type": "change_status", "value": "IN_REVIEW"}])
+    pending = create(client, transaction("pending"))
+    resolved = client.post(f"/_mock/transactions/{pending['uuid']}/resolve-action", json={"status": "DECLINED"})
+    assert resolved.status_code == 200 and resolved.json()["status"] == "DECLINED"
+    assert client.get(f"/v3/transactions/{pending['uuid']}/").json()["status"] == "DECLINED"
+    again = client.post(f"/_mock/transactions/{pending['uuid']}/resolve-action", json={"status": "APPROVED"})
+    assert again.status_code == 409
+    assert client.post(f"/_mock/transactions/{pending['uuid']}/resolve-action", json={"status": "NOPE"}).status_code \
+        == 400

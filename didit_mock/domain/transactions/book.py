@@ -39,6 +39,9 @@ class TransactionBook:
         self.number = 0
         self.tags: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, SdkToken] = {}
+        from .monitor import on_session_event  # the monitor builds on this book
+
+        tenant.events.subscribe(lambda event: on_session_event(tenant, event))
 
     def get(self, uuid: str) -> dict[str, Any]:
         found = self.transactions.get(uuid)

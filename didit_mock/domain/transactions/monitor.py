@@ -47,6 +47,8 @@ class Verdict:
     reason: tuple[str, str] | None = None
     cases: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     fired: list[dict[str, Any]] = field(default_factory=list)
+    #: The workflow of the remediation session an AWAITING_USER target asks for.
+    workflow_id: str | None = None
 
     def target(self, status: str, reason: tuple[str, str] | None) -> None:
         if STATUS_RANK.get(status, 0) > STATUS_RANK[self.status]:
@@ -118,6 +120,9 @@ def _apply_rule(tenant: Tenant, book: TransactionBook, rule: dict[str, Any], tra
         elif kind == "change_status":
             target = str(action.get("value") or action.get("status") or "").upper() or None
             summary.append(f"change_status:{target}")
+            if target == "AWAITING_USER" and active:
+                verdict.workflow_id = verdict.workflow_id or str(
+                    action.get("workflow_id") or action.get("remediation_workflow_id") or "") or None
         elif kind == "add_tags" and active and (action.get("tag_name") or action.get("tag_uuid")):
             tag = (book.tag(str(action["tag_name"]), action.get("tag_color")) if action.get("tag_name")
                    else next((copy.deepcopy(t) for t in book.tags.values() if t["uuid"] == action["tag_uuid"]), None))
@@ -217,6 +222,8 @@ def submit(tenant: Tenant, body: dict[str, Any], rules: list[dict[str, Any]], op
         code, label = verdict.reason or (RULE_MATCHED, "")
         transaction["decision_reason_code"], transaction["decision_reason_label"] = code, label
         transaction["activities"].append(_status_activity(tenant, "APPROVED", verdict.status, now))
+    if transaction["status"] == "AWAITING_USER":
+        _remediate(tenant, transaction, verdict.workflow_id)
     book.add(transaction)
     for rule in verdict.fired:
         count_run(rule, transaction["status"], now)
@@ -226,6 +233,33 @@ def submit(tenant: Tenant, body: dict[str, Any], rules: list[dict[str, Any]], op
     if transaction["status"] != "APPROVED":
         emit(tenant, STATUS_UPDATED, transaction, previous="APPROVED")
     return transaction, True
+
+
+def _remediate(tenant: Tenant, transaction: dict[str, Any], workflow_id: str | None) -> None:
+    """The hosted verification session the subject completes to release an AWAITING_USER transaction."""
+    from ..sessions import NewSession, create_session  # sessions are a neighbour family, imported late
+
+    if not workflow_id:
+        return
+    session, _ = create_session(tenant, NewSession(workflow_id, vendor_data=transaction["vendor_data"],
+                                                   metadata={"transaction_id": transaction["uuid"]}))
+    link = {"session_id": session.session_id, "session_token": session.session_token, "url": session.url,
+            "status": session.status}
+    transaction["remediation"] = dict(link)
+    transaction["action_required"] = {"type": "verification_session", **link}
+
+
+def on_session_event(tenant: Tenant, event: DomainEvent) -> None:
+    """A finished remediation session releases its transaction: Approved -> APPROVED, else DECLINED."""
+    if event.subject != "session" or event.webhook_type != "status.updated" or \
+            event.status not in ("Approved", "Declined"):
+        return
+    book = tenant.component(TransactionBook)
+    for transaction in book.transactions.values():
+        remediation = transaction.get("remediation") or {}
+        if remediation.get("session_id") == event.session_id and transaction["status"] == "AWAITING_USER":
+            remediation["status"] = event.status
+            change_status(tenant, transaction, "APPROVED" if event.status == "Approved" else "DECLINED", "SESSION")
 
 
 def _status_activity(tenant: Tenant, previous: str, status: str, now: str) -> dict[str, Any]:

@@ -1,0 +1,42 @@
+"""Admin routes of transaction monitoring (didit-api-families.md §3.5).
+
+* `POST /_mock/transactions/{uuid}/resolve-action {"status": "APPROVED"|"DECLINED"|"IN_REVIEW"}`: an
+  analyst's (or the end user's) resolution of a pending (`IN_REVIEW` or `AWAITING_USER`) transaction;
+  fires `transaction.status.updated`. A settled transaction answers 409.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..domain.errors import DiditError
+from ..domain.transactions import monitor
+from ..domain.transactions.book import TransactionBook, detail
+from ..web.auth import authenticate
+from ..web.http import json_response, parse_body
+
+PENDING = ("IN_REVIEW", "AWAITING_USER")
+
+
+class ResolveBody(BaseModel):
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+    status: Literal["APPROVED", "DECLINED", "IN_REVIEW"]
+
+
+async def resolve_action(request: Request) -> Response:
+    tenant = authenticate(request)
+    body = await parse_body(request, ResolveBody)
+    with tenant.lock:
+        transaction = tenant.component(TransactionBook).get(request.path_params["uuid"])
+        if transaction["status"] not in PENDING:
+            raise DiditError({"detail": f"The transaction is {transaction['status']}, not pending."}, 409)
+        monitor.change_status(tenant, transaction, body.status)
+        return json_response(detail(transaction))
+
+
+routes = [Route("/_mock/transactions/{uuid}/resolve-action", resolve_action, methods=["POST"])]
