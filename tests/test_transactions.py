@@ -399,3 +399,27 @@ def test_the_admin_api_resolves_a_pending_transaction(client: httpx.Client) -> N
     assert again.status_code == 409
     assert client.post(f"/_mock/transactions/{pending['uuid']}/resolve-action", json={"status": "NOPE"}).status_code \
         == 400
+
+
+# ---------------------------------------------------------------- the preset library
+
+def test_library_presets_install_evaluate_and_uninstall(client: httpx.Client) -> None:
+    library = client.get("/v3/transactions/rules/library/", params={"bundle": "aml_ctf"}).json()
+    keys = {e["library_key"] for e in library["results"]}
+    assert {"structuring-inbound", "high-risk-country"} <= keys
+    assert not any(e["is_installed"] for e in library["results"])
+    installed = client.post("/v3/transactions/rules/install/", json={"library_keys": ["large-transaction"]})
+    assert installed.json() == {"installed_library_keys": ["large-transaction"], "installed_count": 1}
+    assert client.post("/v3/transactions/rules/install/", json={"library_keys": ["large-transaction"]}).json() == {
+        "installed_library_keys": [], "installed_count": 0}
+    rules = client.get("/v3/transactions/rules/", params={"source": "PRESET"}).json()["results"]
+    assert [(r["library_key"], r["mode"]) for r in rules] == [("large-transaction", "ACTIVE")]
+    assert create(client, transaction("huge", amount=20000))["score"] == 40
+    search = client.get("/v3/transactions/rules/library/", params={"search": "large transaction"}).json()
+    assert [(e["library_key"], e["is_installed"]) for e in search["results"]] == [("large-transaction", True)]
+    assert client.request("DELETE", "/v3/transactions/rules/install/", json={"bundle": "finance"}).json() == {
+        "uninstalled_count": 1}
+    assert create(client, transaction("huge-2", amount=20000))["score"] == 0
+    assert client.post("/v3/transactions/rules/install/", json={}).status_code == 400
+    assert client.post("/v3/transactions/rules/install/", json={"library_keys": ["nope"]}).json() == {
+        "library_keys": ["Unknown library key(s): nope."]}

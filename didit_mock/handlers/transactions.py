@@ -9,7 +9,7 @@ from typing import Any
 from ..domain.clock import iso
 from ..domain.errors import DiditError, NotFound, ValidationFailed
 from ..domain.tenant import Tenant
-from ..domain.transactions import monitor
+from ..domain.transactions import library, monitor
 from ..domain.transactions import rules as rule_engine
 from ..domain.transactions.book import TOKEN_INVALID, SdkToken, TransactionBook, detail, row
 from ..domain.transactions.intake import for_schema_check
@@ -263,3 +263,66 @@ def backtest(call: Call) -> dict[str, Any]:
                 matched += 1
                 entities.add(str(transaction["vendor_data"]))
         return {"evaluated": evaluated, "matched": matched, "affected_entities": len(entities), "period_days": days}
+
+
+# ---------------------------------------------------------------- the preset library
+
+@cache
+def _rule_template() -> dict[str, Any]:
+    shape = next(op for op in api_operations() if op.operation_id == RULES.shape_from)
+    return blank(json_schema(shape.response_schema(shape.success_status)))
+
+
+def _installed(tenant: Tenant) -> dict[str, dict[str, Any]]:
+    return {str(r["library_key"]): r for r in _tenant_rules(tenant)
+            if r.get("source") == "PRESET" and r.get("library_key")}
+
+
+@operation("listTransactionRuleLibrary")
+def list_library(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    limit, offset = page_bounds(call.query, DEFAULT_LIMIT)
+    rows = library.entries(call.query.get("bundle"), call.query.get("category"), call.query.get("search"))
+    with tenant.lock:
+        installed = _installed(tenant)
+    for entry in rows:
+        entry["is_installed"] = entry["library_key"] in installed
+    following, preceding = page_urls(call.request, len(rows), limit, offset)
+    return {"count": len(rows), "next": following, "previous": preceding, "results": rows[offset:offset + limit]}
+
+
+def _keys(call: Call) -> list[str]:
+    body = call.body or {}
+    if not body.get("library_keys") and not body.get("bundle"):
+        raise ValidationFailed({"non_field_errors": ["Provide library_keys or bundle."]})
+    try:
+        return library.selected(body.get("library_keys"), body.get("bundle"))
+    except ValueError as unknown:
+        raise ValidationFailed.field("library_keys", f"Unknown library key(s): {unknown}.") from None
+
+
+@operation("installTransactionRuleLibrary")
+def install_library(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    keys = _keys(call)
+    with tenant.lock:
+        store = tenant.component(ResourceStore)
+        installed = _installed(tenant)
+        added = [key for key in keys if key not in installed]
+        for key in added:
+            rule = store.create(RULES, _rule_template(), library.rule_fields(key))
+            rule["source"], rule["library_key"] = "PRESET", key
+        return {"installed_library_keys": added, "installed_count": len(added)}
+
+
+@operation("uninstallTransactionRuleLibrary")
+def uninstall_library(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    keys = _keys(call)
+    with tenant.lock:
+        store = tenant.component(ResourceStore)
+        installed = _installed(tenant)
+        removed = [installed[key] for key in keys if key in installed]
+        for rule in removed:
+            store.delete(RULES, rule["uuid"])
+        return {"uninstalled_count": len(removed)}

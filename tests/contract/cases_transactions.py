@@ -104,3 +104,12 @@ case("POST", WALLET_PDF, "400")(lambda c: c.client.post(WALLET_PDF, json={**EXAM
 case("POST", WALLET_PDF, "401")(lambda c: c.anon.post(WALLET_PDF, json=EXAMPLE_WALLET))
 case("POST", BACKTEST, "200")(lambda c: (_created(c), c.client.post(BACKTEST, json={
     "conditions": [{"field": "amount", "operator": "gte", "value": 5}], "period_days": 30}))[1])
+
+LIBRARY = "/v3/transactions/rules/library/"
+INSTALL = "/v3/transactions/rules/install/"
+case("GET", LIBRARY, "200")(lambda c: c.client.get(LIBRARY, params={"bundle": "finance"}))
+case("POST", INSTALL, "200")(lambda c: c.client.post(INSTALL, json={"bundle": "aml_ctf"}))
+case("POST", INSTALL, "400")(lambda c: c.client.post(INSTALL, json={}))
+case("DELETE", INSTALL, "200")(lambda c: (c.client.post(INSTALL, json={"library_keys": ["velocity-24h"]}),
+                                          c.client.request("DELETE", INSTALL, json={"bundle": "finance"}))[1])
+case("DELETE", INSTALL, "400")(lambda c: c.client.request("DELETE", INSTALL, json={"library_keys": []}))
