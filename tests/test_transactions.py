@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from didit_mock.server import MockServer
+from didit_mock.testing import DiditMock
 from tests.conftest import KYC_WORKFLOW, advance, new_key
 from tests.scenario_helpers import receiver, wait_webhook
 
@@ -423,3 +425,17 @@ def test_library_presets_install_evaluate_and_uninstall(client: httpx.Client) ->
     assert client.post("/v3/transactions/rules/install/", json={}).status_code == 400
     assert client.post("/v3/transactions/rules/install/", json={"library_keys": ["nope"]}).json() == {
         "library_keys": ["Unknown library key(s): nope."]}
+
+
+# ---------------------------------------------------------------- the user doc's worked example
+
+def test_the_docs_worked_example_passes(server: MockServer) -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "transactions.md").read_text("utf-8")
+    [example] = [b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if "# file: test_kyt.py" in b]
+    namespace: dict[str, Any] = {}
+    exec(compile(example, "docs/transactions.md", "exec"), namespace)
+    mock = DiditMock.new_tenant(server.url, environment="live")
+    try:
+        namespace["test_a_burst_of_withdrawals_is_held"](mock)
+    finally:
+        mock.cleanup()
