@@ -25,6 +25,7 @@ from .handlers import (
     session_lifecycle,
     sessions,
     system,
+    transaction_rules,
     transactions,
     wallets,
     webhooks,
@@ -50,6 +51,7 @@ RULE_MODULES: tuple[Any, ...] = (
     webhooks,
     blocklist,
     transactions,
+    transaction_rules,
     wallets,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may

@@ -439,3 +439,25 @@ def test_the_docs_worked_example_passes(server: MockServer) -> None:
         namespace["test_a_burst_of_withdrawals_is_held"](mock)
     finally:
         mock.cleanup()
+
+
+# ---------------------------------------------------------------- rule checks
+
+def test_rules_keep_didits_checks(client: httpx.Client) -> None:
+    rule = add_rule(client, title="Unique")
+    taken = client.post("/v3/transactions/rules/", json={"title": "unique", "category": "finance", "mode": "TEST"})
+    assert taken.status_code == 400 and taken.json() == {"title": ["A rule with this title already exists."]}
+    no_workflow = client.post("/v3/transactions/rules/", json={
+        "title": "hold", "category": "finance", "mode": "ACTIVE",
+        "actions": [{"type": "change_status", "value": "AWAITING_USER"}]})
+    assert no_workflow.status_code == 400 and list(no_workflow.json()) == ["actions"]
+    renamed = client.patch(f"/v3/transactions/rules/{rule['uuid']}/", json={"title": "Renamed", "mode": "TEST"})
+    assert renamed.status_code == 200 and (renamed.json()["title"], renamed.json()["mode"]) == ("Renamed", "TEST")
+    client.post("/v3/transactions/rules/install/", json={"library_keys": ["velocity-24h"]})
+    [preset] = client.get("/v3/transactions/rules/", params={"source": "PRESET"}).json()["results"]
+    assert client.patch(f"/v3/transactions/rules/{preset['uuid']}/", json={"title": "x"}).status_code == 400
+    assert client.patch(f"/v3/transactions/rules/{preset['uuid']}/", json={"mode": "DISABLED"}).json()["mode"] == \
+        "DISABLED"
+    assert client.delete(f"/v3/transactions/rules/{preset['uuid']}/").status_code == 400
+    assert client.delete(f"/v3/transactions/rules/{rule['uuid']}/").status_code == 204
+    assert client.delete(f"/v3/transactions/rules/{rule['uuid']}/").status_code == 404

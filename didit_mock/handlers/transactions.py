@@ -268,7 +268,7 @@ def backtest(call: Call) -> dict[str, Any]:
 # ---------------------------------------------------------------- the preset library
 
 @cache
-def _rule_template() -> dict[str, Any]:
+def rule_template() -> dict[str, Any]:
     shape = next(op for op in api_operations() if op.operation_id == RULES.shape_from)
     return blank(json_schema(shape.response_schema(shape.success_status)))
 
@@ -310,7 +310,7 @@ def install_library(call: Call) -> dict[str, Any]:
         installed = _installed(tenant)
         added = [key for key in keys if key not in installed]
         for key in added:
-            rule = store.create(RULES, _rule_template(), library.rule_fields(key))
+            rule = store.create(RULES, rule_template(), library.rule_fields(key))
             rule["source"], rule["library_key"] = "PRESET", key
         return {"installed_library_keys": added, "installed_count": len(added)}
 

@@ -113,3 +113,26 @@ case("POST", INSTALL, "400")(lambda c: c.client.post(INSTALL, json={}))
 case("DELETE", INSTALL, "200")(lambda c: (c.client.post(INSTALL, json={"library_keys": ["velocity-24h"]}),
                                           c.client.request("DELETE", INSTALL, json={"bundle": "finance"}))[1])
 case("DELETE", INSTALL, "400")(lambda c: c.client.request("DELETE", INSTALL, json={"library_keys": []}))
+
+RULES = "/v3/transactions/rules/"
+RULE = "/v3/transactions/rules/{rule_uuid}/"
+
+
+def _rule(c: Ctx, title: str = "contract rule") -> dict:
+    response = c.client.post(RULES, json={"title": title, "category": "finance", "mode": "TEST"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _preset(c: Ctx) -> dict:
+    c.client.post(INSTALL, json={"library_keys": ["large-transaction"]})
+    return c.client.get(RULES, params={"source": "PRESET"}).json()["results"][0]
+
+
+case("POST", RULES, "201")(lambda c: c.client.post(RULES, json={"title": "t", "category": "finance", "mode": "TEST"}))
+case("POST", RULES, "400")(lambda c: c.client.post(RULES, json={"title": "t"}))
+case("PATCH", RULE, "200")(lambda c: c.client.patch(f"{RULES}{_rule(c)['uuid']}/", json={"mode": "ACTIVE"}))
+case("PATCH", RULE, "400")(lambda c: c.client.patch(f"{RULES}{_preset(c)['uuid']}/", json={"title": "x"}))
+case("DELETE", RULE, "204")(lambda c: c.client.delete(f"{RULES}{_rule(c)['uuid']}/"))
+case("DELETE", RULE, "400")(lambda c: c.client.delete(f"{RULES}{_preset(c)['uuid']}/"))
+case("DELETE", RULE, "404")(lambda c: c.client.delete(f"{RULES}{UNKNOWN}/"))
