@@ -14,7 +14,7 @@ import pytest
 from didit_mock.server import MockServer
 from didit_mock.testing import DiditMock
 from tests.conftest import KYC_WORKFLOW, advance, new_key
-from tests.scenario_helpers import receiver, wait_webhook
+from tests.scenario_helpers import put_scenario, receiver, wait_webhook
 
 HIGH_RISK_WALLET = "0x000000000000000000000000000000000000bad1"
 SANCTIONED_WALLET = "0x00000000000000000000000000000000dead0001"
@@ -461,3 +461,37 @@ def test_rules_keep_didits_checks(client: httpx.Client) -> None:
     assert client.delete(f"/v3/transactions/rules/{preset['uuid']}/").status_code == 400
     assert client.delete(f"/v3/transactions/rules/{rule['uuid']}/").status_code == 204
     assert client.delete(f"/v3/transactions/rules/{rule['uuid']}/").status_code == 404
+
+
+# ---------------------------------------------------------------- scenario rules
+
+SCENARIO = """
+version: 1
+transactions:
+  - name: big spender
+    match: {subject.vendor_data: "vip-*", amount: "5000"}
+    status: DECLINED
+    score: 95
+    reason_code: SCENARIO_DECLINE
+    reason_label: Declined by the test scenario
+wallets:
+  - match: "0xfeed*"
+    chain: ETH
+    risk_score: 55
+    category: scam
+"""
+
+
+def test_scenario_rules_choose_transaction_verdicts_and_wallet_profiles(client: httpx.Client) -> None:
+    put_scenario(client, SCENARIO)
+    declined = create(client, transaction("s1", amount="5000.00", vendor_data="vip-7"))
+    assert (declined["status"], declined["score"], declined["severity"]) == ("DECLINED", 95, "CRITICAL")
+    assert (declined["decision_reason_code"], declined["decision_reason_label"]) == (
+        "SCENARIO_DECLINE", "Declined by the test scenario")
+    assert create(client, transaction("s2", amount="4999", vendor_data="vip-7"))["status"] == "APPROVED"
+    wallet = "0xfeed000000000000000000000000000000000001"
+    screened = client.post("/v3/wallet-screening/", json={"wallet_address": wallet, "blockchain": "ETH"}).json()
+    assert (screened["risk_score"], screened["severity"], screened["dominant_risk_category"]) == (55, "MEDIUM", "scam")
+    assert client.post("/v3/wallet-screening/pdf/", json=screened).status_code == 200
+    other_chain = client.post("/v3/wallet-screening/", json={"wallet_address": wallet, "blockchain": "BNB"}).json()
+    assert other_chain["risk_score"] == 0

@@ -21,6 +21,10 @@ SessionHook = Callable[["Tenant", "Session"], None]
 Policy = Callable[["Tenant", "Session", "dict[str, FeatureOutcome]"], None]
 #: (tenant, request id) -> the decision of a verification that is not a KYC session, or None.
 DecisionLookup = Callable[["Tenant", str], "dict[str, Any] | None"]
+#: (tenant, stored transaction) -> a chosen verdict `{status, score?, reason_code?, reason_label?}`, or None.
+TransactionOutcome = Callable[["Tenant", "dict[str, Any]"], "dict[str, Any] | None"]
+#: (tenant, address, chain) -> a chosen screening profile, or None.
+WalletProfile = Callable[["Tenant", str, str], "dict[str, Any] | None"]
 
 
 @dataclass
@@ -33,6 +37,10 @@ class Wiring:
     outcome_policies: list[Policy] = field(default_factory=list)
     #: Decisions of ids that are not KYC sessions (OTP verifications).
     decision_lookups: list[DecisionLookup] = field(default_factory=list)
+    #: Verdicts chosen for new transactions (scenario rules).
+    transaction_outcomes: list[TransactionOutcome] = field(default_factory=list)
+    #: Screening results chosen for wallet addresses (scenario rules).
+    wallet_profiles: list[WalletProfile] = field(default_factory=list)
 
     def add(self, hooks: list[Any], hook: Any) -> None:
         """Add `hook` to one of the lists, once."""

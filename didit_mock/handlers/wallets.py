@@ -29,7 +29,8 @@ async def screen_wallet(call: Call) -> dict[str, Any]:
     direction = document.get("direction")
     if direction is not None and direction not in ("inbound", "outbound", "deposit", "withdrawal"):
         raise wallets.ValidationFailed.field("direction", f'"{direction}" is not a valid choice.')
-    return wallets.screen(signing_secret(tenant), address, chain)
+    with tenant.lock:
+        return wallets.screen(signing_secret(tenant), address, chain, tenant.registry.wiring.wallet_profiles, tenant)
 
 
 @operation("screenWalletPdf", body=None)

@@ -429,8 +429,45 @@ def on_session_created(tenant: Tenant, session: Session) -> None:
 
 
 def install_session_hook(registry: TenantRegistry) -> None:
-    """Attach scenario rules' timelines to the new sessions of `registry`'s tenants."""
+    """Attach scenario rules' timelines to the new sessions of `registry`'s tenants, and the
+    transaction and wallet rules to transaction monitoring."""
     registry.wiring.add(registry.wiring.session_created, on_session_created)
+    registry.wiring.add(registry.wiring.transaction_outcomes, transaction_outcome)
+    registry.wiring.add(registry.wiring.wallet_profiles, wallet_profile)
+
+
+def transaction_outcome(tenant: Tenant, transaction: dict[str, Any]) -> dict[str, Any] | None:
+    """The verdict of the first scenario transaction rule whose fields all match."""
+    state = scenarios_of(tenant)
+    if state.covers_nothing:
+        return None
+    from ..domain.transactions.rules import MISSING, facts, lookup
+
+    data = {**facts(transaction), "amount": transaction.get("amount")}
+    for loaded in state.active:
+        for rule in loaded.scenario.transactions:
+            found = {name: lookup(data, name) for name in rule.match}
+            if all(found[name] is not MISSING and pattern.matches(found[name])
+                   for name, pattern in rule.match.items()):
+                return {"status": rule.status, "score": rule.score, "reason_code": rule.reason_code,
+                        "reason_label": rule.reason_label,
+                        "rule": f"{loaded.name} / {rule.name or 'transactions'}"}
+    return None
+
+
+def wallet_profile(tenant: Tenant, address: str, chain: str) -> dict[str, Any] | None:
+    """The screening profile of the first scenario wallet rule matching the address (and chain)."""
+    state = scenarios_of(tenant)
+    if state.covers_nothing:
+        return None
+    from ..domain.transactions.wallets import chosen_profile
+
+    for loaded in state.active:
+        for rule in loaded.scenario.wallets:
+            if fnmatch.fnmatchcase(address.lower(), rule.match.lower()) and \
+                    (rule.chain is None or rule.chain.upper() == chain):
+                return chosen_profile(address, chain, rule.risk_score, rule.category, rule.sanctions_hit)
+    return None
 
 
 # ---------------------------------------------------------------- faults

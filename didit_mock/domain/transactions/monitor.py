@@ -89,7 +89,7 @@ def _screen(tenant: Tenant, transaction: dict[str, Any], address: str, verdict: 
             "summary": f"The address is not a valid {chain} address; screening skipped.",
             "payload": {"wallet_address": address, "blockchain": chain}, "created_at": now})
         return
-    result = wallets.profile(address, chain)
+    result = wallets.profile_for(tenant.registry.wiring.wallet_profiles, tenant, address, chain)
     transaction["provider_results"].append({
         "uuid": tenant.rng.uuid4(), "provider": result["provider"], "result_type": "WALLET_SCREENING",
         "status": result["status"], "severity": result["severity"], "score": result["risk_score"],
@@ -182,7 +182,22 @@ def evaluate(tenant: Tenant, book: TransactionBook, transaction: dict[str, Any],
         verdict.target("DECLINED", verdict.reason or (RULE_MATCHED, "Risk score above the decline threshold"))
     elif verdict.score >= REVIEW_AT:
         verdict.target("IN_REVIEW", verdict.reason or (RULE_MATCHED, "Risk score above the review threshold"))
+    for hook in tenant.registry.wiring.transaction_outcomes:
+        chosen = hook(tenant, transaction)
+        if chosen is not None:
+            _choose(verdict, chosen)
+            break
     return verdict
+
+
+def _choose(verdict: Verdict, chosen: dict[str, Any]) -> None:
+    """A verdict a test chose (scenario rules) replaces the computed one."""
+    verdict.status = str(chosen["status"])
+    if chosen.get("score") is not None:
+        verdict.score = int(chosen["score"])
+        verdict.severity = wallets.severity_of(verdict.score) if verdict.score else verdict.severity
+    verdict.reason = None if verdict.status == "APPROVED" else (
+        str(chosen.get("reason_code") or "SCENARIO_RULE"), str(chosen.get("reason_label") or chosen.get("rule") or ""))
 
 
 def count_run(rule: dict[str, Any], status: str, now: str) -> None:

@@ -19,6 +19,8 @@ from typing import Any
 from ..clock import parse_iso
 
 _MISSING = object()
+#: What `lookup` answers for a field the data does not have.
+MISSING = _MISSING
 CURRENT = "__current__"
 _WINDOW = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}

@@ -153,6 +153,28 @@ def profile(address: str, chain: str) -> dict[str, Any]:
     return _clean(address, chain)
 
 
+def chosen_profile(address: str, chain: str, score: int, category: str | None, sanctioned: bool) -> dict[str, Any]:
+    """A profile a test chose (scenario wallet rules): the score, its band, one risk factor."""
+    if score == 0 and not sanctioned:
+        return _clean(address, chain)
+    result = _flagged(address, chain, category or ("sanctioned" if sanctioned else "mixer"))
+    result["risk_score"], result["severity"], result["sanctions_hit"] = score, severity_of(score), sanctioned
+    result["risk_factors"][0]["is_high_risk"] = result["dominant_risk_category"] in HIGH_RISK_CATEGORIES
+    band = {"CRITICAL": "Critical (5/5)", "HIGH": "High (4/5)", "MEDIUM": "Medium (3/5)", "LOW": "Low (2/5)",
+            "UNKNOWN": "Unknown (1/5)"}[result["severity"]]
+    result["summary"] = f"Merkle Science risk: {band}. Dominant risk: {result['dominant_risk_category']}"
+    return result
+
+
+def profile_for(hooks: Any, tenant: Any, address: str, chain: str) -> dict[str, Any]:
+    """The profile a hook chose for the address (scenario rules), else the built-in one."""
+    for hook in hooks:
+        chosen = hook(tenant, address, chain)
+        if chosen is not None:
+            return chosen
+    return profile(address, chain)
+
+
 def signature(secret: str, result: dict[str, Any]) -> str:
     """HMAC-SHA256 of the result's canonical JSON (without `report_signature`)."""
     unsigned = {k: v for k, v in result.items() if k != "report_signature"}
@@ -160,9 +182,10 @@ def signature(secret: str, result: dict[str, Any]) -> str:
     return hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
-def screen(secret: str, address: Any, blockchain: Any) -> dict[str, Any]:
-    """The signed screening result of `address` on `blockchain` (400 for a bad pair)."""
-    result = profile(*check_address(address, blockchain))
+def screen(secret: str, address: Any, blockchain: Any, hooks: Any = (), tenant: Any = None) -> dict[str, Any]:
+    """The signed screening result of `address` on `blockchain` (400 for a bad pair); `hooks` may
+    choose the profile (see `profile_for`)."""
+    result = profile_for(hooks, tenant, *check_address(address, blockchain))
     result["report_signature"] = signature(secret, result)
     return result
 
