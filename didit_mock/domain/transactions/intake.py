@@ -187,7 +187,7 @@ def build(body: dict[str, Any], *, uuids: Any, number: int, environment: str, no
     created = iso(now)
     action = details.get("action_type") or stored_category
     return {
-        "uuid": uuid, "environment": environment, "transaction_number": number, "txn_id": body["transaction_id"],
+        "uuid": uuid, "environment": environment, "transaction_number": number, "txn_id": str(body["transaction_id"]),
         "txn_date": iso(when), "zone_id": zone, "transaction_type": stored_category, "action_type": action,
         "direction": direction, "status": "APPROVED", "source": "LIVE", "amount": amount, "currency": currency,
         "currency_type": details.get("currency_kind") or ("crypto" if currency in CRYPTO else "fiat"),

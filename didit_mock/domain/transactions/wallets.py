@@ -195,7 +195,8 @@ def verified(secret: str, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValidationFailed({"non_field_errors": ["Expected a JSON object matching a wallet-screening result."]})
     given = body.get("report_signature")
-    if not isinstance(given, str) or not hmac.compare_digest(given, signature(secret, body)):
+    if not isinstance(given, str) or not hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
+                                                             signature(secret, body).encode()):
         raise ValidationFailed.field("report_signature", PDF_SIGNATURE_REFUSED)
     return copy.deepcopy(body)
 
