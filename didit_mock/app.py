@@ -27,6 +27,7 @@ from .handlers import (
     system,
     transaction_rules,
     transactions,
+    travel_rule,
     wallets,
     webhooks,
 )
@@ -52,6 +53,7 @@ RULE_MODULES: tuple[Any, ...] = (
     blocklist,
     transactions,
     transaction_rules,
+    travel_rule,
     wallets,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may

@@ -352,6 +352,8 @@ def test_transactions_survive_a_state_file_restart(state_file: Path) -> None:
                  actions=[{"type": "add_tags", "tag_name": "big"}])
         kept = create(http, transaction("kept", amount=500))
         token = http.post("/v3/transactions/sdk-token/", json={"vendor_data": "user-1"}).json()["sdk_token"]
+        http.put("/v3/travel-rule/settings/", json={"legal_name": "Kept VASP"})
+        entry = http.post("/v3/travel-rule/wallet-addresses/", json={"address": "0xKept", "chain": "ethereum"}).json()
     with MockServer(state_file=str(state_file), freeze_clock=True) as second, \
             httpx.Client(base_url=second.url, headers={"x-api-key": key}) as http:
         assert http.get(f"/v3/transactions/{kept['uuid']}/").json() == kept
@@ -360,6 +362,8 @@ def test_transactions_survive_a_state_file_restart(state_file: Path) -> None:
         assert http.post("/v3/transactions/", json=transaction("kept")).status_code == 400
         assert httpx.get(f"{second.url}/v1/transactions/{kept['uuid']}/",
                          headers={"X-Transaction-Token": token}).status_code == 200
+        assert http.get("/v3/travel-rule/settings/").json()["legal_name"] == "Kept VASP"
+        assert http.get("/v3/travel-rule/wallet-addresses/").json()["results"] == [entry]
 
 
 def test_the_same_seed_and_requests_give_the_same_bytes() -> None:
@@ -495,3 +499,49 @@ def test_scenario_rules_choose_transaction_verdicts_and_wallet_profiles(client: 
     assert client.post("/v3/wallet-screening/pdf/", json=screened).status_code == 200
     other_chain = client.post("/v3/wallet-screening/", json={"wallet_address": wallet, "blockchain": "BNB"}).json()
     assert other_chain["risk_score"] == 0
+
+
+# ---------------------------------------------------------------- Travel Rule set-up
+
+def test_travel_rule_settings_are_made_on_first_read_and_upserted(client: httpx.Client) -> None:
+    first = client.get("/v3/travel-rule/settings/").json()
+    assert first["is_enabled"] is False and first["timeout_outcome"] == "HOLD" and first["travel_address"][:2] == "ta"
+    assert set(first["networks"]) == {"gtr", "trust", "verifyvasp", "sygna"}
+    refused = client.put("/v3/travel-rule/settings/", json={"is_enabled": True})
+    assert refused.status_code == 400 and refused.json() == {"legal_name": ["legal_name is required to enable travel rule."]}
+    updated = client.put("/v3/travel-rule/settings/", json={"is_enabled": True, "legal_name": "Origin CASP SL",
+                                                            "threshold_amount": "1000"})
+    assert updated.status_code == 200 and updated.json()["threshold_amount"] == "1000.00"
+    assert client.put("/v3/travel-rule/settings/", json={"jurisdiction": "ES"}).json()["legal_name"] == "Origin CASP SL"
+
+
+def test_the_wallet_address_book(client: httpx.Client) -> None:
+    entry = client.post("/v3/travel-rule/wallet-addresses/", json={
+        "address": "0xBeneficiaryWallet01", "chain": "ethereum", "holder_name": "Ana Diaz", "self_declared": True})
+    assert entry.status_code == 201 and entry.json()["is_ownership_verified"] is True
+    duplicate = client.post("/v3/travel-rule/wallet-addresses/", json={"address": "0xBeneficiaryWallet01",
+                                                                       "chain": "ethereum"})
+    assert duplicate.status_code == 400 and list(duplicate.json()) == ["address"]
+    client.post("/v3/travel-rule/wallet-addresses/", json={"address": "0xSecond", "chain": "ethereum"})
+    listed = client.get("/v3/travel-rule/wallet-addresses/").json()
+    assert [e["address"] for e in listed["results"]] == ["0xSecond", "0xBeneficiaryWallet01"]
+    uuid = entry.json()["uuid"]
+    patched = client.patch(f"/v3/travel-rule/wallet-addresses/{uuid}/", json={"holder_name": "Ana Updated"})
+    assert patched.json() == {"holder_name": "Ana Updated", "holder_vendor_data": "", "entity_type": "individual",
+                              "travel_address": ""}
+    assert client.patch(f"/v3/travel-rule/wallet-addresses/{uuid}/", json={"travel_address": "x"}).status_code == 400
+    assert client.delete(f"/v3/travel-rule/wallet-addresses/{uuid}/").status_code == 204
+    again = client.post("/v3/travel-rule/wallet-addresses/", json={"address": "0xBeneficiaryWallet01",
+                                                                   "chain": "ethereum"})
+    assert again.status_code == 201
+
+
+def test_the_vasp_directory_lists_other_discoverable_applications(client: httpx.Client, server: MockServer) -> None:
+    with httpx.Client(base_url=server.url, headers={"x-api-key": new_key()}) as other:
+        other.put("/v3/travel-rule/settings/", json={"is_enabled": True, "legal_name": "Zeta Test VASP"})
+        client.put("/v3/travel-rule/settings/", json={"is_enabled": True, "legal_name": "Myself Test VASP"})
+        found = client.get("/v3/travel-rule/vasps/", params={"search": "test", "limit": 5}).json()
+        names = [v["name"] for v in found["results"]]
+        assert "Zeta Test VASP" in names and "Myself Test VASP" not in names and names == sorted(names, key=str.casefold)
+        zeta = next(v for v in found["results"] if v["name"] == "Zeta Test VASP")
+        assert zeta["is_didit_customer"] is True and zeta["dd_status"] == "COMPLETED" and zeta["dd_score"] == 0

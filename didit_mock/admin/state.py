@@ -44,6 +44,7 @@ from ..domain.state import (
 from ..domain.state import document as state_document
 from ..domain.tenant import Tenant, TenantRegistry
 from ..domain.transactions.book import TRANSACTIONS_SECTION
+from ..domain.transactions.travel_rule import TRAVEL_RULE_SECTION
 from ..resources.persistence import RESOURCES_SECTION
 from ..scenario.engine import FaultCounter, scenarios_of
 from ..scenario.loader import TENANT, ScenarioInvalid, load_text
@@ -187,7 +188,8 @@ def save_state_file(registry: TenantRegistry, path: str) -> int:
 def install(app: DiditApp) -> None:
     """Register the state sections of the app's components; load `Settings.state_file` now (if it
     exists) and write it when the app shuts down."""
-    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION, TRANSACTIONS_SECTION):
+    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION, TRANSACTIONS_SECTION,
+                    TRAVEL_RULE_SECTION):
         register_section(app.registry, section)
     path = app.settings.state_file
     if not path:

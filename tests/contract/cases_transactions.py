@@ -136,3 +136,27 @@ case("PATCH", RULE, "400")(lambda c: c.client.patch(f"{RULES}{_preset(c)['uuid']
 case("DELETE", RULE, "204")(lambda c: c.client.delete(f"{RULES}{_rule(c)['uuid']}/"))
 case("DELETE", RULE, "400")(lambda c: c.client.delete(f"{RULES}{_preset(c)['uuid']}/"))
 case("DELETE", RULE, "404")(lambda c: c.client.delete(f"{RULES}{UNKNOWN}/"))
+
+SETTINGS = "/v3/travel-rule/settings/"
+ADDRESSES = "/v3/travel-rule/wallet-addresses/"
+ADDRESS = "/v3/travel-rule/wallet-addresses/{entry_uuid}/"
+VASPS = "/v3/travel-rule/vasps/"
+CONTACT = {"compliance_email": "compliance@example.com"}  # a new row's "" is not an email to the schema
+
+
+def _entry(c: Ctx) -> dict:
+    response = c.client.post(ADDRESSES, json={"address": f"0xContract{id(c)}", "chain": "ethereum"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+case("GET", SETTINGS, "200")(lambda c: (c.client.put(SETTINGS, json=CONTACT), c.client.get(SETTINGS))[1])
+case("PUT", SETTINGS, "200")(lambda c: c.client.put(SETTINGS, json={**CONTACT, "legal_name": "Contract VASP"}))
+case("PUT", SETTINGS, "400")(lambda c: c.client.put(SETTINGS, json={"is_enabled": True}))
+case("GET", ADDRESSES, "200")(lambda c: (_entry(c), c.client.get(ADDRESSES))[1])
+case("POST", ADDRESSES, "201")(lambda c: c.client.post(ADDRESSES, json={"address": "0xNew", "chain": "ethereum"}))
+case("POST", ADDRESSES, "400")(lambda c: (_entry(c), c.client.post(ADDRESSES, json={
+    "address": f"0xContract{id(c)}", "chain": "ethereum"}))[1])
+case("PATCH", ADDRESS, "200")(lambda c: c.client.patch(f"{ADDRESSES}{_entry(c)['uuid']}/", json={"holder_name": "A"}))
+case("DELETE", ADDRESS, "204")(lambda c: c.client.delete(f"{ADDRESSES}{_entry(c)['uuid']}/"))
+case("GET", VASPS, "200")(lambda c: c.client.get(VASPS, params={"search": "test", "limit": 5}))

@@ -1,0 +1,71 @@
+"""Travel Rule set-up: settings, the wallet-address book and the VASP directory (§1.24)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from ..domain.transactions.travel_rule import TravelRuleBook, directory
+from ..web.operations import Call, operation
+from ..web.pagination import page_bounds, page_urls
+
+DEFAULT_LIMIT = 50
+
+
+def _page(call: Call, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    limit, offset = page_bounds(call.query, DEFAULT_LIMIT)
+    following, preceding = page_urls(call.request, len(rows), limit, offset)
+    return {"count": len(rows), "next": following, "previous": preceding, "results": rows[offset:offset + limit]}
+
+
+@operation("getTravelRuleSettings")
+def get_settings(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    with tenant.lock:
+        return tenant.component(TravelRuleBook).view()
+
+
+@operation("updateTravelRuleSettings")
+def update_settings(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    with tenant.lock:
+        return tenant.component(TravelRuleBook).update(call.body or {})
+
+
+@operation("listTravelRuleWalletAddresses")
+def list_addresses(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    with tenant.lock:
+        return _page(call, tenant.component(TravelRuleBook).newest_first())
+
+
+@operation("createTravelRuleWalletAddress")
+def create_address(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    with tenant.lock:
+        return tenant.component(TravelRuleBook).add_address(call.body or {})
+
+
+@operation("updateTravelRuleWalletAddress")
+def update_address(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    with tenant.lock:
+        return tenant.component(TravelRuleBook).update_address(call.path["entry_uuid"], call.body or {})
+
+
+@operation("deleteTravelRuleWalletAddress")
+def delete_address(call: Call) -> Response:
+    tenant = call.tenant
+    with tenant.lock:
+        book = tenant.component(TravelRuleBook)
+        book.address(call.path["entry_uuid"])
+        del book.addresses[call.path["entry_uuid"]]
+    return Response(status_code=204)
+
+
+@operation("listTravelRuleVasps")
+def list_vasps(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    others = call.registry.tenants()
+    return _page(call, directory(tenant, others, call.query.get("search")))
