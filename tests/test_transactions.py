@@ -352,18 +352,22 @@ def test_transactions_survive_a_state_file_restart(state_file: Path) -> None:
                  actions=[{"type": "add_tags", "tag_name": "big"}])
         kept = create(http, transaction("kept", amount=500))
         token = http.post("/v3/transactions/sdk-token/", json={"vendor_data": "user-1"}).json()["sdk_token"]
-        http.put("/v3/travel-rule/settings/", json={"legal_name": "Kept VASP"})
+        http.put("/v3/travel-rule/settings/", json={"legal_name": "Kept VASP", "is_enabled": True,
+                                                    "timeout_outcome": "REJECT"})
+        waiting = create(http, travel("waiting", institution_details={"name": "Aurora Digital Assets GmbH"}))
         entry = http.post("/v3/travel-rule/wallet-addresses/", json={"address": "0xKept", "chain": "ethereum"}).json()
     with MockServer(state_file=str(state_file), freeze_clock=True) as second, \
             httpx.Client(base_url=second.url, headers={"x-api-key": key}) as http:
         assert http.get(f"/v3/transactions/{kept['uuid']}/").json() == kept
         nxt = create(http, transaction("next", amount=500))
-        assert nxt["transaction_number"] == 2 and nxt["tags"] == kept["tags"]
+        assert nxt["transaction_number"] == 3 and nxt["tags"] == kept["tags"]
         assert http.post("/v3/transactions/", json=transaction("kept")).status_code == 400
         assert httpx.get(f"{second.url}/v1/transactions/{kept['uuid']}/",
                          headers={"X-Transaction-Token": token}).status_code == 200
         assert http.get("/v3/travel-rule/settings/").json()["legal_name"] == "Kept VASP"
         assert http.get("/v3/travel-rule/wallet-addresses/").json()["results"] == [entry]
+        http.post("/_mock/clock/advance", json={"seconds": 48 * 3600})
+        assert http.get(f"/v3/transactions/{waiting['uuid']}/").json()["status"] == "DECLINED"  # timeout kept
 
 
 def test_the_same_seed_and_requests_give_the_same_bytes() -> None:
@@ -545,3 +549,77 @@ def test_the_vasp_directory_lists_other_discoverable_applications(client: httpx.
         assert "Zeta Test VASP" in names and "Myself Test VASP" not in names and names == sorted(names, key=str.casefold)
         zeta = next(v for v in found["results"] if v["name"] == "Zeta Test VASP")
         assert zeta["is_didit_customer"] is True and zeta["dd_status"] == "COMPLETED" and zeta["dd_score"] == 0
+
+
+# ---------------------------------------------------------------- Travel Rule transfers
+
+def travel(txn_id: str, amount: str = "500", **counterparty: Any) -> dict[str, Any]:
+    return transaction(txn_id, amount=amount, transaction_category="travelRule",
+                       counterparty={"full_name": "John Beneficiary", **counterparty},
+                       travel_rule_details={"status": "PENDING", "protocol": "IVMS101", "required": True})
+
+
+def enable_travel_rule(client: httpx.Client, **settings: Any) -> None:
+    response = client.put("/v3/travel-rule/settings/", json={"is_enabled": True, "legal_name": "Origin CASP SL",
+                                                             "threshold_amount": "100", **settings})
+    assert response.status_code == 200, response.text
+
+
+def test_outbound_travel_rule_transfers_are_routed_and_finished(client: httpx.Client) -> None:
+    assert create(client, travel("off"))["travel_rule"]["status"] == "PENDING"  # Travel Rule disabled: as sent
+    enable_travel_rule(client)
+    small = create(client, travel("small", amount="50"))
+    assert small["travel_rule"]["status"] == "NOT_APPLICABLE" and small["travel_rule"]["required"] is False
+    routed = create(client, travel("routed", institution_details={"name": "Aurora Digital Assets GmbH"}))
+    assert routed["travel_rule"]["status"] == "AWAITING_COUNTERPARTY" and routed["status"] == "APPROVED"
+    path = f"/v3/transactions/{routed['uuid']}/travel-rule/"
+    early = client.patch(path, json={"payment_txn_id": "0xhash"})
+    assert early.status_code == 409
+    moved = client.post(f"/_mock/travel-rule/{routed['travel_rule']['uuid']}/advance", json={"status": "COMPLETED"})
+    assert moved.status_code == 200 and moved.json()["rail"] == "TRP"
+    assert moved.json()["counterparty_vasp"]["name"] == "Aurora Digital Assets GmbH"
+    finished = client.patch(path, json={"payment_txn_id": "0xhash"})
+    assert finished.status_code == 200 and finished.json()["status"] == "FINISHED"
+    assert [step["status"] for step in finished.json()["timeline"]] == ["AWAITING_COUNTERPARTY", "COMPLETED", "FINISHED"]
+    stored = client.get(f"/v3/transactions/{routed['uuid']}/").json()
+    assert stored["payment_txn_id"] == "0xhash" and stored["travel_rule"]["status"] == "FINISHED"
+    assert client.patch(path, json={"action": "cancel"}).status_code == 409
+    assert client.patch(path, json={}).status_code == 400
+    unknown = create(client, travel("unknown", institution_details={"name": "Nobody Exchange"}))
+    other = f"/v3/transactions/{unknown['uuid']}/travel-rule/"
+    assert unknown["travel_rule"]["status"] == "COUNTERPARTY_VASP_NOT_FOUND"
+    assert client.patch(other, json={"action": "resend"}).json()["status"] == "COUNTERPARTY_VASP_NOT_FOUND"
+    assert client.patch(other, json={"action": "cancel"}).json()["status"] == "CANCELLED"
+    assert client.patch(f"/v3/transactions/{small['uuid']}/travel-rule/", json={"action": "resend"}).status_code == 409
+
+
+def test_a_self_hosted_wallet_waits_for_the_ownership_proof(client: httpx.Client) -> None:
+    enable_travel_rule(client)
+    held = create(client, travel("self-hosted", payment_method={"method_type": "unhosted_wallet",
+                                                                "account_id": CLEAN_WALLET}))
+    assert held["status"] == "AWAITING_USER" and held["travel_rule"]["status"] == "UNCONFIRMED_OWNERSHIP"
+    proved = client.post(f"/_mock/travel-rule/{held['travel_rule']['uuid']}/advance", json={"status": "COMPLETED"})
+    assert proved.json()["ownership_confirmed"] is True
+    assert client.get(f"/v3/transactions/{held['uuid']}/").json()["status"] == "APPROVED"
+
+
+def test_a_waiting_transfer_expires_with_the_timeout_outcome(client: httpx.Client) -> None:
+    enable_travel_rule(client, confirmation_timeout_hours=1, timeout_outcome="REJECT")
+    waiting = create(client, travel("slow", institution_details={"name": "Borealis Exchange Ltd"}))
+    advance(client, 3599)
+    assert client.get(f"/v3/transactions/{waiting['uuid']}/").json()["travel_rule"]["status"] == \
+        "AWAITING_COUNTERPARTY"
+    advance(client, 2)
+    expired = client.get(f"/v3/transactions/{waiting['uuid']}/").json()
+    assert expired["travel_rule"]["status"] == "EXPIRED" and expired["status"] == "DECLINED"
+
+
+def test_travel_rule_moves_fire_webhooks(server: MockServer) -> None:
+    with receiver() as hooks, httpx.Client(base_url=server.url, headers={"x-api-key": new_key("sk_live_")}) as http:
+        http.post("/_mock/webhook", json={"url": hooks.url("/tr"), "secret": "s3cret"})
+        enable_travel_rule(http)
+        create(http, travel("hooked", institution_details={"name": "Aurora Digital Assets GmbH"}))
+        delivery = wait_webhook(http, webhook_type="travel_rule.status.updated")
+    payload = json.loads(delivery["request_body"])
+    assert (payload["travel_rule_status"], payload["rail"], payload["direction"]) == (
+        "AWAITING_COUNTERPARTY", "TRP", "OUTBOUND")

@@ -140,7 +140,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/_mock/webhooks/{attempt_uuid}/replay"): Operation(
         summary="Send a logged delivery again", responses={200: _OBJECT}),
     ("POST", "/_mock/transactions/{uuid}/resolve-action"): Operation(
-        summary="Resolve a pending (IN_REVIEW or AWAITING_USER) transaction", request="transactions:ResolveBody",
+        summary="Resolve a pending (IN_REVIEW or AWAITING_USER) transaction",
+        request="transactions:TransactionResolveBody", responses={200: _OBJECT}),
+    ("POST", "/_mock/travel-rule/{transfer_uuid}/advance"): Operation(
+        summary="Move a Travel Rule transfer as its counterparty would", request="transactions:TransferAdvanceBody",
         responses={200: _OBJECT}),
     ("GET", "/_mock/phone/codes"): Operation(summary="Fixed phone codes", responses={200: _OBJECT}),
     ("POST", "/_mock/phone/codes"): Operation(

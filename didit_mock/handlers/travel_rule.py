@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from ..domain.transactions import transfers
 from ..domain.transactions.travel_rule import TravelRuleBook, directory
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
@@ -69,3 +70,10 @@ def list_vasps(call: Call) -> dict[str, Any]:
     tenant = call.tenant
     others = call.registry.tenants()
     return _page(call, directory(tenant, others, call.query.get("search")))
+
+
+@operation("patchTravelRuleTransfer")
+def patch_transfer(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    with tenant.lock:
+        return transfers.patch(tenant, call.path["transaction_id"], call.body or {})

@@ -160,3 +160,19 @@ case("POST", ADDRESSES, "400")(lambda c: (_entry(c), c.client.post(ADDRESSES, js
 case("PATCH", ADDRESS, "200")(lambda c: c.client.patch(f"{ADDRESSES}{_entry(c)['uuid']}/", json={"holder_name": "A"}))
 case("DELETE", ADDRESS, "204")(lambda c: c.client.delete(f"{ADDRESSES}{_entry(c)['uuid']}/"))
 case("GET", VASPS, "200")(lambda c: c.client.get(VASPS, params={"search": "test", "limit": 5}))
+
+TRANSFER = "/v3/transactions/{transaction_id}/travel-rule/"
+
+
+def _transfer(c: Ctx) -> str:
+    c.client.put(SETTINGS, json={"is_enabled": True, "legal_name": "Contract VASP", **CONTACT})
+    body = {**_body(c), "transaction_category": "travelRule",
+            "counterparty": {"full_name": "B", "institution_details": {"name": "Aurora Digital Assets GmbH"}}}
+    created = c.client.post(T, json=body)
+    assert created.status_code == 201, created.text
+    return f"{T}{created.json()['uuid']}/travel-rule/"
+
+
+case("PATCH", TRANSFER, "200")(lambda c: c.client.patch(_transfer(c), json={"action": "cancel"}))
+case("PATCH", TRANSFER, "400")(lambda c: c.client.patch(_transfer(c), json={}))
+case("PATCH", TRANSFER, "409")(lambda c: c.client.patch(_transfer(c), json={"payment_txn_id": "0xhash"}))

@@ -247,6 +247,10 @@ def submit(tenant: Tenant, body: dict[str, Any], rules: list[dict[str, Any]], op
     emit(tenant, CREATED, transaction)
     if transaction["status"] != "APPROVED":
         emit(tenant, STATUS_UPDATED, transaction, previous="APPROVED")
+    if transaction["status"] != "DECLINED":
+        from .transfers import open_transfer  # transfers build on the monitor's status changes
+
+        open_transfer(tenant, transaction)
     return transaction, True
 
 

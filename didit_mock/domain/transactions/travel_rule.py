@@ -1,5 +1,5 @@
 """Travel Rule set-up of an application: its settings (VASP profile), its wallet-address book,
-and the VASP directory it sees (§1.24). Transfers are not emulated yet."""
+the VASP directory it sees, and its transfers' state (§1.24; the rules are in `transfers`)."""
 
 from __future__ import annotations
 
@@ -61,6 +61,10 @@ class TravelRuleBook:
         self.tenant = tenant
         self.settings: dict[str, Any] | None = None
         self.addresses: dict[str, dict[str, Any]] = {}
+        #: transaction uuid -> its Travel Rule transfer (`TravelRuleTransferDetail`).
+        self.transfers: dict[str, dict[str, Any]] = {}
+        #: transaction uuid -> the exact instant (tenant clock) its waiting transfer expires.
+        self.deadlines: dict[str, float] = {}
 
     def current(self) -> dict[str, Any]:
         if self.settings is None:
@@ -123,11 +127,14 @@ class TravelRuleBook:
     # ------------------------------------------------ state
 
     def export_state(self) -> dict[str, Any]:
-        return {"settings": copy.deepcopy(self.settings), "addresses": copy.deepcopy(list(self.addresses.values()))}
+        return {"settings": copy.deepcopy(self.settings), "addresses": copy.deepcopy(list(self.addresses.values())),
+                "transfers": copy.deepcopy(self.transfers), "deadlines": dict(self.deadlines)}
 
     def import_state(self, state: dict[str, Any]) -> None:
         self.settings = copy.deepcopy(state.get("settings"))
         self.addresses = {e["uuid"]: copy.deepcopy(e) for e in state.get("addresses") or []}
+        self.transfers = copy.deepcopy(state.get("transfers") or {})
+        self.deadlines = {str(k): float(v) for k, v in (state.get("deadlines") or {}).items()}
 
 
 def _check_travel_address(value: Any) -> None:
@@ -160,13 +167,17 @@ def _export(tenant: Tenant) -> dict[str, Any]:
 def _parse(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("addresses") or [], list) or \
             not all(isinstance(e, dict) and "uuid" in e for e in value.get("addresses") or []) or \
-            not isinstance(value.get("settings") or {}, dict):
+            not isinstance(value.get("settings") or {}, dict) or not isinstance(value.get("transfers") or {}, dict) or \
+            not all(isinstance(v, (int, float)) for v in (value.get("deadlines") or {}).values()):
         raise StateInvalid(f"{path}: an object with settings and addresses is expected.")
     return value
 
 
 def _restore(tenant: Tenant, value: dict[str, Any]) -> None:
+    from .transfers import reschedule  # transfers build on this book
+
     tenant.component(TravelRuleBook).import_state(value)
+    reschedule(tenant)
 
 
 #: The `extensions.travel_rule` section of the state document.

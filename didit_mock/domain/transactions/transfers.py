@@ -1,0 +1,213 @@
+"""Travel Rule transfers of outbound `travelRule` transactions, on the tenant clock (§1.24).
+
+When the application has the Travel Rule enabled, an outbound travelRule transaction opens a
+transfer, routed at once: below `threshold_amount` it is `NOT_APPLICABLE`; to a self-hosted
+(`unhosted_wallet`) counterparty it waits for the user's ownership proof (`UNCONFIRMED_OWNERSHIP`,
+the transaction `AWAITING_USER`); to a VASP of the directory (by the counterparty's institution
+name) it waits for that VASP (`AWAITING_COUNTERPARTY` on its first rail); otherwise
+`COUNTERPARTY_VASP_NOT_FOUND`. A waiting transfer expires after `confirmation_timeout_hours` and
+the transaction takes `timeout_outcome` (HOLD: `IN_REVIEW`, REJECT: `DECLINED`, PROCEED: as is).
+Every move fires `travel_rule.status.updated` (live applications).
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from ..clock import iso
+from ..errors import DiditError, NotFound, ValidationFailed
+from ..events import DomainEvent
+from .travel_rule import DIRECTORY, TravelRuleBook
+
+if TYPE_CHECKING:
+    from ..tenant import Tenant
+
+STATUS_UPDATED = "travel_rule.status.updated"
+WAITING = ("AWAITING_COUNTERPARTY", "UNCONFIRMED_OWNERSHIP", "ON_HOLD")
+TERMINAL = ("FINISHED", "CANCELLED", "EXPIRED", "NOT_APPLICABLE", "COUNTERPARTY_VASP_GENERAL_DECLINE")
+RESENDABLE = ("COUNTERPARTY_VASP_NOT_FOUND", "COUNTERPARTY_VASP_NOT_REACHABLE", "NOT_ENOUGH_COUNTERPARTY_DATA")
+TIMEOUT_STATUS = {"HOLD": "IN_REVIEW", "REJECT": "DECLINED", "PROCEED": None}
+NEITHER = "Provide payment_txn_id or an action (cancel, resend)."
+ROUTING_DETAILS = {"NOT_APPLICABLE": "Below the Travel Rule threshold.",
+                   "UNCONFIRMED_OWNERSHIP": "Waiting for the proof of wallet ownership.",
+                   "COUNTERPARTY_VASP_NOT_FOUND": "No counterparty VASP was found for the destination.",
+                   "COUNTERPARTY_VASP_NOT_REACHABLE": "The counterparty VASP has no reachable rail."}
+
+
+def _amount(transaction: dict[str, Any]) -> Decimal:
+    for key in ("amount_in_default_currency", "amount"):
+        try:
+            if transaction.get(key) is not None:
+                return Decimal(str(transaction[key]))
+        except InvalidOperation:
+            continue
+    return Decimal(0)
+
+
+def _route(transaction: dict[str, Any], settings: dict[str, Any]) -> tuple[str, str | None, dict[str, Any] | None]:
+    """(status, rail, counterparty VASP) of an outbound transfer."""
+    if _amount(transaction) < Decimal(str(settings.get("threshold_amount") or "0")):
+        return "NOT_APPLICABLE", None, None
+    counterparty = (transaction.get("metadata") or {}).get("counterparty") or {}
+    method = counterparty.get("payment_method") if isinstance(counterparty.get("payment_method"), dict) else {}
+    if method.get("method_type") == "unhosted_wallet":
+        return "UNCONFIRMED_OWNERSHIP", None, None
+    institution = str((counterparty.get("institution_details") or {}).get("name") or "").casefold()
+    vasp = next((v for v in DIRECTORY if institution and v["name"].casefold() == institution), None)
+    if vasp is None:
+        return "COUNTERPARTY_VASP_NOT_FOUND", None, None
+    rail = vasp["reachable_rails"][0] if vasp["reachable_rails"] else None
+    if rail is None:
+        return "COUNTERPARTY_VASP_NOT_REACHABLE", None, None
+    return "AWAITING_COUNTERPARTY", rail, {"name": vasp["name"], "lei": vasp["lei"], "dd_score": vasp["dd_score"]}
+
+
+def open_transfer(tenant: Tenant, transaction: dict[str, Any]) -> dict[str, Any] | None:
+    """The transfer of a new outbound travelRule transaction (None when the Travel Rule is off)."""
+    book = tenant.component(TravelRuleBook)
+    settings = book.current()
+    if not settings["is_enabled"] or transaction["transaction_type"] != "travelRule" or \
+            transaction["direction"] != "OUTBOUND":
+        return None
+    light = transaction.get("travel_rule") or {}
+    now = iso(tenant.clock.now())
+    transfer = {
+        "uuid": light.get("uuid") or tenant.rng.uuid4(), "status": "ON_HOLD", "direction": "OUTBOUND", "rail": None,
+        "protocol": light.get("protocol"), "ivms_version": "IVMS101.2023", "required": True,
+        "ownership_confirmed": None, "deadline_at": None, "timeline": [], "counterparty_vasp": None,
+        "originator_data": copy.deepcopy(light.get("originator_data") or {}),
+        "beneficiary_data": copy.deepcopy(light.get("beneficiary_data") or {}), "created_at": now,
+    }
+    book.transfers[transaction["uuid"]] = transfer
+    _reroute(tenant, transaction, transfer, settings)
+    return transfer
+
+
+def _reroute(tenant: Tenant, transaction: dict[str, Any], transfer: dict[str, Any], settings: dict[str, Any]) -> None:
+    status, rail, vasp = _route(transaction, settings)
+    transfer["rail"], transfer["counterparty_vasp"] = rail, vasp
+    transfer["required"] = status != "NOT_APPLICABLE"
+    if status in WAITING:
+        deadline = tenant.clock.timestamp() + 3600 * int(settings["confirmation_timeout_hours"])
+        transfer["deadline_at"] = iso(datetime.fromtimestamp(deadline, tz=timezone.utc))
+        tenant.component(TravelRuleBook).deadlines[transaction["uuid"]] = deadline
+        schedule_timeout(tenant, transaction["uuid"], deadline)
+    move(tenant, transaction, transfer, status, f"Routed over {rail}." if rail else ROUTING_DETAILS.get(status, ""))
+    if status == "UNCONFIRMED_OWNERSHIP" and transaction["status"] == "APPROVED":
+        _transaction_status(tenant, transaction, "AWAITING_USER")
+
+
+def schedule_timeout(tenant: Tenant, transaction_uuid: str, deadline: float) -> None:
+    tenant.scheduler.at(deadline, _expire, tenant, transaction_uuid)
+
+
+def _expire(tenant: Tenant, transaction_uuid: str) -> None:
+    from .book import TransactionBook
+
+    transfer = tenant.component(TravelRuleBook).transfers.get(transaction_uuid)
+    transaction = tenant.component(TransactionBook).transactions.get(transaction_uuid)
+    if transfer is None or transaction is None or transfer["status"] not in WAITING:
+        return
+    deadline = tenant.component(TravelRuleBook).deadlines.get(transaction_uuid)
+    if deadline is not None and deadline > tenant.clock.timestamp():
+        return  # re-routed since: a later job decides
+    move(tenant, transaction, transfer, "EXPIRED", "The counterparty did not answer in time.")
+    outcome = TIMEOUT_STATUS[tenant.component(TravelRuleBook).current()["timeout_outcome"]]
+    if outcome is not None:
+        _transaction_status(tenant, transaction, outcome)
+
+
+def _transaction_status(tenant: Tenant, transaction: dict[str, Any], status: str) -> None:
+    from .monitor import change_status
+
+    change_status(tenant, transaction, status, "TRAVEL_RULE")
+
+
+def move(tenant: Tenant, transaction: dict[str, Any], transfer: dict[str, Any], status: str,
+         detail: str = "") -> None:
+    """Set the transfer's status (timeline, the transaction's light view, the webhook)."""
+    transfer["status"] = status
+    transfer["timeline"].append({"status": status, "at": iso(tenant.clock.now()), "detail": detail})
+    light = transaction.get("travel_rule")
+    if isinstance(light, dict):
+        light["status"], light["required"] = status, transfer["required"]
+    else:
+        transaction["travel_rule"] = {
+            "uuid": transfer["uuid"], "status": status, "protocol": transfer["protocol"],
+            "required": transfer["required"], "obligations_count": 0,
+            "originator_data": transfer["originator_data"], "beneficiary_data": transfer["beneficiary_data"],
+            "metadata": {}}
+    if tenant.is_sandbox:
+        return
+    payload = {"transaction_id": transaction["uuid"], "txn_id": transaction["txn_id"],
+               "travel_rule_status": status, "rail": transfer["rail"], "direction": transfer["direction"],
+               "vendor_data": transaction["vendor_data"]}
+    tenant.events.emit(DomainEvent(STATUS_UPDATED, "transaction", transaction["uuid"], status,
+                                   tenant.clock.timestamp(), {"transaction": payload}))
+
+
+def transfer_of(tenant: Tenant, transaction_uuid: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    from .book import TransactionBook
+
+    transaction = tenant.component(TransactionBook).get(transaction_uuid)
+    transfer = tenant.component(TravelRuleBook).transfers.get(transaction_uuid)
+    if transfer is None:
+        raise NotFound()
+    return transaction, transfer
+
+
+def patch(tenant: Tenant, transaction_uuid: str, body: dict[str, Any]) -> dict[str, Any]:
+    """`PATCH /v3/transactions/{id}/travel-rule/`: finish (payment_txn_id), cancel or resend."""
+    transaction, transfer = transfer_of(tenant, transaction_uuid)
+    status = transfer["status"]
+    if body.get("payment_txn_id"):
+        if status != "COMPLETED" or transfer["direction"] != "OUTBOUND":
+            raise DiditError({"detail": f"Only a COMPLETED outbound transfer can be finished; this one is {status}."},
+                             409)
+        transaction["payment_txn_id"] = str(body["payment_txn_id"])
+        move(tenant, transaction, transfer, "FINISHED", "Broadcast reported.")
+    elif body.get("action") == "cancel":
+        if status in TERMINAL:
+            raise DiditError({"detail": f"The transfer is already {status}."}, 409)
+        move(tenant, transaction, transfer, "CANCELLED", "Cancelled by the originator.")
+    elif body.get("action") == "resend":
+        if status not in RESENDABLE:
+            raise DiditError({"detail": f"Only a transfer in {', '.join(RESENDABLE)} can be resent; this one is "
+                                        f"{status}."}, 409)
+        _reroute(tenant, transaction, transfer, tenant.component(TravelRuleBook).current())
+    else:
+        raise ValidationFailed({"non_field_errors": [NEITHER]})
+    return copy.deepcopy(transfer)
+
+
+def advance(tenant: Tenant, transfer_uuid: str, status: str) -> dict[str, Any]:
+    """The admin API's move of a transfer (the counterparty or the user acted)."""
+    from .book import TransactionBook
+
+    book = tenant.component(TravelRuleBook)
+    key = next((k for k, t in book.transfers.items() if t["uuid"] == transfer_uuid), None)
+    if key is None:
+        raise NotFound()
+    transfer, transaction = book.transfers[key], tenant.component(TransactionBook).get(key)
+    if transfer["status"] in TERMINAL:
+        raise DiditError({"detail": f"The transfer is already {transfer['status']}."}, 409)
+    if status == "COMPLETED" and transfer["status"] == "UNCONFIRMED_OWNERSHIP":
+        transfer["ownership_confirmed"] = True
+    move(tenant, transaction, transfer, status, "Moved through the admin API.")
+    if status == "COMPLETED" and transaction["status"] == "AWAITING_USER":
+        _transaction_status(tenant, transaction, "APPROVED")
+    elif status in ("COUNTERPARTY_VASP_GENERAL_DECLINE", "COUNTERPARTY_MISMATCHED_DATA"):
+        _transaction_status(tenant, transaction, "DECLINED")
+    return copy.deepcopy(transfer)
+
+
+def reschedule(tenant: Tenant) -> None:
+    """After a restore: the timeout jobs of the waiting transfers."""
+    book = tenant.component(TravelRuleBook)
+    for key, transfer in book.transfers.items():
+        if transfer["status"] in WAITING and key in book.deadlines:
+            schedule_timeout(tenant, key, book.deadlines[key])
+
