@@ -19,7 +19,7 @@ from ..errors import ValidationFailed
 from ..events import DomainEvent
 from . import rules as rule_engine
 from . import wallets
-from .book import TransactionBook, detail
+from .book import TransactionBook
 from .intake import DUPLICATE, build
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class Verdict:
             self.severity = severity
 
 
-def screening_address(body: dict[str, Any], transaction: dict[str, Any]) -> str | None:
+def screening_address(transaction: dict[str, Any]) -> str | None:
     """The wallet crypto screening looks at: the counterparty's, else (a tx-hash inbound) the subject's."""
     meta = transaction["metadata"]
     for party in (meta.get("counterparty") or {}, meta.get("subject") or {}):
@@ -170,7 +170,7 @@ def evaluate(tenant: Tenant, book: TransactionBook, transaction: dict[str, Any],
     now_moment = tenant.clock.now()
     now = iso(now_moment)
     verdict = Verdict()
-    address = screening_address(body, transaction)
+    address = screening_address(transaction)
     if address and wants_screening(body, transaction):
         _screen(tenant, transaction, address, verdict, now)
     history = [*book.transactions.values(), transaction]
@@ -321,7 +321,3 @@ def emit(tenant: Tenant, webhook_type: str, transaction: dict[str, Any], previou
         return
     tenant.events.emit(DomainEvent(webhook_type, "transaction", transaction["uuid"], transaction["status"],
                                    tenant.clock.timestamp(), {"transaction": webhook_payload(transaction, previous)}))
-
-
-def view(transaction: dict[str, Any]) -> dict[str, Any]:
-    return detail(transaction)
