@@ -121,12 +121,9 @@ def test_the_list_is_newest_first_in_pages(client: httpx.Client) -> None:
     assert last["results"][0]["subject_vendor_data"] == "user-1"
 
 
-def test_transaction_id_reuse_can_return_the_existing_one(client: httpx.Client, server: MockServer,
-                                                          api_key: str) -> None:
+def test_transaction_id_reuse_can_return_the_existing_one(client: httpx.Client) -> None:
     first = create(client, transaction("again"))
-    tenant = server.app.registry.get(api_key)
-    assert tenant is not None
-    tenant.config.extra["compat.transaction_id_reuse"] = "return_existing"
+    put_scenario(client, "version: 1\ntenant:\n  transaction_id_reuse: return_existing\n")
     assert create(client, transaction("again", amount="99")) == first
 
 

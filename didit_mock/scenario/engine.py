@@ -243,7 +243,7 @@ def scenarios_of(tenant: Tenant) -> TenantScenarios:
 
 
 def apply_settings(tenant: Tenant, settings: TenantSettings) -> None:
-    """Set a tenant's environment, credits, seed, clock and webhook in place."""
+    """Set a tenant's environment, credits, seed, clock, webhook and compat switches in place."""
     if settings.environment is not None:
         tenant.environment = settings.environment
         tenant.config.environment = settings.environment
@@ -259,6 +259,8 @@ def apply_settings(tenant: Tenant, settings: TenantSettings) -> None:
         tenant.clock.freeze()
     if settings.webhook is not None:
         webhooks.book(tenant).configure(settings.webhook.url, settings.webhook.secret, settings.webhook.version)
+    if settings.transaction_id_reuse is not None:
+        tenant.config.extra["compat.transaction_id_reuse"] = settings.transaction_id_reuse
 
 
 def _workflow(spec: Any) -> Workflow:

@@ -170,6 +170,8 @@ class TenantSettings(_Model):
     clock_start: str | None = Field(None, description="ISO-8601 instant the tenant clock starts at")
     clock_frozen: bool | None = Field(None, description="whether the tenant clock stands still until moved")
     webhook: WebhookTarget | None = None
+    transaction_id_reuse: Literal["400", "return_existing"] | None = Field(
+        None, description="a reused transaction_id: Didit's 400 (default) or the existing transaction")
 
     @field_validator("clock_start", mode="before")
     @classmethod
