@@ -620,3 +620,38 @@ def test_travel_rule_moves_fire_webhooks(server: MockServer) -> None:
     payload = json.loads(delivery["request_body"])
     assert (payload["travel_rule_status"], payload["rail"], payload["direction"]) == (
         "AWAITING_COUNTERPARTY", "TRP", "OUTBOUND")
+
+
+def test_an_inbound_deposit_is_registered_once_and_its_ownership_confirmed(client: httpx.Client) -> None:
+    client.post("/v3/travel-rule/wallet-addresses/", json={"address": "0xYourDepositWallet", "chain": "ethereum",
+                                                           "holder_name": "Ana Diaz", "holder_vendor_data": "user-042"})
+    body = {"chain": "ethereum", "txid": "0xdeposit-hash", "wallet_address": "0xYourDepositWallet", "amount": "500.00",
+            "currency": "USDC", "originator_data": {"name": "Origin CASP SL"},
+            "originating_vasp": {"name": "Origin CASP SL", "lei": "LEI1"}}
+    first = client.post("/v3/travel-rule/inbound/", json=body)
+    assert first.status_code == 201 and first.json()["created"] is True
+    transfer = first.json()["travel_rule"]
+    assert transfer["status"] == "UNCONFIRMED_OWNERSHIP" and "originator_data" not in transfer  # masked
+    again = client.post("/v3/travel-rule/inbound/", json=body)
+    assert again.status_code == 200 and again.json()["created"] is False
+    assert again.json()["transaction_id"] == first.json()["transaction_id"]
+    stored = client.get(f"/v3/transactions/{first.json()['transaction_id']}/").json()
+    assert (stored["direction"], stored["vendor_data"], stored["amount"]) == ("INBOUND", "user-042", "500")
+    path = f"/v3/transactions/{stored['uuid']}/travel-rule/ownership/"
+    confirmed = client.post(path, json={"confirmed": True})
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "COMPLETED"
+    assert confirmed.json()["originator_data"] == {"name": "Origin CASP SL"}  # unmasked
+    assert client.get("/v3/travel-rule/wallet-addresses/").json()["results"][0]["is_ownership_verified"] is True
+    assert client.post(path, json={"confirmed": True}).status_code == 409
+    unknown = client.post("/v3/travel-rule/inbound/", json={**body, "wallet_address": "0xNotMine"}).json()
+    assert unknown["travel_rule"]["status"] == "NOT_ENOUGH_COUNTERPARTY_DATA"
+
+
+def test_denying_ownership_declines_the_deposit(client: httpx.Client) -> None:
+    client.post("/v3/travel-rule/wallet-addresses/", json={"address": "0xDeny", "chain": "ethereum"})
+    created = client.post("/v3/travel-rule/inbound/", json={"chain": "ethereum", "txid": "0x1", "amount": "1",
+                                                            "wallet_address": "0xDeny", "currency": "ETH"}).json()
+    denied = client.post(f"/v3/transactions/{created['transaction_id']}/travel-rule/ownership/",
+                         json={"confirmed": False})
+    assert denied.json()["status"] == "COUNTERPARTY_VASP_GENERAL_DECLINE"
+    assert client.get(f"/v3/transactions/{created['transaction_id']}/").json()["status"] == "DECLINED"

@@ -78,7 +78,7 @@ def _check(call: Call, document: Any) -> dict[str, Any]:
     return document
 
 
-def _submit(tenant: Tenant, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def submit_transaction(tenant: Tenant, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     reuse = tenant.config.extra.get(REUSE_SWITCH) == "return_existing"
     return monitor.submit(tenant, body, _tenant_rules(tenant), _open_case(tenant), reuse_existing=reuse)
 
@@ -88,7 +88,7 @@ async def create_transaction(call: Call) -> Any:
     tenant = call.tenant
     body = _check(call, await read_json(call.request))
     with tenant.lock:
-        transaction, _ = _submit(tenant, body)
+        transaction, _ = submit_transaction(tenant, body)
         return detail(transaction)
 
 
@@ -221,7 +221,7 @@ async def submit_from_sdk(call: Call) -> Any:
     with tenant.lock:
         if isinstance(tenant.component(TransactionBook).usable(token.token), str):
             raise DiditError({"detail": TOKEN_INVALID}, 401)
-        transaction, _ = _submit(tenant, body)
+        transaction, _ = submit_transaction(tenant, body)
         token.uses += 1
         return detail(transaction)
 

@@ -8,8 +8,10 @@ from starlette.responses import Response
 
 from ..domain.transactions import transfers
 from ..domain.transactions.travel_rule import TravelRuleBook, directory
+from ..web.http import json_response
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
+from .transactions import submit_transaction
 
 DEFAULT_LIMIT = 50
 
@@ -77,3 +79,19 @@ def patch_transfer(call: Call) -> dict[str, Any]:
     tenant = call.tenant
     with tenant.lock:
         return transfers.patch(tenant, call.path["transaction_id"], call.body or {})
+
+
+@operation("registerTravelRuleInbound")
+def register_inbound(call: Call) -> Response | dict[str, Any]:
+    tenant = call.tenant
+    with tenant.lock:
+        answer, created = transfers.register_inbound(
+            tenant, call.body or {}, lambda body: submit_transaction(tenant, body)[0])
+    return answer if not created else json_response(answer, 201)
+
+
+@operation("confirmTravelRuleOwnership")
+def confirm_ownership(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    with tenant.lock:
+        return transfers.confirm_ownership(tenant, call.path["transaction_id"], bool((call.body or {})["confirmed"]))

@@ -176,3 +176,31 @@ def _transfer(c: Ctx) -> str:
 case("PATCH", TRANSFER, "200")(lambda c: c.client.patch(_transfer(c), json={"action": "cancel"}))
 case("PATCH", TRANSFER, "400")(lambda c: c.client.patch(_transfer(c), json={}))
 case("PATCH", TRANSFER, "409")(lambda c: c.client.patch(_transfer(c), json={"payment_txn_id": "0xhash"}))
+
+INBOUND = "/v3/travel-rule/inbound/"
+OWNERSHIP = "/v3/transactions/{transaction_id}/travel-rule/ownership/"
+
+
+def _deposit(c: Ctx, wallet: str = "0xContractDeposit") -> dict:
+    c.client.post(ADDRESSES, json={"address": wallet, "chain": "ethereum"})
+    return {"chain": "ethereum", "txid": f"0x{id(c)}", "wallet_address": wallet, "amount": "5", "currency": "ETH"}
+
+
+case("POST", INBOUND, "201")(lambda c: c.client.post(INBOUND, json=_deposit(c)))
+case("POST", INBOUND, "200")(lambda c: (c.client.post(INBOUND, json=_deposit(c)),
+                                        c.client.post(INBOUND, json=_deposit(c)))[1])
+
+
+def _owned(c: Ctx) -> str:
+    created = c.client.post(INBOUND, json=_deposit(c)).json()
+    return f"{T}{created['transaction_id']}/travel-rule/ownership/"
+
+
+case("POST", OWNERSHIP, "200")(lambda c: c.client.post(_owned(c), json={"confirmed": True}))
+
+
+@case("POST", OWNERSHIP, "409")
+def _ownership_409(c: Ctx) -> httpx.Response:
+    path = _owned(c)
+    c.client.post(path, json={"confirmed": True})
+    return c.client.post(path, json={"confirmed": True})

@@ -180,7 +180,7 @@ def patch(tenant: Tenant, transaction_uuid: str, body: dict[str, Any]) -> dict[s
         _reroute(tenant, transaction, transfer, tenant.component(TravelRuleBook).current())
     else:
         raise ValidationFailed({"non_field_errors": [NEITHER]})
-    return copy.deepcopy(transfer)
+    return view(transfer)
 
 
 def advance(tenant: Tenant, transfer_uuid: str, status: str) -> dict[str, Any]:
@@ -211,3 +211,90 @@ def reschedule(tenant: Tenant) -> None:
         if transfer["status"] in WAITING and key in book.deadlines:
             schedule_timeout(tenant, key, book.deadlines[key])
 
+
+
+# ---------------------------------------------------------------- inbound transfers (beneficiary side)
+
+def view(transfer: dict[str, Any]) -> dict[str, Any]:
+    """A transfer as answered: an inbound one hides the parties' data until ownership is confirmed."""
+    shown = copy.deepcopy(transfer)
+    if shown["direction"] == "INBOUND" and shown.get("ownership_confirmed") is not True:
+        shown.pop("originator_data", None)
+        shown.pop("beneficiary_data", None)
+    return shown
+
+
+def register_inbound(tenant: Tenant, body: dict[str, Any], submit: Any) -> tuple[dict[str, Any], bool]:
+    """`POST /v3/travel-rule/inbound/`: (the answer, whether it is new). A deposit already registered
+    (same `txid` and `wallet_address`) is answered again; else `submit(body)` stores a new inbound
+    travelRule transaction, whose transfer is resolved against the wallet-address book."""
+    book = tenant.component(TravelRuleBook)
+    key = f"{body['txid']}|{body['wallet_address']}"
+    known = book.inbound.get(key)
+    if known is not None and known in book.transfers:
+        from .book import TransactionBook
+
+        transaction = tenant.component(TransactionBook).get(known)
+        return {"transaction_id": known, "txn_id": transaction["txn_id"], "created": False,
+                "travel_rule": view(book.transfers[known])}, False
+    entry = next((e for e in book.addresses.values() if e["address"] == body["wallet_address"]), None)
+    beneficiary = body.get("beneficiary_data") or {}
+    vasp = body.get("originating_vasp") or {}
+    holder = str((entry or {}).get("holder_name") or beneficiary.get("name") or "Unclaimed deposit")
+    request = {
+        "transaction_id": f"tr-inbound-{tenant.rng.token(16)}", "transaction_category": "travelRule",
+        "transaction_details": {"direction": "inbound", "amount": body["amount"], "currency": body["currency"],
+                                "currency_kind": "crypto", "payment_reference_id": body["txid"],
+                                "action_type": "deposit"},
+        "subject": {"entity_type": "individual",
+                    "vendor_data": (entry or {}).get("holder_vendor_data") or body["wallet_address"],
+                    "full_name": holder,
+                    "payment_method": {"method_type": "crypto_wallet", "account_id": body["wallet_address"]}},
+        "counterparty": {"entity_type": "company", "full_name": vasp.get("name") or "Unknown VASP",
+                         "institution_details": {"name": vasp.get("name") or "", "code": vasp.get("lei") or ""}},
+        "include_crypto_screening": False,
+    }
+    transaction = submit(request)
+    if entry is None:
+        status, confirmed = "NOT_ENOUGH_COUNTERPARTY_DATA", None
+    elif entry["is_ownership_verified"]:
+        status, confirmed = "COMPLETED", True
+    else:
+        status, confirmed = "UNCONFIRMED_OWNERSHIP", None
+    transfer = {
+        "uuid": tenant.rng.uuid4(), "status": status, "direction": "INBOUND",
+        "rail": "TRP" if vasp.get("travel_address") else None, "protocol": "IVMS101", "ivms_version": "IVMS101.2023",
+        "required": True, "ownership_confirmed": confirmed, "deadline_at": None, "timeline": [],
+        "counterparty_vasp": {"name": vasp["name"], "lei": vasp.get("lei") or "", "dd_score": 0} if vasp.get("name")
+        else None,
+        "originator_data": copy.deepcopy(body.get("originator_data") or {}),
+        "beneficiary_data": copy.deepcopy(beneficiary), "created_at": iso(tenant.clock.now()),
+    }
+    book.transfers[transaction["uuid"]] = transfer
+    book.inbound[key] = transaction["uuid"]
+    move(tenant, transaction, transfer, status, "Deposit registered.")
+    return {"transaction_id": transaction["uuid"], "txn_id": transaction["txn_id"], "created": True,
+            "travel_rule": view(transfer)}, True
+
+
+def confirm_ownership(tenant: Tenant, transaction_uuid: str, confirmed: bool) -> dict[str, Any]:
+    """The beneficiary confirms (or denies) that its customer owns the destination wallet."""
+    transaction, transfer = transfer_of(tenant, transaction_uuid)
+    book = tenant.component(TravelRuleBook)
+    if transfer["status"] != "UNCONFIRMED_OWNERSHIP":
+        raise DiditError({"detail": f"The transfer is {transfer['status']}, not UNCONFIRMED_OWNERSHIP."}, 409)
+    account = next((m["account_id"] for m in transaction["payment_methods"] if m.get("account_id")), None)
+    entry = next((e for e in book.addresses.values() if e["address"] == account), None)
+    if transfer["direction"] == "INBOUND" and entry is None:
+        raise DiditError({"detail": "The wallet address book entry of this transfer was deleted."}, 409)
+    transfer["ownership_confirmed"] = confirmed
+    if confirmed:
+        if entry is not None:
+            entry["is_ownership_verified"] = True
+        move(tenant, transaction, transfer, "COMPLETED", "Wallet ownership confirmed.")
+        if transaction["status"] == "AWAITING_USER":
+            _transaction_status(tenant, transaction, "APPROVED")
+    else:
+        move(tenant, transaction, transfer, "COUNTERPARTY_VASP_GENERAL_DECLINE", "Wallet ownership denied.")
+        _transaction_status(tenant, transaction, "DECLINED")
+    return view(transfer)

@@ -65,6 +65,8 @@ class TravelRuleBook:
         self.transfers: dict[str, dict[str, Any]] = {}
         #: transaction uuid -> the exact instant (tenant clock) its waiting transfer expires.
         self.deadlines: dict[str, float] = {}
+        #: "txid|wallet_address" of a registered inbound deposit -> its transaction uuid.
+        self.inbound: dict[str, str] = {}
 
     def current(self) -> dict[str, Any]:
         if self.settings is None:
@@ -128,13 +130,15 @@ class TravelRuleBook:
 
     def export_state(self) -> dict[str, Any]:
         return {"settings": copy.deepcopy(self.settings), "addresses": copy.deepcopy(list(self.addresses.values())),
-                "transfers": copy.deepcopy(self.transfers), "deadlines": dict(self.deadlines)}
+                "transfers": copy.deepcopy(self.transfers), "deadlines": dict(self.deadlines),
+                "inbound": dict(self.inbound)}
 
     def import_state(self, state: dict[str, Any]) -> None:
         self.settings = copy.deepcopy(state.get("settings"))
         self.addresses = {e["uuid"]: copy.deepcopy(e) for e in state.get("addresses") or []}
         self.transfers = copy.deepcopy(state.get("transfers") or {})
         self.deadlines = {str(k): float(v) for k, v in (state.get("deadlines") or {}).items()}
+        self.inbound = {str(k): str(v) for k, v in (state.get("inbound") or {}).items()}
 
 
 def _check_travel_address(value: Any) -> None:
