@@ -595,9 +595,17 @@ def test_a_self_hosted_wallet_waits_for_the_ownership_proof(client: httpx.Client
     held = create(client, travel("self-hosted", payment_method={"method_type": "unhosted_wallet",
                                                                 "account_id": CLEAN_WALLET}))
     assert held["status"] == "AWAITING_USER" and held["travel_rule"]["status"] == "UNCONFIRMED_OWNERSHIP"
+    action = held["action_required"]
+    assert action["type"] == "wallet_ownership" and action["url"].rsplit("/", 1)[1]
+    widget = f"/v3/travel-rule/widget/{action['url'].rsplit('/', 1)[1]}/"
+    context = httpx.get(str(client.base_url) + widget).json()  # public: no key
+    assert context["transfer_status"] == "UNCONFIRMED_OWNERSHIP" and context["wallet_address"] == CLEAN_WALLET
+    assert context["vasp_name"] == "Origin CASP SL" and "SCREENSHOT" in context["allowed_methods"]
+    assert context["completed_at"] is None
     proved = client.post(f"/_mock/travel-rule/{held['travel_rule']['uuid']}/advance", json={"status": "COMPLETED"})
     assert proved.json()["ownership_confirmed"] is True
     assert client.get(f"/v3/transactions/{held['uuid']}/").json()["status"] == "APPROVED"
+    assert httpx.get(str(client.base_url) + widget).json()["completed_at"] is not None
 
 
 def test_a_waiting_transfer_expires_with_the_timeout_outcome(client: httpx.Client) -> None:
@@ -655,3 +663,16 @@ def test_denying_ownership_declines_the_deposit(client: httpx.Client) -> None:
                          json={"confirmed": False})
     assert denied.json()["status"] == "COUNTERPARTY_VASP_GENERAL_DECLINE"
     assert client.get(f"/v3/transactions/{created['transaction_id']}/").json()["status"] == "DECLINED"
+
+
+def test_a_widget_session_expires_on_the_tenant_clock(client: httpx.Client, anon: httpx.Client) -> None:
+    minted = client.post("/v3/travel-rule/widget-session/", json={
+        "wallet_address": "0xBeneficiaryWallet01", "chain": "ethereum", "holder_name": "Ana Diaz",
+        "expires_in_minutes": 10, "satoshi_deposit_address": "bc1qdeposit"})
+    assert minted.status_code == 201
+    path = f"/v3/travel-rule/widget/{minted.json()['token']}/"
+    context = anon.get(path).json()
+    assert context["transfer_status"] is None and "SATOSHI_TEST" in context["allowed_methods"]
+    assert anon.get("/v3/travel-rule/widget/unknown-token/").status_code == 404
+    advance(client, 120 * 60)  # a Satoshi test keeps the link open for at least two hours
+    assert anon.get(path).status_code == 410

@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from ..domain.errors import NotFound
 from ..domain.transactions import transfers
 from ..domain.transactions.travel_rule import TravelRuleBook, directory
 from ..web.http import json_response
@@ -95,3 +96,21 @@ def confirm_ownership(call: Call) -> dict[str, Any]:
     tenant = call.tenant
     with tenant.lock:
         return transfers.confirm_ownership(tenant, call.path["transaction_id"], bool((call.body or {})["confirmed"]))
+
+
+@operation("createTravelRuleWidgetSession")
+def create_widget_session(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    with tenant.lock:
+        return transfers.mint_widget(tenant, call.body or {})
+
+
+@operation("getTravelRuleWidgetContext")
+def get_widget_context(call: Call) -> dict[str, Any]:
+    token = call.path["token"]
+    tenant = call.registry.by_token(token)
+    if tenant is None:
+        raise NotFound()
+    tenant.tick()
+    with tenant.lock:
+        return transfers.widget_context(tenant, token)

@@ -204,3 +204,26 @@ def _ownership_409(c: Ctx) -> httpx.Response:
     path = _owned(c)
     c.client.post(path, json={"confirmed": True})
     return c.client.post(path, json={"confirmed": True})
+
+WIDGET_SESSION = "/v3/travel-rule/widget-session/"
+WIDGET = "/v3/travel-rule/widget/{token}/"
+
+
+def _widget(c: Ctx, minutes: int = 60) -> str:
+    minted = c.client.post(WIDGET_SESSION, json={"wallet_address": "0xW", "chain": "ethereum",
+                                                 "expires_in_minutes": minutes})
+    assert minted.status_code == 201, minted.text
+    return f"/v3/travel-rule/widget/{minted.json()['token']}/"
+
+
+case("POST", WIDGET_SESSION, "201")(lambda c: c.client.post(WIDGET_SESSION, json={"wallet_address": "0xW",
+                                                                                  "chain": "ethereum"}))
+case("GET", WIDGET, "200")(lambda c: c.anon.get(_widget(c)))
+case("GET", WIDGET, "404")(lambda c: c.anon.get("/v3/travel-rule/widget/no-such-token/"))
+
+
+@case("GET", WIDGET, "410")
+def _widget_410(c: Ctx) -> httpx.Response:
+    path = _widget(c, minutes=1)
+    c.client.post("/_mock/clock/advance", json={"seconds": 61})
+    return c.anon.get(path)

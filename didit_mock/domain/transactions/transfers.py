@@ -96,6 +96,15 @@ def _reroute(tenant: Tenant, transaction: dict[str, Any], transfer: dict[str, An
         tenant.component(TravelRuleBook).deadlines[transaction["uuid"]] = deadline
         schedule_timeout(tenant, transaction["uuid"], deadline)
     move(tenant, transaction, transfer, status, f"Routed over {rail}." if rail else ROUTING_DETAILS.get(status, ""))
+    if status == "UNCONFIRMED_OWNERSHIP" and settings["auto_wallet_verification"]:
+        counterparty = (transaction.get("metadata") or {}).get("counterparty") or {}
+        wallet = str((counterparty.get("payment_method") or {}).get("account_id") or "")
+        widget = mint_widget(tenant, {"wallet_address": wallet, "chain": transaction["currency"],
+                                      "holder_name": counterparty.get("full_name") or "",
+                                      "vendor_data": transaction["vendor_data"], "transaction_id": transaction["uuid"]})
+        transaction["action_required"] = {"type": "wallet_ownership", "url": widget["url"],
+                                          "widget_session_id": widget["widget_session_id"],
+                                          "expires_at": widget["expires_at"]}
     if status == "UNCONFIRMED_OWNERSHIP" and transaction["status"] == "APPROVED":
         _transaction_status(tenant, transaction, "AWAITING_USER")
 
@@ -298,3 +307,52 @@ def confirm_ownership(tenant: Tenant, transaction_uuid: str, confirmed: bool) ->
         move(tenant, transaction, transfer, "COUNTERPARTY_VASP_GENERAL_DECLINE", "Wallet ownership denied.")
         _transaction_status(tenant, transaction, "DECLINED")
     return view(transfer)
+
+
+# ---------------------------------------------------------------- the wallet-ownership widget
+
+WIDGET_EXPIRED = "This wallet ownership session has expired."
+SIGNING_CHAINS = ("ethereum", "eth", "bitcoin", "btc", "solana", "sol", "polygon", "matic", "bnb", "tron", "trx")
+
+
+def mint_widget(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
+    """A wallet-ownership widget session (its token is found by `widget_context`, without a key)."""
+    book = tenant.component(TravelRuleBook)
+    minutes = int(body.get("expires_in_minutes") or 60)
+    if body.get("satoshi_deposit_address"):
+        minutes = max(minutes, 120)  # extended to cover the Satoshi test window
+    expires = tenant.clock.timestamp() + 60 * max(minutes, 1)
+    token = tenant.rng.token(32)
+    session = {"widget_session_id": tenant.rng.uuid4(), "token": token,
+               "url": f"{tenant.config.public_base_url.rstrip('/')}/wallet-ownership/{token}",
+               "expires_at": iso(datetime.fromtimestamp(expires, tz=timezone.utc)), "expires": expires,
+               "wallet_address": str(body["wallet_address"]), "chain": str(body["chain"]),
+               "holder_name": body.get("holder_name") or "", "vendor_data": body.get("vendor_data") or "",
+               "transaction_id": body.get("transaction_id"), "callback_url": body.get("callback_url") or "",
+               "satoshi_deposit_address": body.get("satoshi_deposit_address")}
+    book.widgets[token] = session
+    tenant.registry.index_token(token, tenant)
+    return {k: session[k] for k in ("widget_session_id", "token", "url", "expires_at")}
+
+
+def widget_context(tenant: Tenant, token: str) -> dict[str, Any]:
+    """`GET /v3/travel-rule/widget/{token}/`: 404 unknown, 410 expired unfinished."""
+    book = tenant.component(TravelRuleBook)
+    session = book.widgets.get(token)
+    if session is None:
+        raise NotFound()
+    settings = book.current()
+    transfer = book.transfers.get(str(session.get("transaction_id") or ""))
+    done = next((step["at"] for step in (transfer or {}).get("timeline", [])
+                 if step["status"] in ("COMPLETED", "FINISHED")), None)
+    if done is None and tenant.clock.timestamp() >= session["expires"]:
+        raise DiditError({"detail": WIDGET_EXPIRED}, 410)
+    methods = (["MESSAGE_SIGNING"] if session["chain"].lower() in SIGNING_CHAINS else []) + \
+        (["SCREENSHOT"] if settings["allow_screenshot_proof"] else []) + \
+        (["SATOSHI_TEST"] if session.get("satoshi_deposit_address") else []) + \
+        (["SELF_DECLARATION"] if settings["allow_self_declaration"] else [])
+    return {"vasp_name": settings["legal_name"], "wallet_address": session["wallet_address"],
+            "chain": session["chain"], "holder_name": session["holder_name"], "allowed_methods": methods,
+            "transfer_status": None if transfer is None else transfer["status"],
+            "callback_url": session["callback_url"], "expires_at": session["expires_at"], "completed_at": done,
+            "proofs": [], "customization": None}

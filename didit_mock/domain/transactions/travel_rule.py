@@ -67,6 +67,8 @@ class TravelRuleBook:
         self.deadlines: dict[str, float] = {}
         #: "txid|wallet_address" of a registered inbound deposit -> its transaction uuid.
         self.inbound: dict[str, str] = {}
+        #: wallet-ownership widget sessions by token.
+        self.widgets: dict[str, dict[str, Any]] = {}
 
     def current(self) -> dict[str, Any]:
         if self.settings is None:
@@ -131,7 +133,8 @@ class TravelRuleBook:
     def export_state(self) -> dict[str, Any]:
         return {"settings": copy.deepcopy(self.settings), "addresses": copy.deepcopy(list(self.addresses.values())),
                 "transfers": copy.deepcopy(self.transfers), "deadlines": dict(self.deadlines),
-                "inbound": dict(self.inbound)}
+                "inbound": dict(self.inbound),
+                "widgets": copy.deepcopy(self.widgets)}
 
     def import_state(self, state: dict[str, Any]) -> None:
         self.settings = copy.deepcopy(state.get("settings"))
@@ -139,6 +142,9 @@ class TravelRuleBook:
         self.transfers = copy.deepcopy(state.get("transfers") or {})
         self.deadlines = {str(k): float(v) for k, v in (state.get("deadlines") or {}).items()}
         self.inbound = {str(k): str(v) for k, v in (state.get("inbound") or {}).items()}
+        self.widgets = copy.deepcopy(state.get("widgets") or {})
+        for token in self.widgets:
+            self.tenant.registry.index_token(token, self.tenant)
 
 
 def _check_travel_address(value: Any) -> None:
