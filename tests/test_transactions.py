@@ -676,3 +676,24 @@ def test_a_widget_session_expires_on_the_tenant_clock(client: httpx.Client, anon
     assert anon.get("/v3/travel-rule/widget/unknown-token/").status_code == 404
     advance(client, 120 * 60)  # a Satoshi test keeps the link open for at least two hours
     assert anon.get(path).status_code == 410
+
+
+def test_an_emailed_counterparty_picks_up_and_answers(client: httpx.Client, anon: httpx.Client) -> None:
+    enable_travel_rule(client)
+    emailed = create(client, travel("by-mail", institution_details={"name": "Test Custody Services SA"},
+                                    payment_method={"method_type": "crypto_wallet", "account_id": CLEAN_WALLET}))
+    transfer = emailed["travel_rule"]["uuid"]
+    token = client.get(f"/_mock/travel-rule/{transfer}/pickup").json()["pickup_token"]
+    info = anon.get(f"/v3/travel-rule/pickup/{token}/").json()
+    assert info == {"originator_vasp_name": "Origin CASP SL", "amount": "500", "currency": "EUR",
+                    "beneficiary_wallet": CLEAN_WALLET, "status": "AWAITING_COUNTERPARTY"}
+    answer = anon.post(f"/v3/travel-rule/pickup/{token}/respond/", json={"decision": "accept",
+                                                                         "beneficiary_name": "Carlos Ruiz"})
+    assert answer.json() == {"status": "COMPLETED"}
+    assert anon.get(f"/v3/travel-rule/pickup/{token}/").status_code == 410
+    assert anon.get("/v3/travel-rule/pickup/unknown/").status_code == 404
+    declined = create(client, travel("by-mail-2", institution_details={"name": "Test Custody Services SA"}))
+    other = client.get(f"/_mock/travel-rule/{declined['travel_rule']['uuid']}/pickup").json()["pickup_token"]
+    assert anon.post(f"/v3/travel-rule/pickup/{other}/respond/", json={"decision": "decline"}).json() == {
+        "status": "COUNTERPARTY_VASP_GENERAL_DECLINE"}
+    assert client.get(f"/v3/transactions/{declined['uuid']}/").json()["status"] == "DECLINED"

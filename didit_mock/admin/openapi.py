@@ -145,6 +145,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/_mock/travel-rule/{transfer_uuid}/advance"): Operation(
         summary="Move a Travel Rule transfer as its counterparty would", request="transactions:TransferAdvanceBody",
         responses={200: _OBJECT}),
+    ("GET", "/_mock/travel-rule/{transfer_uuid}/pickup"): Operation(
+        summary="The pickup token e-mailed to the counterparty of an EMAIL-rail transfer", responses={200: _OBJECT}),
     ("GET", "/_mock/phone/codes"): Operation(summary="Fixed phone codes", responses={200: _OBJECT}),
     ("POST", "/_mock/phone/codes"): Operation(
         summary="Fix (or with code null, drop) the code for a phone prefix", request="otp:PhoneCodeBody",

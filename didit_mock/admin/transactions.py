@@ -5,6 +5,8 @@
   fires `transaction.status.updated`. A settled transaction answers 409.
 * `POST /_mock/travel-rule/{transfer_uuid}/advance {"status"}`: move a Travel Rule transfer as its
   counterparty (or the user's wallet proof) would; fires `travel_rule.status.updated`.
+* `GET /_mock/travel-rule/{transfer_uuid}/pickup`: `{"pickup_token"}`, the token of the link e-mailed
+  to the counterparty VASP of an EMAIL-rail transfer (null for other rails).
 """
 
 from __future__ import annotations
@@ -55,7 +57,14 @@ async def advance_transfer(request: Request) -> Response:
         return json_response(transfers.advance(tenant, request.path_params["transfer_uuid"], body.status))
 
 
+async def pickup(request: Request) -> Response:
+    tenant = authenticate(request)
+    with tenant.lock:
+        return json_response({"pickup_token": transfers.pickup_token(tenant, request.path_params["transfer_uuid"])})
+
+
 routes = [
     Route("/_mock/transactions/{uuid}/resolve-action", resolve_action, methods=["POST"]),
     Route("/_mock/travel-rule/{transfer_uuid}/advance", advance_transfer, methods=["POST"]),
+    Route("/_mock/travel-rule/{transfer_uuid}/pickup", pickup, methods=["GET"]),
 ]

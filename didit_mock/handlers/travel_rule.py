@@ -114,3 +114,26 @@ def get_widget_context(call: Call) -> dict[str, Any]:
     tenant.tick()
     with tenant.lock:
         return transfers.widget_context(tenant, token)
+
+
+def _public_tenant(call: Call) -> Any:
+    tenant = call.registry.by_token(call.path["token"])
+    if tenant is None:
+        raise NotFound()
+    tenant.tick()
+    return tenant
+
+
+@operation("getTravelRulePickup")
+def get_pickup(call: Call) -> dict[str, Any]:
+    tenant = _public_tenant(call)
+    with tenant.lock:
+        return transfers.pickup_info(tenant, call.path["token"])
+
+
+@operation("respondTravelRulePickup")
+def respond_pickup(call: Call) -> dict[str, Any]:
+    tenant = _public_tenant(call)
+    body = call.body or {}
+    with tenant.lock:
+        return transfers.pickup_respond(tenant, call.path["token"], str(body["decision"]), body.get("beneficiary_name"))

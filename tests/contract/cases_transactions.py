@@ -227,3 +227,38 @@ def _widget_410(c: Ctx) -> httpx.Response:
     path = _widget(c, minutes=1)
     c.client.post("/_mock/clock/advance", json={"seconds": 61})
     return c.anon.get(path)
+
+PICKUP = "/v3/travel-rule/pickup/{token}/"
+RESPOND = "/v3/travel-rule/pickup/{token}/respond/"
+
+
+def _pickup(c: Ctx) -> str:
+    c.client.put(SETTINGS, json={"is_enabled": True, "legal_name": "Contract VASP", **CONTACT})
+    body = {**_body(c), "transaction_category": "travelRule",
+            "counterparty": {"full_name": "B", "institution_details": {"name": "Test Custody Services SA"}}}
+    created = c.client.post(T, json=body).json()
+    return c.client.get(f"/_mock/travel-rule/{created['travel_rule']['uuid']}/pickup").json()["pickup_token"]
+
+
+case("GET", PICKUP, "200")(lambda c: c.anon.get(f"/v3/travel-rule/pickup/{_pickup(c)}/"))
+case("GET", PICKUP, "404")(lambda c: c.anon.get("/v3/travel-rule/pickup/no-such-token/"))
+
+
+@case("GET", PICKUP, "410")
+def _pickup_410(c: Ctx) -> httpx.Response:
+    token = _pickup(c)
+    c.anon.post(f"/v3/travel-rule/pickup/{token}/respond/", json={"decision": "decline"})
+    return c.anon.get(f"/v3/travel-rule/pickup/{token}/")
+
+
+case("POST", RESPOND, "200")(lambda c: c.anon.post(f"/v3/travel-rule/pickup/{_pickup(c)}/respond/",
+                                                   json={"decision": "accept", "beneficiary_name": "B"}))
+case("POST", RESPOND, "404")(lambda c: c.anon.post("/v3/travel-rule/pickup/no-such-token/respond/",
+                                                   json={"decision": "accept"}))
+
+
+@case("POST", RESPOND, "410")
+def _respond_410(c: Ctx) -> httpx.Response:
+    token = _pickup(c)
+    c.anon.post(f"/v3/travel-rule/pickup/{token}/respond/", json={"decision": "decline"})
+    return c.anon.post(f"/v3/travel-rule/pickup/{token}/respond/", json={"decision": "accept"})

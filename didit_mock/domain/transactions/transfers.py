@@ -95,6 +95,10 @@ def _reroute(tenant: Tenant, transaction: dict[str, Any], transfer: dict[str, An
         transfer["deadline_at"] = iso(datetime.fromtimestamp(deadline, tz=timezone.utc))
         tenant.component(TravelRuleBook).deadlines[transaction["uuid"]] = deadline
         schedule_timeout(tenant, transaction["uuid"], deadline)
+    if rail == "EMAIL":
+        token = tenant.rng.token(32)
+        tenant.component(TravelRuleBook).pickups[token] = transaction["uuid"]
+        tenant.registry.index_token(token, tenant)
     move(tenant, transaction, transfer, status, f"Routed over {rail}." if rail else ROUTING_DETAILS.get(status, ""))
     if status == "UNCONFIRMED_OWNERSHIP" and settings["auto_wallet_verification"]:
         counterparty = (transaction.get("metadata") or {}).get("counterparty") or {}
@@ -190,6 +194,15 @@ def patch(tenant: Tenant, transaction_uuid: str, body: dict[str, Any]) -> dict[s
     else:
         raise ValidationFailed({"non_field_errors": [NEITHER]})
     return view(transfer)
+
+
+def pickup_token(tenant: Tenant, transfer_uuid: str) -> str | None:
+    """The pickup token e-mailed for a transfer (what the counterparty's link carries), if any."""
+    book = tenant.component(TravelRuleBook)
+    key = next((k for k, t in book.transfers.items() if t["uuid"] == transfer_uuid), None)
+    if key is None:
+        raise NotFound()
+    return next((token for token, owner in book.pickups.items() if owner == key), None)
 
 
 def advance(tenant: Tenant, transfer_uuid: str, status: str) -> dict[str, Any]:
@@ -356,3 +369,41 @@ def widget_context(tenant: Tenant, token: str) -> dict[str, Any]:
             "transfer_status": None if transfer is None else transfer["status"],
             "callback_url": session["callback_url"], "expires_at": session["expires_at"], "completed_at": done,
             "proofs": [], "customization": None}
+
+
+# ---------------------------------------------------------------- pickup by an e-mailed counterparty
+
+PICKUP_CLOSED = "The pickup window has closed."
+
+
+def _pickup(tenant: Tenant, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    key = tenant.component(TravelRuleBook).pickups.get(token)
+    if key is None:
+        raise NotFound()
+    transaction, transfer = transfer_of(tenant, key)
+    if transfer["status"] != "AWAITING_COUNTERPARTY":
+        raise DiditError({"detail": PICKUP_CLOSED}, 410)
+    return transaction, transfer
+
+
+def pickup_info(tenant: Tenant, token: str) -> dict[str, Any]:
+    """`GET /v3/travel-rule/pickup/{token}/`: what the counterparty VASP sees before answering."""
+    transaction, transfer = _pickup(tenant, token)
+    counterparty = (transaction.get("metadata") or {}).get("counterparty") or {}
+    return {"originator_vasp_name": tenant.component(TravelRuleBook).current()["legal_name"],
+            "amount": transaction["amount"], "currency": transaction["currency"],
+            "beneficiary_wallet": str((counterparty.get("payment_method") or {}).get("account_id") or ""),
+            "status": transfer["status"]}
+
+
+def pickup_respond(tenant: Tenant, token: str, decision: str, beneficiary_name: str | None) -> dict[str, Any]:
+    """The counterparty accepts (`COMPLETED`) or declines (the transaction is declined)."""
+    transaction, transfer = _pickup(tenant, token)
+    if decision == "accept":
+        if beneficiary_name:
+            transfer["beneficiary_data"] = {**transfer["beneficiary_data"], "name": beneficiary_name}
+        move(tenant, transaction, transfer, "COMPLETED", "Accepted by the counterparty VASP.")
+    else:
+        move(tenant, transaction, transfer, "COUNTERPARTY_VASP_GENERAL_DECLINE", "Declined by the counterparty VASP.")
+        _transaction_status(tenant, transaction, "DECLINED")
+    return {"status": transfer["status"]}

@@ -69,6 +69,8 @@ class TravelRuleBook:
         self.inbound: dict[str, str] = {}
         #: wallet-ownership widget sessions by token.
         self.widgets: dict[str, dict[str, Any]] = {}
+        #: pickup token (e-mailed to the counterparty VASP) -> transaction uuid.
+        self.pickups: dict[str, str] = {}
 
     def current(self) -> dict[str, Any]:
         if self.settings is None:
@@ -134,7 +136,7 @@ class TravelRuleBook:
         return {"settings": copy.deepcopy(self.settings), "addresses": copy.deepcopy(list(self.addresses.values())),
                 "transfers": copy.deepcopy(self.transfers), "deadlines": dict(self.deadlines),
                 "inbound": dict(self.inbound),
-                "widgets": copy.deepcopy(self.widgets)}
+                "widgets": copy.deepcopy(self.widgets), "pickups": dict(self.pickups)}
 
     def import_state(self, state: dict[str, Any]) -> None:
         self.settings = copy.deepcopy(state.get("settings"))
@@ -143,7 +145,8 @@ class TravelRuleBook:
         self.deadlines = {str(k): float(v) for k, v in (state.get("deadlines") or {}).items()}
         self.inbound = {str(k): str(v) for k, v in (state.get("inbound") or {}).items()}
         self.widgets = copy.deepcopy(state.get("widgets") or {})
-        for token in self.widgets:
+        self.pickups = {str(k): str(v) for k, v in (state.get("pickups") or {}).items()}
+        for token in [*self.widgets, *self.pickups]:
             self.tenant.registry.index_token(token, self.tenant)
 
 
