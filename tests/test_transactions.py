@@ -697,3 +697,45 @@ def test_an_emailed_counterparty_picks_up_and_answers(client: httpx.Client, anon
     assert anon.post(f"/v3/travel-rule/pickup/{other}/respond/", json={"decision": "decline"}).json() == {
         "status": "COUNTERPARTY_VASP_GENERAL_DECLINE"}
     assert client.get(f"/v3/transactions/{declined['uuid']}/").json()["status"] == "DECLINED"
+
+
+def test_a_travel_rule_exchange_between_two_applications(client: httpx.Client, server: MockServer) -> None:
+    with httpx.Client(base_url=server.url, headers={"x-api-key": new_key()}) as beneficiary:
+        enable_travel_rule(beneficiary, legal_name="Beneficiary VASP SL")
+        wallet = "0x2222222222222222222222222222222222222222"
+        beneficiary.post("/v3/travel-rule/wallet-addresses/", json={
+            "address": wallet, "chain": "ethereum", "holder_name": "Ana Diaz", "holder_vendor_data": "user-042"})
+        enable_travel_rule(client)
+        sent = create(client, travel("internal", payment_method={"method_type": "crypto_wallet", "account_id": wallet}))
+        assert sent["travel_rule"]["status"] == "AWAITING_COUNTERPARTY"
+        [inbound] = beneficiary.get("/v3/transactions/").json()["results"]
+        assert (inbound["direction"], inbound["subject_vendor_data"], inbound["amount"]) == ("INBOUND", "user-042", "500")
+        assert inbound["transaction_type"] == "travelRule"
+        detail = beneficiary.get(f"/v3/transactions/{inbound['uuid']}/").json()
+        assert detail["travel_rule"]["status"] == "UNCONFIRMED_OWNERSHIP"
+        confirmed = beneficiary.post(f"/v3/transactions/{inbound['uuid']}/travel-rule/ownership/",
+                                     json={"confirmed": True})
+        assert confirmed.json()["status"] == "COMPLETED" and confirmed.json()["rail"] == "INTERNAL"
+        assert confirmed.json()["counterparty_vasp"]["name"] == "Origin CASP SL"
+        assert client.get(f"/v3/transactions/{sent['uuid']}/").json()["travel_rule"]["status"] == "COMPLETED"
+        finished = client.patch(f"/v3/transactions/{sent['uuid']}/travel-rule/", json={"payment_txn_id": "0xabc"})
+        assert finished.json()["status"] == "FINISHED" and finished.json()["counterparty_vasp"]["name"] == \
+            "Beneficiary VASP SL"
+        assert beneficiary.get(f"/v3/transactions/{inbound['uuid']}/").json()["travel_rule"]["status"] == "FINISHED"
+
+
+def test_a_beneficiary_that_denies_ownership_declines_both_sides(client: httpx.Client, server: MockServer) -> None:
+    with httpx.Client(base_url=server.url, headers={"x-api-key": new_key("sk_live_")}) as beneficiary, \
+            receiver() as hooks:
+        beneficiary.post("/_mock/webhook", json={"url": hooks.url("/b"), "secret": "s3cret"})
+        enable_travel_rule(beneficiary, legal_name="Denying VASP")
+        wallet = "0x3333333333333333333333333333333333333333"
+        beneficiary.post("/v3/travel-rule/wallet-addresses/", json={"address": wallet, "chain": "ethereum"})
+        enable_travel_rule(client)
+        sent = create(client, travel("denied", payment_method={"method_type": "crypto_wallet", "account_id": wallet}))
+        [inbound] = beneficiary.get("/v3/transactions/").json()["results"]
+        beneficiary.post(f"/v3/transactions/{inbound['uuid']}/travel-rule/ownership/", json={"confirmed": False})
+        delivery = wait_webhook(beneficiary, webhook_type="travel_rule.status.updated",
+                                status="COUNTERPARTY_VASP_GENERAL_DECLINE")
+    assert json.loads(delivery["request_body"])["rail"] == "INTERNAL"
+    assert client.get(f"/v3/transactions/{sent['uuid']}/").json()["status"] == "DECLINED"

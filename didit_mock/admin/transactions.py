@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
@@ -68,3 +68,11 @@ routes = [
     Route("/_mock/travel-rule/{transfer_uuid}/advance", advance_transfer, methods=["POST"]),
     Route("/_mock/travel-rule/{transfer_uuid}/pickup", pickup, methods=["GET"]),
 ]
+
+
+def install(app: Any) -> None:
+    """Wire the transaction submitter other families use (a Travel Rule deposit between two
+    applications is monitored with the beneficiary's own rules)."""
+    from ..handlers.transactions import submit_transaction
+
+    app.registry.wiring.transaction_submitter = lambda tenant, body: submit_transaction(tenant, body)[0]

@@ -25,6 +25,8 @@ DecisionLookup = Callable[["Tenant", str], "dict[str, Any] | None"]
 TransactionOutcome = Callable[["Tenant", "dict[str, Any]"], "dict[str, Any] | None"]
 #: (tenant, address, chain) -> a chosen screening profile, or None.
 WalletProfile = Callable[["Tenant", str, str], "dict[str, Any] | None"]
+#: (tenant, create-transaction body) -> the stored transaction, monitored with the tenant's rules.
+TransactionSubmitter = Callable[["Tenant", "dict[str, Any]"], "dict[str, Any]"]
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Wiring:
     transaction_outcomes: list[TransactionOutcome] = field(default_factory=list)
     #: Screening results chosen for wallet addresses (scenario rules).
     wallet_profiles: list[WalletProfile] = field(default_factory=list)
+    #: How a transaction another family creates (a Travel Rule deposit) is submitted (set by the app).
+    transaction_submitter: TransactionSubmitter | None = None
 
     def add(self, hooks: list[Any], hook: Any) -> None:
         """Add `hook` to one of the lists, once."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ..clock import iso
 from ..errors import DiditError, NotFound, ValidationFailed
 from ..events import DomainEvent
-from .travel_rule import DIRECTORY, TravelRuleBook
+from .travel_rule import DIRECTORY, TravelRuleBook, existing_book
 
 if TYPE_CHECKING:
     from ..tenant import Tenant
@@ -86,8 +86,111 @@ def open_transfer(tenant: Tenant, transaction: dict[str, Any]) -> dict[str, Any]
     return transfer
 
 
+def _internal_peer(tenant: Tenant, transaction: dict[str, Any]) -> tuple[Tenant, dict[str, Any]] | None:
+    """Another application of this server with the Travel Rule on and the destination in its book."""
+    counterparty = (transaction.get("metadata") or {}).get("counterparty") or {}
+    wallet = str((counterparty.get("payment_method") or {}).get("account_id") or "").lower()
+    if not wallet:
+        return None
+    for other in tenant.registry.tenants():
+        if other is tenant:
+            continue
+        book = existing_book(other)
+        if book is not None and book.settings and book.settings["is_enabled"]:
+            entry = next((e for e in book.addresses.values() if e["address"].lower() == wallet), None)
+            if entry is not None:
+                return other, entry
+    return None
+
+
+PEER_LOCK_SECONDS = 5.0
+
+
+def _deliver_internal(tenant: Tenant, transaction: dict[str, Any], transfer: dict[str, Any],
+                      peer: Tenant, entry: dict[str, Any]) -> None:
+    """Register the transfer at the beneficiary application (its lock taken with a timeout, so two
+    applications sending to each other never wait forever)."""
+    submit = tenant.registry.wiring.transaction_submitter
+    if submit is None or not peer.lock.acquire(timeout=PEER_LOCK_SECONDS):
+        move(tenant, transaction, transfer, "COUNTERPARTY_VASP_NOT_REACHABLE", "The beneficiary VASP did not answer.")
+        return
+    try:
+        peer_book = peer.component(TravelRuleBook)
+        subject = (transaction.get("metadata") or {}).get("subject") or {}
+        body = {
+            "transaction_id": f"tr-internal-{transfer['uuid']}", "transaction_category": "travelRule",
+            "transaction_details": {"direction": "inbound", "amount": transaction["amount"],
+                                    "currency": transaction["currency"], "currency_kind": transaction["currency_type"],
+                                    "action_type": "deposit"},
+            "subject": {"entity_type": entry["entity_type"] or "individual",
+                        "vendor_data": entry["holder_vendor_data"] or entry["address"],
+                        "full_name": entry["holder_name"] or "Unnamed holder",
+                        "payment_method": {"method_type": "crypto_wallet", "account_id": entry["address"]}},
+            "counterparty": {"entity_type": subject.get("entity_type") or "individual",
+                             "full_name": subject.get("full_name") or "",
+                             "institution_details": {"name": tenant.component(TravelRuleBook).current()["legal_name"]}},
+            "include_crypto_screening": False,
+        }
+        inbound = submit(peer, body)
+        verified = bool(entry["is_ownership_verified"])
+        peer_transfer = {
+            "uuid": peer.rng.uuid4(), "status": "ON_HOLD", "direction": "INBOUND", "rail": "INTERNAL",
+            "protocol": transfer["protocol"], "ivms_version": transfer["ivms_version"], "required": True,
+            "ownership_confirmed": True if verified else None, "deadline_at": None, "timeline": [],
+            "counterparty_vasp": {"name": tenant.component(TravelRuleBook).current()["legal_name"],
+                                  "lei": tenant.component(TravelRuleBook).current()["lei"], "dd_score": 0},
+            "originator_data": copy.deepcopy(transfer["originator_data"]),
+            "beneficiary_data": copy.deepcopy(transfer["beneficiary_data"]), "created_at": iso(peer.clock.now()),
+        }
+        peer_book.transfers[inbound["uuid"]] = peer_transfer
+        tenant.component(TravelRuleBook).links[transaction["uuid"]] = [peer.application_id, inbound["uuid"]]
+        peer_book.links[inbound["uuid"]] = [tenant.application_id, transaction["uuid"]]
+        if verified:
+            move(peer, inbound, peer_transfer, "COMPLETED", "Wallet ownership already verified.")
+            move(tenant, transaction, transfer, "COMPLETED", "Accepted by the beneficiary VASP.")
+        else:
+            move(peer, inbound, peer_transfer, "UNCONFIRMED_OWNERSHIP", "Waiting for the beneficiary's confirmation.")
+    finally:
+        peer.lock.release()
+
+
+def _linked(tenant: Tenant, transaction_uuid: str) -> tuple[Tenant, dict[str, Any], dict[str, Any]] | None:
+    """The other side of an INTERNAL transfer: (its tenant, transaction, transfer)."""
+    from .book import TransactionBook
+
+    link = tenant.component(TravelRuleBook).links.get(transaction_uuid)
+    other = None if link is None else tenant.registry.by_application(link[0])
+    if other is None or link is None:
+        return None
+    transaction = other.component(TransactionBook).transactions.get(link[1])
+    transfer = other.component(TravelRuleBook).transfers.get(link[1])
+    return None if transaction is None or transfer is None else (other, transaction, transfer)
+
+
+def _move_peer(tenant: Tenant, transaction_uuid: str, status: str, detail: str, declined: bool = False) -> None:
+    """Move the other side of an INTERNAL transfer too (its lock taken with a timeout)."""
+    found = _linked(tenant, transaction_uuid)
+    if found is None:
+        return
+    other, transaction, transfer = found
+    if not other.lock.acquire(timeout=PEER_LOCK_SECONDS):
+        return
+    try:
+        if transfer["status"] not in TERMINAL:
+            move(other, transaction, transfer, status, detail)
+            if declined:
+                _transaction_status(other, transaction, "DECLINED")
+    finally:
+        other.lock.release()
+
+
 def _reroute(tenant: Tenant, transaction: dict[str, Any], transfer: dict[str, Any], settings: dict[str, Any]) -> None:
     status, rail, vasp = _route(transaction, settings)
+    peer = _internal_peer(tenant, transaction) if status not in ("NOT_APPLICABLE", "UNCONFIRMED_OWNERSHIP") else None
+    if peer is not None:
+        legal = peer[0].component(TravelRuleBook).settings or {}
+        status, rail, vasp = "AWAITING_COUNTERPARTY", "INTERNAL", {
+            "name": legal.get("legal_name") or "", "lei": legal.get("lei") or "", "dd_score": 0}
     transfer["rail"], transfer["counterparty_vasp"] = rail, vasp
     transfer["required"] = status != "NOT_APPLICABLE"
     if status in WAITING:
@@ -100,6 +203,8 @@ def _reroute(tenant: Tenant, transaction: dict[str, Any], transfer: dict[str, An
         tenant.component(TravelRuleBook).pickups[token] = transaction["uuid"]
         tenant.registry.index_token(token, tenant)
     move(tenant, transaction, transfer, status, f"Routed over {rail}." if rail else ROUTING_DETAILS.get(status, ""))
+    if peer is not None:
+        _deliver_internal(tenant, transaction, transfer, *peer)
     if status == "UNCONFIRMED_OWNERSHIP" and settings["auto_wallet_verification"]:
         counterparty = (transaction.get("metadata") or {}).get("counterparty") or {}
         wallet = str((counterparty.get("payment_method") or {}).get("account_id") or "")
@@ -182,10 +287,12 @@ def patch(tenant: Tenant, transaction_uuid: str, body: dict[str, Any]) -> dict[s
                              409)
         transaction["payment_txn_id"] = str(body["payment_txn_id"])
         move(tenant, transaction, transfer, "FINISHED", "Broadcast reported.")
+        _move_peer(tenant, transaction_uuid, "FINISHED", "Broadcast reported by the originator.")
     elif body.get("action") == "cancel":
         if status in TERMINAL:
             raise DiditError({"detail": f"The transfer is already {status}."}, 409)
         move(tenant, transaction, transfer, "CANCELLED", "Cancelled by the originator.")
+        _move_peer(tenant, transaction_uuid, "CANCELLED", "Cancelled by the originator.")
     elif body.get("action") == "resend":
         if status not in RESENDABLE:
             raise DiditError({"detail": f"Only a transfer in {', '.join(RESENDABLE)} can be resent; this one is "
@@ -316,9 +423,12 @@ def confirm_ownership(tenant: Tenant, transaction_uuid: str, confirmed: bool) ->
         move(tenant, transaction, transfer, "COMPLETED", "Wallet ownership confirmed.")
         if transaction["status"] == "AWAITING_USER":
             _transaction_status(tenant, transaction, "APPROVED")
+        _move_peer(tenant, transaction_uuid, "COMPLETED", "Accepted by the beneficiary VASP.")
     else:
         move(tenant, transaction, transfer, "COUNTERPARTY_VASP_GENERAL_DECLINE", "Wallet ownership denied.")
         _transaction_status(tenant, transaction, "DECLINED")
+        _move_peer(tenant, transaction_uuid, "COUNTERPARTY_VASP_GENERAL_DECLINE", "Declined by the beneficiary VASP.",
+                   declined=True)
     return view(transfer)
 
 

@@ -71,6 +71,8 @@ class TravelRuleBook:
         self.widgets: dict[str, dict[str, Any]] = {}
         #: pickup token (e-mailed to the counterparty VASP) -> transaction uuid.
         self.pickups: dict[str, str] = {}
+        #: transaction uuid -> [application_id, transaction uuid] of the other side of an INTERNAL transfer.
+        self.links: dict[str, list[str]] = {}
 
     def current(self) -> dict[str, Any]:
         if self.settings is None:
@@ -136,7 +138,8 @@ class TravelRuleBook:
         return {"settings": copy.deepcopy(self.settings), "addresses": copy.deepcopy(list(self.addresses.values())),
                 "transfers": copy.deepcopy(self.transfers), "deadlines": dict(self.deadlines),
                 "inbound": dict(self.inbound),
-                "widgets": copy.deepcopy(self.widgets), "pickups": dict(self.pickups)}
+                "widgets": copy.deepcopy(self.widgets), "pickups": dict(self.pickups),
+                "links": copy.deepcopy(self.links)}
 
     def import_state(self, state: dict[str, Any]) -> None:
         self.settings = copy.deepcopy(state.get("settings"))
@@ -146,6 +149,7 @@ class TravelRuleBook:
         self.inbound = {str(k): str(v) for k, v in (state.get("inbound") or {}).items()}
         self.widgets = copy.deepcopy(state.get("widgets") or {})
         self.pickups = {str(k): str(v) for k, v in (state.get("pickups") or {}).items()}
+        self.links = {str(k): [str(x) for x in v] for k, v in (state.get("links") or {}).items()}
         for token in [*self.widgets, *self.pickups]:
             self.tenant.registry.index_token(token, self.tenant)
 
@@ -155,6 +159,12 @@ def _check_travel_address(value: Any) -> None:
         raise ValidationFailed.field("travel_address", BAD_TRAVEL_ADDRESS)
 
 
+def existing_book(tenant: Tenant) -> TravelRuleBook | None:
+    """The tenant's book if it has one (looking at other applications creates nothing)."""
+    found = tenant._components.get(TravelRuleBook)  # noqa: SLF001 - a read-only peek at the components
+    return found if isinstance(found, TravelRuleBook) else None
+
+
 def directory(own: Tenant, others: list[Tenant], search: str | None) -> list[dict[str, Any]]:
     """The VASPs an application sees, name-sorted: discoverable Didit customers (other enabled
     applications of this server) and the fictional directory; never itself."""
@@ -162,7 +172,8 @@ def directory(own: Tenant, others: list[Tenant], search: str | None) -> list[dic
     for tenant in others:
         if tenant is own:
             continue
-        settings = tenant.component(TravelRuleBook).settings
+        book = existing_book(tenant)
+        settings = None if book is None else book.settings
         if settings and settings["is_enabled"] and settings["is_discoverable"]:
             found.append({"name": settings["legal_name"], "lei": settings["lei"],
                           "jurisdiction": settings["jurisdiction"], "dd_status": "COMPLETED", "dd_score": 0,
