@@ -17,6 +17,7 @@ from .admin import dashboard, openapi, scenarios, state
 from .admin import otp as admin_otp
 from .admin import routes as admin
 from .admin import standalone as admin_standalone
+from .admin import transactions as admin_transactions
 from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
 from .handlers import (
@@ -36,7 +37,11 @@ from .handlers import (
     sessions,
     standalone,
     system,
+    transaction_rules,
+    transactions,
+    travel_rule,
     users,
+    wallets,
     webhooks,
     workflows,
 )
@@ -71,6 +76,10 @@ RULE_MODULES: tuple[Any, ...] = (
     standalone,
     screening,
     aml_hits,
+    transactions,
+    transaction_rules,
+    travel_rule,
+    wallets,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.
@@ -86,6 +95,7 @@ ROUTE_MODULES: tuple[Any, ...] = (
     admin_billing,
     state,
     admin_standalone,
+    admin_transactions,
 )
 
 

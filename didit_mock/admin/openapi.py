@@ -139,6 +139,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         responses={200: _OBJECT, 408: _OBJECT}),
     ("POST", "/_mock/webhooks/{attempt_uuid}/replay"): Operation(
         summary="Send a logged delivery again", responses={200: _OBJECT}),
+    ("POST", "/_mock/transactions/{uuid}/resolve-action"): Operation(
+        summary="Resolve a pending (IN_REVIEW or AWAITING_USER) transaction",
+        request="transactions:TransactionResolveBody", responses={200: _OBJECT}),
+    ("POST", "/_mock/travel-rule/{transfer_uuid}/advance"): Operation(
+        summary="Move a Travel Rule transfer as its counterparty would", request="transactions:TransferAdvanceBody",
+        responses={200: _OBJECT}),
+    ("GET", "/_mock/travel-rule/{transfer_uuid}/pickup"): Operation(
+        summary="The pickup token e-mailed to the counterparty of an EMAIL-rail transfer", responses={200: _OBJECT}),
     ("GET", "/_mock/phone/codes"): Operation(summary="Fixed phone codes", responses={200: _OBJECT}),
     ("POST", "/_mock/phone/codes"): Operation(
         summary="Fix (or with code null, drop) the code for a phone prefix", request="otp:PhoneCodeBody",

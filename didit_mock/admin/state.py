@@ -47,6 +47,8 @@ from ..domain.state import (
 )
 from ..domain.state import document as state_document
 from ..domain.tenant import Tenant, TenantRegistry
+from ..domain.transactions.book import TRANSACTIONS_SECTION
+from ..domain.transactions.travel_rule import TRAVEL_RULE_SECTION
 from ..domain.users_state import ENTITIES_SECTION
 from ..durable import DurableState, StateFileError
 from ..resources.persistence import RESOURCES_SECTION
@@ -157,7 +159,8 @@ def install(app: DiditApp) -> None:
     and keep it durable while the server runs (see `durable.DurableState`)."""
     for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION, ENTITIES_SECTION,
                     QUESTIONNAIRES_SECTION, lists_domain.state_section(),
-                    templates_domain.state_section(), STANDALONE_SECTION):
+                    templates_domain.state_section(), STANDALONE_SECTION, TRANSACTIONS_SECTION,
+                    TRAVEL_RULE_SECTION):
         register_section(app.registry, section)
     path = app.settings.state_file
     if not path:

@@ -762,6 +762,10 @@ def build_envelope(tenant: Tenant, event: DomainEvent, event_id: str, version: s
         "session_id": event.session_id,
         "status": event.status,
     }
+    if event.subject == "transaction":  # flat: the transaction's own fields, no session_id
+        del payload["session_id"]
+        payload.update(event.extra.get("transaction") or {})
+        return _snapshot(payload)
     for key in ENVELOPE_EXTRA_KEYS:
         if event.extra.get(key) is not None:
             payload[key] = event.extra[key]

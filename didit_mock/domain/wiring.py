@@ -26,6 +26,12 @@ Policy = Callable[["Tenant", "Session", "dict[str, FeatureOutcome]"], None]
 DecisionLookup = Callable[["Tenant", str], "dict[str, Any] | None"]
 #: (tenant, endpoint, vendor_data) -> the outcome a rule chooses for a standalone call, or None.
 StandaloneRule = Callable[["Tenant", str, "str | None"], "Directive | None"]
+#: (tenant, stored transaction) -> a chosen verdict `{status, score?, reason_code?, reason_label?}`, or None.
+TransactionOutcome = Callable[["Tenant", "dict[str, Any]"], "dict[str, Any] | None"]
+#: (tenant, address, chain) -> a chosen screening profile, or None.
+WalletProfile = Callable[["Tenant", str, str], "dict[str, Any] | None"]
+#: (tenant, create-transaction body) -> the stored transaction, monitored with the tenant's rules.
+TransactionSubmitter = Callable[["Tenant", "dict[str, Any]"], "dict[str, Any]"]
 
 
 @dataclass
@@ -44,6 +50,12 @@ class Wiring:
     decision_lookups: list[DecisionLookup] = field(default_factory=list)
     #: Outcomes of standalone calls no armed directive chose (scenario `standalone:` rules).
     standalone_rules: list[StandaloneRule] = field(default_factory=list)
+    #: Verdicts chosen for new transactions (scenario rules).
+    transaction_outcomes: list[TransactionOutcome] = field(default_factory=list)
+    #: Screening results chosen for wallet addresses (scenario rules).
+    wallet_profiles: list[WalletProfile] = field(default_factory=list)
+    #: How a transaction another family creates (a Travel Rule deposit) is submitted (set by the app).
+    transaction_submitter: TransactionSubmitter | None = None
 
     def add(self, hooks: list[Any], hook: Any) -> None:
         """Add `hook` to one of the lists, once."""

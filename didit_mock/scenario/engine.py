@@ -243,7 +243,7 @@ def scenarios_of(tenant: Tenant) -> TenantScenarios:
 
 
 def apply_settings(tenant: Tenant, settings: TenantSettings) -> None:
-    """Set a tenant's environment, credits, seed, clock and webhook in place."""
+    """Set a tenant's environment, credits, seed, clock, webhook and compat switches in place."""
     if settings.environment is not None:
         tenant.environment = settings.environment
         tenant.config.environment = settings.environment
@@ -259,6 +259,8 @@ def apply_settings(tenant: Tenant, settings: TenantSettings) -> None:
         tenant.clock.freeze()
     if settings.webhook is not None:
         webhooks.book(tenant).configure(settings.webhook.url, settings.webhook.secret, settings.webhook.version)
+    if settings.transaction_id_reuse is not None:
+        tenant.config.extra["compat.transaction_id_reuse"] = settings.transaction_id_reuse
 
 
 def _workflow(spec: Any) -> Workflow:
@@ -430,9 +432,12 @@ def on_session_created(tenant: Tenant, session: Session) -> None:
 
 def install_session_hook(registry: TenantRegistry) -> None:
     """Attach scenario rules' timelines to the new sessions of `registry`'s tenants, and let the
-    `standalone:` rules choose the outcomes of standalone calls."""
+    `standalone:` rules choose the outcomes of standalone calls, and the transaction and wallet rules
+    the verdicts of transaction monitoring."""
     registry.wiring.add(registry.wiring.session_created, on_session_created)
     registry.wiring.add(registry.wiring.standalone_rules, standalone_directive)
+    registry.wiring.add(registry.wiring.transaction_outcomes, transaction_outcome)
+    registry.wiring.add(registry.wiring.wallet_profiles, wallet_profile)
 
 
 def standalone_directive(tenant: Tenant, endpoint: str, vendor_data: str | None) -> Any:
@@ -449,6 +454,40 @@ def standalone_directive(tenant: Tenant, endpoint: str, vendor_data: str | None)
             if rule.vendor_data is not None and not rule.vendor_data.matches(vendor_data):
                 continue
             return Directive(rule.status, tuple(rule.risks), rule.scenario, vendor_data)
+    return None
+
+
+def transaction_outcome(tenant: Tenant, transaction: dict[str, Any]) -> dict[str, Any] | None:
+    """The verdict of the first scenario transaction rule whose fields all match."""
+    state = scenarios_of(tenant)
+    if state.covers_nothing:
+        return None
+    from ..domain.transactions.rules import MISSING, facts, lookup
+
+    data = {**facts(transaction), "amount": transaction.get("amount")}
+    for loaded in state.active:
+        for rule in loaded.scenario.transactions:
+            found = {name: lookup(data, name) for name in rule.match}
+            if all(found[name] is not MISSING and pattern.matches(found[name])
+                   for name, pattern in rule.match.items()):
+                return {"status": rule.status, "score": rule.score, "reason_code": rule.reason_code,
+                        "reason_label": rule.reason_label,
+                        "rule": f"{loaded.name} / {rule.name or 'transactions'}"}
+    return None
+
+
+def wallet_profile(tenant: Tenant, address: str, chain: str) -> dict[str, Any] | None:
+    """The screening profile of the first scenario wallet rule matching the address (and chain)."""
+    state = scenarios_of(tenant)
+    if state.covers_nothing:
+        return None
+    from ..domain.transactions.wallets import chosen_profile
+
+    for loaded in state.active:
+        for rule in loaded.scenario.wallets:
+            if fnmatch.fnmatchcase(address.lower(), rule.match.lower()) and \
+                    (rule.chain is None or rule.chain.upper() == chain):
+                return chosen_profile(address, chain, rule.risk_score, rule.category, rule.sanctions_hit)
     return None
 
 

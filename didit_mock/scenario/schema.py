@@ -172,6 +172,8 @@ class TenantSettings(_Model):
     clock_start: str | None = Field(None, description="ISO-8601 instant the tenant clock starts at")
     clock_frozen: bool | None = Field(None, description="whether the tenant clock stands still until moved")
     webhook: WebhookTarget | None = None
+    transaction_id_reuse: Literal["400", "return_existing"] | None = Field(
+        None, description="a reused transaction_id: Didit's 400 (default) or the existing transaction")
 
     @field_validator("clock_start", mode="before")
     @classmethod
@@ -310,6 +312,33 @@ class EmailRule(_Model):
     blocklisted: bool = False
 
 
+# ---------------------------------------------------------------- transactions and wallets
+
+class TransactionRule(_Model):
+    """The verdict of new transactions whose fields match (after screening and the tenant's rules).
+
+    `match` keys are the rule fields of transaction monitoring (`txn_id`, `amount`, `currency`,
+    `direction`, `transaction_type`, `subject.vendor_data`, `custom_values.<key>`...), values patterns.
+    """
+
+    name: str | None = None
+    match: dict[str, Pattern] = Field(default_factory=dict)
+    status: Literal["APPROVED", "IN_REVIEW", "DECLINED"]
+    score: int | None = Field(None, ge=0, le=100)
+    reason_code: str | None = None
+    reason_label: str | None = None
+
+
+class WalletRule(_Model):
+    """The screening result of addresses matching `match` (a glob, case-insensitive), on `chain` if given."""
+
+    match: str = Field(min_length=1, description="glob on the wallet address, e.g. 0xabc*")
+    chain: str | None = None
+    risk_score: int = Field(ge=0, le=100)
+    category: str | None = Field(None, description="dominant risk category, e.g. mixer, sanctioned, scam")
+    sanctions_hit: bool = False
+
+
 # ---------------------------------------------------------------- faults
 
 class Fault(_Model):
@@ -398,6 +427,8 @@ class Scenario(_Model):
     sessions: list[SessionRule] = Field(default_factory=list)
     phone: list[PhoneRule] = Field(default_factory=list)
     email: list[EmailRule] = Field(default_factory=list)
+    transactions: list[TransactionRule] = Field(default_factory=list)
+    wallets: list[WalletRule] = Field(default_factory=list)
     faults: list[Fault] = Field(default_factory=list)
     webhooks: WebhookFaults | None = None
     standalone: list[StandaloneRule] = Field(default_factory=list,

@@ -42,12 +42,12 @@ def to_openapi_31(schema: Any) -> Any:
             out[key] = copy.deepcopy(value)
     if out.pop("nullable", False):
         kind = out.get("type")
-        if isinstance(kind, str):
+        if any(k in out for k in ("$ref", "allOf", "oneOf", "anyOf")):  # null passes no branch: allow it beside
+            out = {"anyOf": [out, {"type": "null"}]}
+        elif isinstance(kind, str):
             out["type"] = [kind, "null"]
             if isinstance(out.get("enum"), list) and None not in out["enum"]:
                 out["enum"] = [*out["enum"], None]
-        elif kind is None and any(k in out for k in ("$ref", "allOf", "oneOf", "anyOf")):
-            out = {"anyOf": [out, {"type": "null"}]}
     return out
 
 

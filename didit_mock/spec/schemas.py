@@ -73,7 +73,7 @@ def _convert(node: Any, seen: tuple[str, ...], for_request: bool) -> Any:
             out["type"] = [*kind, "null"]
         if isinstance(out.get("enum"), list) and None not in out["enum"]:
             out["enum"] = [*out["enum"], None]
-        if "type" not in out and any(k in out for k in ("allOf", "oneOf", "anyOf")):
+        if any(k in out for k in ("allOf", "oneOf", "anyOf")):  # null passes no branch: allow it beside
             out = {"anyOf": [out, {"type": "null"}]}
     return out
 

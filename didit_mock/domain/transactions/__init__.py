@@ -1,0 +1,1 @@
+"""Transaction monitoring (KYT): transactions, the rules evaluated on each one, wallet screening."""
