@@ -56,6 +56,11 @@ def _rewrite_refs(node: Any) -> Any:
         }
         if rewritten.get("nullable") is True and isinstance(rewritten.get("enum"), list) and None not in rewritten["enum"]:
             rewritten["enum"] = [*rewritten["enum"], None]
+        if rewritten.get("nullable") is True and \
+                any(k in rewritten for k in ("oneOf", "anyOf", "allOf")):
+            # `nullable` beside a combinator: null is allowed, whatever the combined schemas say.
+            rest = {k: v for k, v in rewritten.items() if k != "nullable"}
+            return {"anyOf": [rest, {"enum": [None]}]}
         return rewritten
     if isinstance(node, list):
         return [_rewrite_refs(v) for v in node]
