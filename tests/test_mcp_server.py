@@ -125,3 +125,19 @@ def test_the_standalone_tools_succeed(mcp: tuple[McpClient, Path]) -> None:
     found = client.call("didit_kyb_search", country_code="GB", name="Tesco")
     assert isinstance(found, dict)
     assert isinstance(client.call("didit_kyb_select", kyb_response_id="0123456789abcdef01234567"), dict)
+
+
+def test_the_transaction_and_wallet_tools_succeed(mcp: tuple[McpClient, Path]) -> None:
+    client, _ = mcp
+    created = client.call(
+        "didit_create_transaction", transaction_id="mcp-tx-1", transaction_category="finance",
+        transaction_details={"amount": "120.50", "currency": "EUR", "direction": "outbound"},
+        subject={"vendor_data": "mcp-user", "full_name": "Ana Test"})
+    assert created["transaction_id"] == "mcp-tx-1"
+    fetched = client.call("didit_get_transaction", transaction_id=created["uuid"])
+    assert fetched["transaction_number"] == created["transaction_number"]
+    listed = client.call("didit_list_transactions", limit="10")
+    assert [row["transaction_id"] for row in listed["results"]] == ["mcp-tx-1"]
+    screened = client.call("didit_screen_wallet", wallet_address="0x742d35Cc6634C0532925a3b844Bc454e4438f44e",
+                           blockchain="ETH")
+    assert 0 <= screened["risk_score"] <= 100

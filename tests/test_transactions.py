@@ -739,3 +739,20 @@ def test_a_beneficiary_that_denies_ownership_declines_both_sides(client: httpx.C
                                 status="COUNTERPARTY_VASP_GENERAL_DECLINE")
     assert json.loads(delivery["request_body"])["rail"] == "INTERNAL"
     assert client.get(f"/v3/transactions/{sent['uuid']}/").json()["status"] == "DECLINED"
+
+
+def test_a_blocked_user_cannot_take_part_in_a_transaction(client: httpx.Client) -> None:
+    create(client, transaction("before-block", vendor_data="blocked-later"))
+    made = client.post("/v3/users/create/", json={"vendor_data": "blocked-party"})
+    assert made.status_code == 201, made.text
+    blocked = client.patch("/v3/users/blocked-party/update-status/", json={"status": "BLOCKED"})
+    assert blocked.status_code == 200, blocked.text
+    before = client.get("/v3/transactions/").json()["count"]
+    refused = client.post("/v3/transactions/", json=transaction("after-block", vendor_data="blocked-party"))
+    assert refused.status_code == 400
+    assert refused.json() == {"vendor_data": [
+        "The individual 'blocked-party' is in the blocklist and cannot participate in transactions."]}
+    assert client.get("/v3/transactions/").json()["count"] == before  # nothing stored
+    client.patch("/v3/users/blocked-party/update-status/", json={"status": "ACTIVE"})
+    assert client.post("/v3/transactions/", json=transaction("after-unblock", vendor_data="blocked-party")
+                       ).status_code == 201

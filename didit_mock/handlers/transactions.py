@@ -6,6 +6,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
+from ..domain import users as users_domain
 from ..domain.clock import iso
 from ..domain.errors import DiditError, NotFound, ValidationFailed
 from ..domain.tenant import Tenant
@@ -78,7 +79,20 @@ def _check(call: Call, document: Any) -> dict[str, Any]:
     return document
 
 
+def refuse_blocked_participants(tenant: Tenant, body: dict[str, Any]) -> None:
+    """A BLOCKED user or business cannot take part in a transaction (families §1.22)."""
+    entities = users_domain.book(tenant)
+    for role in ("subject", "counterparty"):
+        party = body.get(role)
+        vendor_data = party.get("vendor_data") if isinstance(party, dict) else None
+        if isinstance(vendor_data, str) and entities.blocks(vendor_data):
+            raise ValidationFailed.field(
+                "vendor_data", f"The individual '{vendor_data}' is in the blocklist and cannot participate in "
+                               "transactions.")
+
+
 def submit_transaction(tenant: Tenant, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    refuse_blocked_participants(tenant, body)
     reuse = tenant.config.extra.get(REUSE_SWITCH) == "return_existing"
     return monitor.submit(tenant, body, _tenant_rules(tenant), _open_case(tenant), reuse_existing=reuse)
 
