@@ -44,9 +44,9 @@ PROFILE_FIELDS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Entity:
-    """A user or a business."""
+    """A user or a business (`profile` holds only the fields given)."""
 
     kind: str
     didit_internal_id: str
@@ -105,7 +105,7 @@ class EntityBook:
         status = values.get("status") or ACTIVE
         entity = Entity(
             kind=kind, didit_internal_id=self.tenant.rng.uuid4(), vendor_data=vendor_data, status=status,
-            profile={k: values.get(k) for k in PROFILE_FIELDS[kind]},
+            profile={k: value for k in PROFILE_FIELDS[kind] if (value := values.get(k)) is not None},
             metadata=dict(values.get("metadata") or {}),
             lists={k: list(values[k]) for k in ("approved_emails", "approved_phones", "issuing_states")
                    if values.get(k) is not None},
