@@ -88,24 +88,29 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def render_report(decision: dict[str, Any], *, workflow_label: str | None, generated_at: datetime) -> bytes:
-    """The PDF bytes of a KYC session report for a rendered decision."""
+def open_report(title: str, heading: str, generated_at: datetime) -> tuple[Any, _Writer]:
+    """A new A4 report (PDF 1.7) with its metadata, first page, title and the test-data note."""
     from fpdf import FPDF  # lazily: keeps server start-up fast
 
     pdf = FPDF(format="A4")
     pdf.pdf_version = "1.7"
     pdf.set_creation_date(generated_at)
-    pdf.set_title(latin1(f"Session {decision.get('session_id')}"))
+    pdf.set_title(latin1(title))
     pdf.set_author("didit-mock")
     pdf.set_creator("didit-mock")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.set_margins(15, 15, 15)
     pdf.add_page()
     writer = _Writer(pdf)
-
-    writer.title("Identity verification report")
+    writer.title(heading)
     writer.note(f"Generated {generated_at.strftime('%Y-%m-%d %H:%M:%S UTC')} by didit-mock (test data, not a real "
                 "Didit report).")
+    return pdf, writer
+
+
+def render_report(decision: dict[str, Any], *, workflow_label: str | None, generated_at: datetime) -> bytes:
+    """The PDF bytes of a KYC session report for a rendered decision."""
+    pdf, writer = open_report(f"Session {decision.get('session_id')}", "Identity verification report", generated_at)
 
     writer.heading("Session")
     workflow = decision.get("workflow_id")

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import statuses as st
 from .errors import PermissionDenied
-from .reports import _Writer as Writer
-from .reports import latin1
+from .reports import open_report
 
 if TYPE_CHECKING:
     from .sessions import Session
@@ -36,21 +35,7 @@ def reportable(sessions: list[Session]) -> list[Session]:
 
 def render_user_report(user: dict[str, Any], decisions: list[dict[str, Any]], generated_at: datetime) -> bytes:
     """The PDF bytes of a user's report."""
-    from fpdf import FPDF  # lazily: keeps server start-up fast
-
-    pdf = FPDF(format="A4")
-    pdf.pdf_version = "1.7"
-    pdf.set_creation_date(generated_at)
-    pdf.set_title(latin1(f"User {user.get('didit_internal_id')}"))
-    pdf.set_author("didit-mock")
-    pdf.set_creator("didit-mock")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_margins(15, 15, 15)
-    pdf.add_page()
-    writer = Writer(pdf)
-    writer.title("User verification report")
-    writer.note(f"Generated {generated_at.strftime('%Y-%m-%d %H:%M:%S UTC')} by didit-mock (test data, not a real "
-                "Didit report).")
+    pdf, writer = open_report(f"User {user.get('didit_internal_id')}", "User verification report", generated_at)
     writer.heading("User")
     for key, label in PROFILE_FIELDS:
         value = user.get(key)

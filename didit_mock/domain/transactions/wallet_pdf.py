@@ -5,24 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..reports import _Writer, latin1
+from ..reports import open_report
 
 
 def render(result: dict[str, Any], generated_at: datetime) -> bytes:
-    from fpdf import FPDF  # lazily: keeps server start-up fast
-
-    pdf = FPDF(format="A4")
-    pdf.set_creation_date(generated_at)
-    pdf.set_title(latin1(f"Wallet screening {result.get('wallet_address')}"))
-    pdf.set_author("didit-mock")
-    pdf.set_creator("didit-mock")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_margins(15, 15, 15)
-    pdf.add_page()
-    writer = _Writer(pdf)
-    writer.title("Wallet screening report")
-    writer.note(f"Generated {generated_at.strftime('%Y-%m-%d %H:%M:%S UTC')} by didit-mock (test data, not a real "
-                "Didit report).")
+    pdf, writer = open_report(f"Wallet screening {result.get('wallet_address')}", "Wallet screening report",
+                              generated_at)
     writer.heading("Result")
     for key in ("wallet_address", "blockchain", "provider", "status", "risk_score", "severity", "sanctions_hit",
                 "dominant_risk_category", "summary"):
