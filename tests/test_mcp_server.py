@@ -133,11 +133,11 @@ def test_the_transaction_and_wallet_tools_succeed(mcp: tuple[McpClient, Path]) -
         "didit_create_transaction", transaction_id="mcp-tx-1", transaction_category="finance",
         transaction_details={"amount": "120.50", "currency": "EUR", "direction": "outbound"},
         subject={"vendor_data": "mcp-user", "full_name": "Ana Test"})
-    assert created["transaction_id"] == "mcp-tx-1"
+    assert created["txn_id"] == "mcp-tx-1" and created["status"] == "APPROVED"
     fetched = client.call("didit_get_transaction", transaction_id=created["uuid"])
     assert fetched["transaction_number"] == created["transaction_number"]
     listed = client.call("didit_list_transactions", limit="10")
-    assert [row["transaction_id"] for row in listed["results"]] == ["mcp-tx-1"]
+    assert [row["txn_id"] for row in listed["results"]] == ["mcp-tx-1"]
     screened = client.call("didit_screen_wallet", wallet_address="0x742d35Cc6634C0532925a3b844Bc454e4438f44e",
                            blockchain="ETH")
     assert 0 <= screened["risk_score"] <= 100
