@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..domain.standalone import address, documents, faces, record, search
 from ..web.operations import Call, operation
 from ..web.uploads import FileRule, Form, inline_jpeg, read_form
+
+if TYPE_CHECKING:
+    from ..domain.tenant import Tenant
 
 USER_IMAGE = (FileRule("user_image"),)
 FACE_PAIR = (FileRule("user_image"), FileRule("ref_image"))
@@ -26,16 +30,22 @@ def _number(values: dict[str, Any], name: str, default: float) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
 
 
+def _billed(tenant: Tenant, produce: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """One standalone call under the tenant's lock: refused without credits, debited once answered."""
+    with tenant.lock:
+        record.check_credits(tenant)
+        answer = produce()
+        record.debit(tenant)
+        return answer
+
+
 @operation("post_v3passive-liveness", body=None)
 async def passive_liveness(call: Call) -> dict[str, Any]:
     tenant = call.tenant
     form = await read_form(call, USER_IMAGE)
     threshold = _number(form.values, "face_liveness_score_decline_threshold", 30)
-    with tenant.lock:
-        record.check_credits(tenant)
-        answer = faces.passive_liveness(tenant, _request(form), form.images["user_image"], threshold)
-        record.debit(tenant)
-        return answer
+    return _billed(tenant, lambda: faces.passive_liveness(tenant, _request(form), form.images["user_image"],
+                                                          threshold))
 
 
 @operation("post_v3face-match", body=None)
@@ -43,12 +53,8 @@ async def face_match(call: Call) -> dict[str, Any]:
     tenant = call.tenant
     form = await read_form(call, FACE_PAIR)
     threshold = _number(form.values, "face_match_score_decline_threshold", 30)
-    with tenant.lock:
-        record.check_credits(tenant)
-        answer = faces.face_match(tenant, _request(form), form.images["user_image"], form.images["ref_image"],
-                                  threshold)
-        record.debit(tenant)
-        return answer
+    return _billed(tenant, lambda: faces.face_match(tenant, _request(form), form.images["user_image"],
+                                                    form.images["ref_image"], threshold))
 
 
 POA_DOCUMENT = (FileRule("document", POA_EXTENSIONS, 15, invalid={"error": ["Error extracting POA information"]}),)
@@ -58,11 +64,8 @@ POA_DOCUMENT = (FileRule("document", POA_EXTENSIONS, 15, invalid={"error": ["Err
 async def proof_of_address(call: Call) -> dict[str, Any]:
     tenant = call.tenant
     form = await read_form(call, POA_DOCUMENT)
-    with tenant.lock:
-        record.check_credits(tenant)
-        answer = address.proof_of_address(tenant, _request(form), form.images["document"], form.values)
-        record.debit(tenant)
-        return answer
+    return _billed(tenant, lambda: address.proof_of_address(tenant, _request(form), form.images["document"],
+                                                            form.values))
 
 
 @operation("post_v3face-search", body=None)
@@ -70,11 +73,8 @@ async def face_search(call: Call) -> dict[str, Any]:
     tenant = call.tenant
     form = await read_form(call, USER_IMAGE)
     search_type = str(form.values.get("search_type") or "most_similar")
-    with tenant.lock:
-        record.check_credits(tenant)
-        answer = search.face_search(tenant, _request(form), form.images["user_image"], search_type)
-        record.debit(tenant)
-        return answer
+    return _billed(tenant, lambda: search.face_search(tenant, _request(form), form.images["user_image"],
+                                                      search_type))
 
 
 @operation("post_v3age-estimation", body=None)
@@ -83,22 +83,16 @@ async def age_estimation(call: Call) -> dict[str, Any]:
     form = await read_form(call, USER_IMAGE)
     liveness = _number(form.values, "face_liveness_score_decline_threshold", 30)
     age = int(_number(form.values, "age_estimation_decline_threshold", 18))
-    with tenant.lock:
-        record.check_credits(tenant)
-        answer = faces.age_estimation(tenant, _request(form), form.images["user_image"], liveness, age)
-        record.debit(tenant)
-        return answer
+    return _billed(tenant, lambda: faces.age_estimation(tenant, _request(form), form.images["user_image"],
+                                                        liveness, age))
 
 
 @operation("post_v3id-verification", body=None)
 async def id_verification(call: Call) -> dict[str, Any]:
     tenant = call.tenant
     form = await read_form(call, DOCUMENT_IMAGES)
-    with tenant.lock:
-        record.check_credits(tenant)
-        answer = documents.id_verification(tenant, _request(form), form.images["front_image"],
-                                           form.images.get("back_image"), form.values)
-        record.debit(tenant)
+    answer = _billed(tenant, lambda: documents.id_verification(tenant, _request(form), form.images["front_image"],
+                                                               form.images.get("back_image"), form.values))
     if not _request(form).save:  # nothing stored: the images come back inline
         result = answer["id_verification"]
         front = form.files["front_image"]
