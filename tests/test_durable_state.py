@@ -3,9 +3,11 @@ a failed write is an error exit, and nothing a killed write leaves behind surviv
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -40,82 +42,62 @@ def wait_until_journal_holds(journal: Path, key: str, sessions: int) -> None:
         time.sleep(0.05)
 
 
+@contextlib.contextmanager
+def served(state_file: Path, port: int, key: str, *, kill: bool = False) -> Iterator[httpx.Client]:
+    """`didit-mock serve --state-file` in a subprocess, and a client of `key`; stopped with SIGTERM,
+    or killed with SIGKILL (`kill`), when the block ends."""
+    process = _serve(port, state_file)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _ready(process, url)
+        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
+            yield http
+    finally:
+        if kill:
+            process.send_signal(signal.SIGKILL)
+            process.wait(WAIT)
+        else:
+            _stop(process)
+            assert process.returncode in (0, -signal.SIGTERM)
+
+
 def test_a_sigkill_after_a_burst_of_creates_loses_nothing_older_than_a_second(tmp_path: Path) -> None:
     state_file = tmp_path / "state.json"
     journal = tmp_path / "state.json.journal"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    key = new_key()
-    first = _serve(port, state_file)
-    try:
-        _ready(first, url)
-        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
-            made = [create_session(http, vendor_data=f"burst-{n}")["session_id"] for n in range(25)]
+    port, key = free_port(), new_key()
+    with served(state_file, port, key, kill=True) as http:
+        made = [create_session(http, vendor_data=f"burst-{n}")["session_id"] for n in range(25)]
         wait_until_journal_holds(journal, key, 25)
-    finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait(WAIT)
-    second = _serve(port, state_file)
-    try:
-        _ready(second, url)
-        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
-            listed = http.get("/v3/sessions/", params={"limit": 100}).json()
-            assert sorted(row["session_id"] for row in listed["results"]) == sorted(made)
+    with served(state_file, port, key) as http:
+        listed = http.get("/v3/sessions/", params={"limit": 100}).json()
+        assert sorted(row["session_id"] for row in listed["results"]) == sorted(made)
         assert not journal.exists()  # the start compacted the journal into the document
         document = json.loads(state_file.read_text("utf-8"))
         assert key in {tenant["api_key"] for tenant in document["tenants"]}
-    finally:
-        _stop(second)
-    assert second.returncode in (0, -signal.SIGTERM)
 
 
 def test_a_line_cut_short_by_a_crash_is_ignored_and_the_rest_is_kept(tmp_path: Path) -> None:
     state_file = tmp_path / "state.json"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    key = new_key()
-    first = _serve(port, state_file)
-    try:
-        _ready(first, url)
-        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
-            kept = create_session(http, vendor_data="kept")["session_id"]
-    finally:
-        _stop(first)
+    port, key = free_port(), new_key()
+    with served(state_file, port, key) as http:
+        kept = create_session(http, vendor_data="kept")["session_id"]
     journal = tmp_path / "state.json.journal"
     journal.write_text('{"api_key": "' + key + '", "deleted": tr', "utf-8")  # a write killed halfway
-    second = _serve(port, state_file)
-    try:
-        _ready(second, url)
-        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
-            assert http.get(f"/v3/session/{kept}/decision/").status_code == 200
-    finally:
-        _stop(second)
+    with served(state_file, port, key) as http:
+        assert http.get(f"/v3/session/{kept}/decision/").status_code == 200
 
 
 def test_a_reset_tenant_is_not_brought_back_by_a_restart(tmp_path: Path) -> None:
     state_file = tmp_path / "state.json"
     journal = tmp_path / "state.json.journal"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    key = new_key()
-    first = _serve(port, state_file)
-    try:
-        _ready(first, url)
-        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
-            create_session(http)
-            wait_until_journal_holds(journal, key, 1)
-            assert http.post("/_mock/reset").status_code == 200
-            wait_until_journal_holds(journal, key, 0)
-    finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait(WAIT)
-    second = _serve(port, state_file)
-    try:
-        _ready(second, url)
-        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=10) as http:
-            assert http.get("/v3/sessions/").json()["count"] == 0
-    finally:
-        _stop(second)
+    port, key = free_port(), new_key()
+    with served(state_file, port, key, kill=True) as http:
+        create_session(http)
+        wait_until_journal_holds(journal, key, 1)
+        assert http.post("/_mock/reset").status_code == 200
+        wait_until_journal_holds(journal, key, 0)
+    with served(state_file, port, key) as http:
+        assert http.get("/v3/sessions/").json()["count"] == 0
 
 
 def test_a_write_that_fails_at_shutdown_is_an_error_exit_with_its_reason(tmp_path: Path) -> None:

@@ -119,17 +119,22 @@ async def user_pdf(call: Call) -> Response:
         "Content-Disposition": f"attachment; filename=user_{entity.didit_internal_id}.pdf"})
 
 
-@operation("update_user", body=None)
-async def update_user(call: Call) -> dict[str, Any]:
+async def _update(call: Call, kind: str, status_message: str | None, sync_blocklist: bool) -> dict[str, Any]:
+    """A PATCH of a user or business: found first (404), then its body checked, then applied."""
     tenant = call.tenant
     with tenant.lock:
-        domain.book(tenant).get(USER, call.path["vendor_data"])
-    body = await body_of(call, status_message=None)
+        domain.book(tenant).get(kind, call.path["vendor_data"])
+    body = await body_of(call, status_message=status_message)
     with tenant.lock:
         entities = domain.book(tenant)
-        entity = entities.get(USER, call.path["vendor_data"])
-        entities.update(entity, body, sync_blocklist=False)
+        entity = entities.get(kind, call.path["vendor_data"])
+        entities.update(entity, body, sync_blocklist=sync_blocklist)
         return domain.entity_json(tenant, entity)
+
+
+@operation("update_user", body=None)
+async def update_user(call: Call) -> dict[str, Any]:
+    return await _update(call, USER, status_message=None, sync_blocklist=False)  # a user PATCH keeps the blocklist
 
 
 @operation("update_user_status", body=None)
@@ -165,15 +170,7 @@ async def create_business(call: Call) -> dict[str, Any]:
 
 @operation("update_business", body=None)
 async def update_business(call: Call) -> dict[str, Any]:
-    tenant = call.tenant
-    with tenant.lock:
-        domain.book(tenant).get(BUSINESS, call.path["vendor_data"])
-    body = await body_of(call, status_message=domain.INVALID_STATUS)
-    with tenant.lock:
-        entities = domain.book(tenant)
-        entity = entities.get(BUSINESS, call.path["vendor_data"])
-        entities.update(entity, body, sync_blocklist=True)
-        return domain.entity_json(tenant, entity)
+    return await _update(call, BUSINESS, status_message=domain.INVALID_STATUS, sync_blocklist=True)
 
 
 @operation("update_business_status", body=None)
