@@ -588,3 +588,34 @@ def test_a_bad_state_file_stops_the_start(tmp_path: Path) -> None:
     _, stderr = process.communicate(timeout=WAIT)
     assert process.returncode == 1
     assert f"cannot use the state file {missing}: the directory" in stderr
+
+
+# ---------------------------------------------------------------- documents written by earlier servers
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _as_in(value: Any, model: Any) -> Any:
+    """`value` cut to the keys of `model` (objects of a newer export may hold sections `model` lacks)."""
+    if isinstance(value, dict) and isinstance(model, dict):
+        return {key: _as_in(value[key], model[key]) if key in value else value.get(key) for key in model}
+    if isinstance(value, list) and isinstance(model, list) and len(value) == len(model):
+        return [_as_in(v, m) for v, m in zip(value, model, strict=True)]
+    return value
+
+
+def test_a_version_1_document_of_an_earlier_server_imports_and_answers_the_same() -> None:
+    """`fixtures/state_v1.json` was written before the core state moved onto state sections
+    (`fixtures/make_state_v1.py`): it still imports, exports back to the same document, and the
+    restored tenant answers the bodies the earlier server gave."""
+    text = (FIXTURES / "state_v1.json").read_text()
+    document, answers = json.loads(text), json.loads((FIXTURES / "state_v1_answers.json").read_text())
+    # A server of its own: the fixture's seeds give application ids other tests' tenants may hold.
+    with MockServer(freeze_clock=True, seed=1234, validate_responses=True) as fresh:
+        imported = domain_state.import_registry(fresh.app.registry, json.loads(text))
+        assert [t.api_key for t in imported] == [t["api_key"] for t in document["tenants"]]
+        again = json.loads(json.dumps(domain_state.document([domain_state.export_tenant(t) for t in imported])))
+        assert _as_in(again, document) == document
+        with httpx.Client(base_url=fresh.url, headers={"x-api-key": imported[0].api_key}, timeout=WAIT) as http:
+            answered = {path: raw(http, path).decode() for path in answers}
+    assert answered == answers
