@@ -493,6 +493,88 @@ def test_every_field_of_the_state_records_is_exported() -> None:
     assert domain_state.export_tenant(restored) == entry
 
 
+def _registry() -> TenantRegistry:
+    return TenantRegistry(global_seed=3, defaults=TenantConfig(clock_frozen=True, clock_start=1.75e9))
+
+
+def test_every_registry_starts_with_the_domain_sections_in_dependency_order() -> None:
+    registry = _registry()
+    names = [s.name for s in domain_state.ordered_sections(registry)]
+    assert names[:7] == ["workflows", "sessions", "otp", "blocklist", "webhooks", "rate_limits", "shared_imports"]
+    assert names.index("workflows") < names.index("sessions") < names.index("otp")
+
+
+def test_a_section_reads_what_it_needs_and_is_restored_after_it() -> None:
+    """A section registered before the one it needs still comes after it, gets its parsed value,
+    is restored once it is in place, and re-arms after every restore."""
+    from didit_mock.domain import sessions as sessions_domain
+
+    registry, seen = _registry(), []
+
+    def parse(data: Any, path: str, earlier: dict[str, Any]) -> Any:
+        seen.append(("parse", path, [s.session_id for s in earlier["sessions"].sessions]))
+        return domain_state.check(data, "int", path)
+
+    def restore(tenant: Any, parsed: Any) -> None:
+        seen.append(("restore", parsed, len(sessions_domain.book(tenant).by_id)))
+
+    counter = domain_state.StateSection("counter", lambda t: 7, parse, restore, needs=("sessions",),
+                                        rearm=lambda t: seen.append(("rearm",)))
+    registry.state_sections = {"counter": counter, **registry.state_sections}  # registered first on purpose
+    tenant = registry.get("k")
+    assert tenant is not None
+    with tenant.lock:
+        session, _ = sessions_domain.create_session(tenant, sessions_domain.NewSession(KYC_WORKFLOW, "v"))
+    entry = domain_state.export_tenant(tenant)
+    assert entry["extensions"]["counter"] == 7 and "counter" not in entry
+    domain_state.import_tenant(registry, json.loads(json.dumps(entry)))
+    assert seen == [("parse", "tenant.extensions.counter", [session.session_id]), ("restore", 7, 1), ("rearm",)]
+    with pytest.raises(domain_state.StateInvalid, match=r"^tenant\.extensions\.counter: expected an integer"):
+        domain_state.import_tenant(registry, {**entry, "extensions": {**entry["extensions"], "counter": "x"}})
+
+
+def test_sections_that_cannot_be_ordered_or_placed_are_refused() -> None:
+    registry = _registry()
+    noop = {"export": lambda t: None, "parse": lambda d, p: d, "restore": lambda t, v: None}
+    with pytest.raises(ValueError, match="taken"):
+        domain_state.register_section(registry, domain_state.StateSection("mine", **noop, fields=("sessions",)))
+    with pytest.raises(ValueError, match="taken"):
+        domain_state.register_section(registry, domain_state.StateSection("mine", **noop, fields=("clock",)))
+    domain_state.register_section(registry, domain_state.StateSection("a", **noop, after=("b",)))
+    with pytest.raises(ValueError, match="'b', which is not registered"):
+        domain_state.ordered_sections(registry)
+    domain_state.register_section(registry, domain_state.StateSection("b", **noop, after=("a",)))
+    with pytest.raises(ValueError, match="cycle"):
+        domain_state.ordered_sections(registry)
+
+
+def test_otp_numbers_are_checked_against_the_sessions() -> None:
+    from didit_mock.domain import otp
+    from didit_mock.domain import sessions as sessions_domain
+
+    registry = _registry()
+    tenant = registry.get("k")
+    assert tenant is not None
+    with tenant.lock:
+        sessions_domain.create_session(tenant, sessions_domain.NewSession(KYC_WORKFLOW, "v"))
+        otp.send_phone(tenant, otp.PhoneSend("+12025550143"))
+    entry = domain_state.export_tenant(tenant)
+    (row,) = entry["otp"]["verifications"]
+    taken = entry["sessions"]["sessions"][0]["session_number"]
+    clash = {**entry, "otp": {**entry["otp"], "verifications": [{**row, "session_number": taken}]}}
+    with pytest.raises(domain_state.StateInvalid, match=rf"^tenant\.otp\.verifications\[0\]\.session_number: {taken} "
+                                                        "is already the number of a session"):
+        domain_state.import_tenant(registry, clash)
+    ahead = {**entry, "otp": {**entry["otp"], "verifications": [{**row, "session_number": 99}]}}
+    with pytest.raises(domain_state.StateInvalid, match=r"^tenant\.otp\.verifications\[0\]\.session_number: "
+                                                        r"must be less than sessions\.next_number"):
+        domain_state.import_tenant(registry, ahead)
+    missing = {k: v for k, v in entry.items() if k != "webhooks"}
+    with pytest.raises(domain_state.StateInvalid, match=r"^tenant\.webhooks: this field is required"):
+        domain_state.import_tenant(registry, missing)
+    assert registry.get("k") is tenant  # nothing was swapped in
+
+
 # ---------------------------------------------------------------- the state file across a restart
 
 def _serve(port: int, state_file: Path) -> subprocess.Popen[str]:

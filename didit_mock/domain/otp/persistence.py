@@ -70,12 +70,16 @@ def _parse(data: Any, path: str, earlier: dict[str, Any]) -> ParsedOtp:
     items = r.items("verifications")
     verifications = [_parse_verification(v) for v in items]
     unique([v.request_id for v in verifications], r.at("verifications"), "request_id")
-    unique(sessions.numbers() + [v.session_number for v in verifications], r.at("verifications"),
-           "session_number (sessions and verifications share the numbers)")
+    taken = set(sessions.numbers())
     for verification, item in zip(verifications, items, strict=True):
-        if verification.session_number >= sessions.next_number:
+        number = verification.session_number
+        if number in taken:
+            raise StateInvalid(f"{item.at('session_number')}: {number} is already the number of a session or "
+                               "of another verification.")
+        if number >= sessions.next_number:
             raise StateInvalid(f"{item.at('session_number')}: must be less than sessions.next_number "
                                f"({sessions.next_number}).")
+        taken.add(number)
     sends_r = Reader(r("phone_sends", "object"), r.at("phone_sends"))
     sends = {number: sends_r.floats(number) for number in sends_r.data}
     config_r = r.obj("config")
