@@ -311,5 +311,6 @@ def _restore_scenarios(tenant: Tenant, parsed: dict[str, Any]) -> None:
             tenant.scheduler.at(due, lambda step=step, run=run: run.fire(step))
 
 
+#: Its restore re-arms timelines of restored sessions, so it comes after them.
 SCENARIOS_SECTION = StateSection("scenarios", _export_scenarios, _parse_scenarios, _restore_scenarios,
-                                 prepare=_prepare_scenarios)
+                                 prepare=_prepare_scenarios, after=("sessions",))

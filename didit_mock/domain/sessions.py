@@ -445,6 +445,18 @@ def _kyc_expire(tenant: Tenant, session: Session) -> None:
         set_status(tenant, session, st.KYC_EXPIRED)
 
 
+#: Statuses whose expiry job (Expired / Abandoned) a restored session gets back.
+_EXPIRING = (st.NOT_STARTED, st.IN_PROGRESS, st.RESUBMITTED)
+
+
+def rearm_jobs(tenant: Tenant, session: Session) -> None:
+    """Re-create the scheduled jobs of a session restored by a state import (expiry, Kyc Expired)."""
+    if session.status in _EXPIRING and session.expires_at is not None:
+        _schedule_expiry(tenant, session)
+    elif session.status == st.APPROVED:
+        _schedule_document_expiry(tenant, session)
+
+
 # ---------------------------------------------------------------- reviews and manual decisions
 
 def add_review(
