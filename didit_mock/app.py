@@ -11,6 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from . import downloads
 from .admin import auth as admin_auth
 from .admin import billing as admin_billing
 from .admin import dashboard, openapi, scenarios, state
@@ -26,6 +27,8 @@ from .handlers import (
     billing,
     biometric_templates,
     blocklist,
+    case_actions,
+    case_files,
     cases,
     feature_status,
     lists,
@@ -59,6 +62,8 @@ log = logging.getLogger("didit_mock")
 RULE_MODULES: tuple[Any, ...] = (
     reports,
     cases,
+    case_actions,
+    case_files,
     sessions,
     otp,
     system,
@@ -96,6 +101,7 @@ ROUTE_MODULES: tuple[Any, ...] = (
     state,
     admin_standalone,
     admin_transactions,
+    downloads,
 )
 
 
