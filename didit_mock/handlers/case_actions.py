@@ -247,12 +247,25 @@ def _note(store: ResourceStore, case: Document, body: dict[str, Any], who: tuple
 
 @operation("create_case_link")
 def create_link(call: Call) -> Response:
+    """Link a session, business session or transaction to the case (the summary of a known session)."""
     store, case = _case(call)
+    body = call.body
     with call.tenant.lock:
-        link = store.create(CASE_LINKS, template("create_case_link"), call.body or {}, parent=case["uuid"])
+        link = store.create(CASE_LINKS, template("create_case_link"), {
+            "linked_entity_type": body["entity_type"], "linked_entity_uuid": body["entity_uuid"],
+            "linked_entity_summary": _summary(call, body["entity_type"], body["entity_uuid"])}, parent=case["uuid"])
         record(store, case, "LINK_ADDED", actor(call), metadata={
-            "entity_type": link.get("entity_type"), "entity_uuid": link.get("entity_uuid")})
+            "entity_type": body["entity_type"], "entity_uuid": body["entity_uuid"]})
         return json_response(link, 201)
+
+
+def _summary(call: Call, kind: str, key: str) -> dict[str, Any] | None:
+    from ..domain.sessions import book as session_book
+
+    session = session_book(call.tenant).get(key) if kind in ("session", "business_session") else None
+    if session is None or session.deleted:
+        return None
+    return {"session_id": session.session_id, "session_number": session.session_number, "status": session.status}
 
 
 @operation("delete_case_link")
@@ -261,7 +274,7 @@ def delete_link(call: Call) -> Response:
     with call.tenant.lock:
         link = store.delete(CASE_LINKS, call.path["link_uuid"], case["uuid"])
         record(store, case, "LINK_REMOVED", actor(call), metadata={
-            "entity_type": link.get("entity_type"), "entity_uuid": link.get("entity_uuid")})
+            "entity_type": link.get("linked_entity_type"), "entity_uuid": link.get("linked_entity_uuid")})
     return Response(status_code=204)
 
 
@@ -363,8 +376,8 @@ def aml_hits(call: Call) -> list[dict[str, Any]]:
     tenant = call.tenant
     with tenant.lock:
         sessions = session_book(tenant)
-        found = [sessions.get(link.get("entity_uuid")) for link in store.all(CASE_LINKS, case["uuid"])
-                 if link.get("entity_type") in ("session", "business_session")]
+        found = [sessions.get(str(link.get("linked_entity_uuid"))) for link in store.all(CASE_LINKS, case["uuid"])
+                 if link.get("linked_entity_type") in ("session", "business_session")]
         subject = case.get("subject") or {}
         entity = people.book(tenant).entities.get(subject.get("type"), {}).get(subject.get("uuid"))
         if entity is not None:

@@ -75,7 +75,7 @@ CASE_EVENTS = Collection("case-events", shape_from="list_case_events", parent="c
 CASE_CHECKLIST = Collection("case-checklist", shape_from="toggle_case_checklist_item", id_param="item_uuid",
                             parent="cases", parent_param="case_uuid")
 #: Files uploaded for a case's notes (content base64), served by the mock's download route.
-CASE_FILES = Collection("case-files", shape_from="upload_case_note_attachment", id_field="s3_key",
+CASE_FILES = Collection("case-files", shape_from="upload_case_note_attachment",
                         parent="cases", parent_param="case_uuid")
 
 BLUEPRINTS = Collection(
