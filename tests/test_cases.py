@@ -331,3 +331,23 @@ def test_the_case_and_its_log_survive_a_state_file_restart(tmp_path: Path) -> No
         assert approved.status_code == 200 and approved.json()["resolution"] == "VALID_THREAT"
         url = http.get(f"{base}/notes/presign/", params={"s3_key": file["s3_key"]}).json()["url"]
         assert httpx.get(url, timeout=10).content == b"a,b\n1,2\n"
+
+
+def test_reports_and_bulk_changes_are_logged_on_the_case(client: httpx.Client, org: str) -> None:
+    case = new_case(client, org)
+    report = client.post(f"{org}/cases/{case['uuid']}/regulatory-reports/", json={
+        "report_type": "SAR", "jurisdiction": "US", "rentity_id": "R-1", "submission_code": "E",
+        "currency_code_local": "USD", "action": "Reported", "submission_date": "2026-01-02T00:00:00Z",
+        "transactions": [case["uuid"]]}).json()
+    base = f"{org}/regulatory-reports/{report['uuid']}"
+    client.post(f"{base}/validate/")
+    assert client.post(f"{base}/finalize/").status_code == 200
+    client.post(f"{org}/cases/bulk/assign/", json={"case_uuids": [case["uuid"]], "assignee_user_id": POOL[0],
+                                                   "assignee_email": "a@b.co"})
+    client.post(f"{org}/cases/bulk/status/", json={"case_uuids": [case["uuid"]], "status": "RESOLVED",
+                                                   "resolution": "FALSE_POSITIVE"})
+    client.post(f"{org}/cases/bulk/status/", json={"case_uuids": [case["uuid"]], "status": "RESOLVED",
+                                                   "resolution": "FALSE_POSITIVE"})  # no change: no event
+    assert events(client, org, case) == ["CREATED", "REPORT_CREATED", "REPORT_FINALIZED", "ASSIGNED", "RESOLVED"]
+    printed = httpx.get(client.get(f"{org}/cases/{case['uuid']}/print/").json()["url"], timeout=10)
+    assert printed.status_code == 200 and printed.content.startswith(b"%PDF")

@@ -21,6 +21,7 @@ from ..spec.table import api_operations
 from ..web.http import json_response
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
+from .case_log import actor, record
 
 #: Didit's blueprint presets (`GET .../cases/blueprints/presets/`).
 PRESETS: tuple[dict[str, str], ...] = (
@@ -53,8 +54,10 @@ def _template(operation_id: str) -> Document:
 
 # ---------------------------------------------------------------- bulk changes
 
-def _bulk(call: Call, change: dict[str, Any]) -> dict[str, Any]:
+def _bulk(call: Call, change: dict[str, Any], event: str) -> dict[str, Any]:
+    """Apply `change` to each case named, logging `event` (with the status change) on each."""
     store = _store(call)
+    who = actor(call)
     failures = []
     updated = 0
     with call.tenant.lock:
@@ -64,7 +67,13 @@ def _bulk(call: Call, change: dict[str, Any]) -> dict[str, Any]:
             except NotFound:
                 failures.append({"case_uuid": key, "detail": "Not found."})
                 continue
+            previous = case.get("status")
+            changed = any(case.get(name) != value for name, value in change.items())
             case.update(change)
+            if changed:
+                case["updated_at"] = store.now()
+                record(store, case, event, who, previous_status=previous, new_status=case.get("status"),
+                       metadata={"bulk": True})
             updated += 1
     return {"updated": updated, "failures": failures}
 
@@ -76,19 +85,19 @@ def bulk_status(call: Call) -> dict[str, Any]:
     if body["status"] == "RESOLVED":
         now = call.tenant.component(ResourceStore).now()
         change.update(resolution=body.get("resolution"), resolution_notes=body.get("note"), resolved_at=now)
-    else:
-        change.update(resolution=None, resolution_notes=None, resolved_at=None)
-    return _bulk(call, change)
+        return _bulk(call, change, "RESOLVED")
+    change.update(resolution=None, resolution_notes=None, resolved_at=None)
+    return _bulk(call, change, "STATUS_CHANGED")
 
 
 @operation("bulk_assign_cases")
 def bulk_assign(call: Call) -> dict[str, Any]:
     body = call.body
     if body.get("assignee_user_id") is None:
-        return _bulk(call, {ASSIGNED: None, "assigned_at": None})
+        return _bulk(call, {ASSIGNED: None, "assigned_at": None}, "UNASSIGNED")
     assignee = {"uuid": body["assignee_user_id"], "full_name": body.get("assignee_name") or "",
                 "email": body.get("assignee_email") or ""}
-    return _bulk(call, {ASSIGNED: assignee, "assigned_at": call.tenant.component(ResourceStore).now()})
+    return _bulk(call, {ASSIGNED: assignee, "assigned_at": call.tenant.component(ResourceStore).now()}, "ASSIGNED")
 
 
 @operation("get_case_analytics")
@@ -181,6 +190,8 @@ def create_case_report(call: Call) -> Response:
         report = store.create(REGULATORY_REPORTS, _template("get_regulatory_report"), call.body or {})
         report["case_uuid"] = case["uuid"]
         report["case_number"] = case.get("case_number")
+        record(store, case, "REPORT_CREATED", actor(call), metadata={
+            "report_uuid": report["uuid"], "report_type": report.get("report_type")})
     return json_response(report, 201)
 
 

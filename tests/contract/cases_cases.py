@@ -302,3 +302,19 @@ def _report(c: Ctx, finalized: bool) -> str:
 REPORT_URL = f"{ORG}/regulatory-reports/{{report_uuid}}/download-url/"
 case("GET", REPORT_URL, "200")(lambda c: c.client.get(f"{_report(c, True)}/download-url/", params={"file": "xml"}))
 case("GET", REPORT_URL, "409")(lambda c: c.client.get(f"{_report(c, False)}/download-url/"))
+
+
+FINALIZE = f"{ORG}/regulatory-reports/{{report_uuid}}/finalize/"
+
+
+@case("POST", FINALIZE, "200")
+def _finalize(c: Ctx) -> httpx.Response:
+    path = _report(c, False)
+    c.client.post(f"{path}/validate/")
+    answer = c.client.post(f"{path}/finalize/")
+    assert answer.json()["status"] == "FINALIZED" and answer.json()["finalized_at"]
+    return answer
+
+
+case("POST", FINALIZE, "400")(lambda c: c.client.post(f"{_report(c, False)}/finalize/"))
+case("POST", FINALIZE, "409")(lambda c: c.client.post(f"{_report(c, True)}/finalize/"))
