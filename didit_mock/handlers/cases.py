@@ -15,13 +15,13 @@ from ..domain.clock import parse_iso
 from ..domain.errors import NotFound
 from ..domain.sessions import book as session_book
 from ..resources.families import BLUEPRINTS, CASES, REGULATORY_REPORTS
-from ..resources.store import Document, ResourceStore
+from ..resources.store import ResourceStore
 from ..spec.schemas import blank, json_schema
 from ..spec.table import api_operations
 from ..web.http import json_response
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
-from .case_log import actor, record
+from .case_log import actor, console_store, record, template
 
 #: Didit's blueprint presets (`GET .../cases/blueprints/presets/`).
 PRESETS: tuple[dict[str, str], ...] = (
@@ -37,26 +37,11 @@ PRESETS: tuple[dict[str, str], ...] = (
 ASSIGNED = "assigned_to"
 
 
-def _store(call: Call) -> ResourceStore:
-    tenant = call.tenant
-    path = call.path
-    if path.get("organization_id") != tenant.organization_id or path.get("application_id") != tenant.application_id:
-        raise NotFound()
-    return tenant.component(ResourceStore)
-
-
-def _template(operation_id: str) -> Document:
-    """The blank document of an operation's success answer (the shape a new document starts from)."""
-    operation = next(op for op in api_operations() if op.operation_id == operation_id)
-    built = blank(json_schema(operation.response_schema(operation.success_status)))
-    return built if isinstance(built, dict) else {}
-
-
 # ---------------------------------------------------------------- bulk changes
 
 def _bulk(call: Call, change: dict[str, Any], event: str) -> dict[str, Any]:
     """Apply `change` to each case named, logging `event` (with the status change) on each."""
-    store = _store(call)
+    store = console_store(call)
     who = actor(call)
     failures = []
     updated = 0
@@ -103,8 +88,8 @@ def bulk_assign(call: Call) -> dict[str, Any]:
 @operation("get_case_analytics")
 def statistics(call: Call) -> dict[str, Any]:
     """Totals and the queue of the application's cases (series and tables stay empty)."""
-    store = _store(call)
-    answer = _template("get_case_analytics")
+    store = console_store(call)
+    answer = template("get_case_analytics")
     now = call.tenant.clock.now()
     with call.tenant.lock:
         cases = store.all(CASES)
@@ -133,8 +118,8 @@ def _before(text: str, now: Any) -> bool:
 
 @operation("list_case_blueprint_presets")
 def presets(call: Call) -> dict[str, Any]:
-    _store(call)
-    shape = _template("list_case_blueprint_presets")
+    console_store(call)
+    shape = template("list_case_blueprint_presets")
     item = json_schema(next(op for op in api_operations() if op.operation_id == "list_case_blueprint_presets")
                        .response_schema(200))["properties"]["results"]["items"]
     results = []
@@ -149,11 +134,11 @@ def presets(call: Call) -> dict[str, Any]:
 @operation("install_case_blueprint_presets")
 def install_presets(call: Call) -> Response:
     """Create a blueprint for each preset not installed yet (201), or nothing new (200)."""
-    store = _store(call)
+    store = console_store(call)
     wanted = call.body.get("preset_keys") if call.body else None
     known = {p["preset_key"]: p for p in PRESETS}
     keys = [k for k in (wanted if wanted is not None else list(known)) if k in known]
-    template = _template("get_case_blueprint")
+    shape = template("get_case_blueprint")
     created = []
     with call.tenant.lock:
         installed = {b.get("preset_key") for b in store.all(BLUEPRINTS)}
@@ -161,8 +146,8 @@ def install_presets(call: Call) -> Response:
             if key in installed:
                 continue
             preset = known[key]
-            document = store.create(BLUEPRINTS, template, {"name": preset["name"][:24],
-                                                           "description": preset["description"]})
+            document = store.create(BLUEPRINTS, shape, {"name": preset["name"][:24],
+                                                        "description": preset["description"]})
             document["preset_key"] = key
             created.append(document["uuid"])
     return json_response({"created": created}, 201 if created else 200)
@@ -172,7 +157,7 @@ def install_presets(call: Call) -> Response:
 
 @operation("list_case_regulatory_reports")
 def case_reports(call: Call) -> dict[str, Any]:
-    store = _store(call)
+    store = console_store(call)
     case = call.path["case_uuid"]
     with call.tenant.lock:
         store.get(CASES, case)
@@ -184,10 +169,10 @@ def case_reports(call: Call) -> dict[str, Any]:
 
 @operation("create_case_regulatory_report")
 def create_case_report(call: Call) -> Response:
-    store = _store(call)
+    store = console_store(call)
     with call.tenant.lock:
         case = store.get(CASES, call.path["case_uuid"])
-        report = store.create(REGULATORY_REPORTS, _template("get_regulatory_report"), call.body or {})
+        report = store.create(REGULATORY_REPORTS, template("get_regulatory_report"), call.body or {})
         report["case_uuid"] = case["uuid"]
         report["case_number"] = case.get("case_number")
         record(store, case, "REPORT_CREATED", actor(call), metadata={
@@ -203,7 +188,7 @@ def _network_view(operation_id: str) -> Any:
 
     @operation(operation_id)
     def view(call: Call) -> dict[str, Any]:
-        _store(call)
+        console_store(call)
         raise NotFound()
 
     return view
@@ -214,7 +199,7 @@ def _memberships(operation_id: str) -> Any:
 
     @operation(operation_id)
     def memberships(call: Call) -> dict[str, Any]:
-        _store(call)
+        console_store(call)
         return {"results": []}
 
     return memberships
@@ -234,7 +219,7 @@ transaction_party_networks = _memberships("list_transaction_party_network_member
 
 @operation("list_session_network_memberships")
 def session_networks(call: Call) -> dict[str, Any]:
-    _store(call)
+    console_store(call)
     if session_book(call.tenant).get(call.path["session_id"]) is None:
         raise NotFound()
     return {"results": []}
