@@ -1,6 +1,6 @@
 """A case's life (§2.1): create and change it, move it through its declared transitions (assign,
-resolve, reopen, request info, escalate, transfer, the four-eyes approve and reject), act on its
-subject, toggle its checklist, and log every step in its event log.
+resolve, reopen, request info, escalate, transfer, the four-eyes approve and reject), add notes
+and links, toggle its checklist, and log every step in its event log.
 
 The state machine is declared in `resources.families` (`CASES.transitions`); these handlers add
 what a declaration cannot say (the blueprint's flags, the checklist, the maker and the checker)
@@ -15,36 +15,40 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ..domain import users as people
 from ..domain.errors import DiditError, NotFound, PermissionDenied
 from ..resources.families import (
     BLUEPRINTS,
     CASE_CHECKLIST,
     CASE_LINKS,
-    CASE_NOTES,
     CASES,
     STAGE_RESOLUTION,
 )
 from ..resources.store import Document, ResourceStore
 from ..web.http import json_response
 from ..web.operations import Call, operation
-from .case_log import actor, blueprint_of, checklist, console_store, detail, find_blueprint, record, template
+from .case_files import attachments
+from .case_log import (
+    actor,
+    add_note,
+    blueprint_of,
+    case_of,
+    checklist,
+    console_store,
+    detail,
+    find_blueprint,
+    record,
+    template,
+)
 
 STEPS = {step.operation: step for step in CASES.transitions}
 NOTE_REQUIRED = "A resolution note is required by this case's blueprint."
 SAME_OFFICER = "A different officer must review this resolution: you submitted it."
-NO_SUBJECT = "This case has no subject."
 #: PATCH fields whose change the event log records, and the event of each.
 CHANGE_EVENTS = {"priority": "PRIORITY_CHANGED", "due_at": "DUE_DATE_CHANGED"}
 
 
 def _snapshot(blueprint: Document) -> Document:
     return copy.deepcopy(blueprint)
-
-
-def _case(call: Call) -> tuple[ResourceStore, Document]:
-    store = console_store(call)
-    return store, store.get(CASES, call.path["case_uuid"])
 
 
 # ---------------------------------------------------------------- create, read, change
@@ -71,14 +75,14 @@ def create_case(call: Call) -> Response:
 
 @operation("get_case")
 def get_case(call: Call) -> Document:
-    store, case = _case(call)
+    store, case = case_of(call)
     with call.tenant.lock:
         return detail(store, case)
 
 
 @operation("update_case")
 def update_case(call: Call) -> Document:
-    store, case = _case(call)
+    store, case = case_of(call)
     who = actor(call)
     with call.tenant.lock:
         before = copy.deepcopy(case)
@@ -110,7 +114,7 @@ def _move(call: Call, store: ResourceStore, case: Document, operation_id: str, v
 
 @operation("assign_case")
 def assign_case(call: Call) -> Document:
-    store, case = _case(call)
+    store, case = case_of(call)
     body = call.body or {}
     with call.tenant.lock:
         assignee = body.get("assignee_user_id")
@@ -122,7 +126,7 @@ def assign_case(call: Call) -> Document:
 @operation("resolve_case")
 def resolve_case(call: Call) -> Document:
     """Resolve, or stage the resolution for a checker when the blueprint asks for four eyes."""
-    store, case = _case(call)
+    store, case = case_of(call)
     body = call.body or {}
     who = actor(call)
     with call.tenant.lock:
@@ -149,14 +153,14 @@ def resolve_case(call: Call) -> Document:
 
 @operation("reopen_case")
 def reopen_case(call: Call) -> Document:
-    store, case = _case(call)
+    store, case = case_of(call)
     with call.tenant.lock:
         return _move(call, store, case, "reopen_case", {}, "REOPENED")
 
 
 @operation("request_case_info")
 def request_case_info(call: Call) -> Document:
-    store, case = _case(call)
+    store, case = case_of(call)
     with call.tenant.lock:
         return _move(call, store, case, "request_case_info", {}, "STATUS_CHANGED")
 
@@ -164,7 +168,7 @@ def request_case_info(call: Call) -> Document:
 @operation("escalate_case", body=None)
 def escalate_case(call: Call) -> Document:
     """Move the case to its blueprint's escalation blueprint (the blueprint must allow it)."""
-    store, case = _case(call)
+    store, case = case_of(call)
     with call.tenant.lock:
         store.check(STEPS["escalate_case"], case)
         blueprint = blueprint_of(store, case) or {}
@@ -178,7 +182,7 @@ def escalate_case(call: Call) -> Document:
 @operation("transfer_case")
 def transfer_case(call: Call) -> Document:
     """Move the case to another blueprint of the application (the blueprint must allow it)."""
-    store, case = _case(call)
+    store, case = case_of(call)
     with call.tenant.lock:
         store.check(STEPS["transfer_case"], case)
         blueprint = blueprint_of(store, case) or {}
@@ -200,7 +204,7 @@ def _checker(call: Call, case: Document) -> None:
 
 @operation("approve_case_resolution", body=None)
 def approve_resolution(call: Call) -> Document:
-    store, case = _case(call)
+    store, case = case_of(call)
     with call.tenant.lock:
         _checker(call, case)
         staged = case.get("pending_resolution") or {}
@@ -211,7 +215,7 @@ def approve_resolution(call: Call) -> Document:
 @operation("reject_case_resolution")
 def reject_resolution(call: Call) -> Document:
     """Drop the staged resolution and return the case to its maker blueprint."""
-    store, case = _case(call)
+    store, case = case_of(call)
     notes = (call.body or {}).get("notes")
     with call.tenant.lock:
         _checker(call, case)
@@ -227,28 +231,19 @@ def reject_resolution(call: Call) -> Document:
 
 @operation("create_case_note")
 def create_note(call: Call) -> Response:
-    store, case = _case(call)
+    store, case = case_of(call)
     body = dict(call.body or {})
     who = actor(call)
     with call.tenant.lock:
-        from .case_files import attachments  # the files of the case's notes
-
         body["attachments"] = attachments(call, store, case, body.get("attachments") or [])
-        note = _note(store, case, body, who)
+        note = add_note(store, case, body, who)
         return json_response(note, 201)
-
-
-def _note(store: ResourceStore, case: Document, body: dict[str, Any], who: tuple[str, str]) -> Document:
-    note = store.create(CASE_NOTES, template("create_case_note"), body, parent=case["uuid"])
-    note.update(actor_email=who[0], actor_name=who[1])
-    record(store, case, "NOTE_ADDED", who, metadata={"note_uuid": note["uuid"]})
-    return note
 
 
 @operation("create_case_link")
 def create_link(call: Call) -> Response:
     """Link a session, business session or transaction to the case (the summary of a known session)."""
-    store, case = _case(call)
+    store, case = case_of(call)
     body = call.body
     with call.tenant.lock:
         link = store.create(CASE_LINKS, template("create_case_link"), {
@@ -270,7 +265,7 @@ def _summary(call: Call, kind: str, key: str) -> dict[str, Any] | None:
 
 @operation("delete_case_link")
 def delete_link(call: Call) -> Response:
-    store, case = _case(call)
+    store, case = case_of(call)
     with call.tenant.lock:
         link = store.delete(CASE_LINKS, call.path["link_uuid"], case["uuid"])
         record(store, case, "LINK_REMOVED", actor(call), metadata={
@@ -282,14 +277,14 @@ def delete_link(call: Call) -> Response:
 
 @operation("list_case_checklist")
 def list_checklist(call: Call) -> list[Document]:
-    store, case = _case(call)
+    store, case = case_of(call)
     with call.tenant.lock:
         return checklist(store, case["uuid"])
 
 
 @operation("toggle_case_checklist_item")
 def toggle_item(call: Call) -> Document:
-    store, case = _case(call)
+    store, case = case_of(call)
     who = actor(call)
     done = bool(call.body["is_completed"])
     with call.tenant.lock:
@@ -301,93 +296,3 @@ def toggle_item(call: Call) -> Document:
             record(store, case, "CHECKLIST_COMPLETED", who, metadata={"item_uuid": item["uuid"],
                                                                       "label": item.get("label")})
         return item
-
-
-# ---------------------------------------------------------------- acting on the subject
-
-ENTITY_ACTIONS = ("set_status", "add_tags", "add_note", "add_to_blocklist")
-
-
-@operation("apply_case_entity_action")
-def entity_action(call: Call) -> Document:
-    """Act on the case's user or business: its status, its tags, a note, the blocklist."""
-    store, case = _case(call)
-    body = call.body
-    action = body["action"]
-    who = actor(call)
-    with call.tenant.lock:
-        subject = case.get("subject") or {}
-        kind, key = subject.get("type"), subject.get("uuid")
-        if kind not in (people.USER, people.BUSINESS) or not key:
-            raise DiditError({"detail": NO_SUBJECT}, 400)
-        answer: dict[str, Any] = {"entity_type": kind, "entity_uuid": key, "action": action}
-        if action == "add_note":
-            note = (body.get("note") or "").strip()
-            if not note:
-                raise DiditError({"detail": "A note is required for add_note."}, 400)
-            made = _note(store, case, {"comment": note, "is_internal": True}, who)
-            answer["comment_uuid"] = made["uuid"]
-        elif action == "add_tags":
-            tags = [str(t) for t in body.get("tags") or [] if str(t).strip()]
-            if not tags:
-                raise DiditError({"detail": "At least one tag is required for add_tags."}, 400)
-            answer["tags_added"] = tags
-        else:
-            entity = people.book(call.tenant).entities[kind].get(key)
-            if entity is None:
-                raise DiditError({"detail": f"The case's {kind} no longer exists."}, 400)
-            if action == "set_status":
-                answer.update(_set_status(call, entity, body.get("status")))
-            else:
-                answer.update(_blocklist(call, entity))
-        record(store, case, "ENTITY_ACTION", who, metadata={k: v for k, v in answer.items()})
-        return answer
-
-
-def _set_status(call: Call, entity: people.Entity, status: Any) -> dict[str, Any]:
-    if status not in people.STATUSES:
-        raise DiditError({"detail": people.INVALID_STATUS}, 400)
-    previous = entity.status
-    people.book(call.tenant).set_status(entity, status)
-    return {"previous_status": previous, "new_status": status}
-
-
-def _blocklist(call: Call, entity: people.Entity) -> dict[str, Any]:
-    from ..domain import blocklist
-
-    sessions = people.sessions_of(call.tenant, entity)
-    if not sessions:
-        raise DiditError({"detail": f"The case's {entity.kind} has no session to blocklist."}, 400)
-    added = blocklist.add(call.tenant, sessions[-1].session_id, (blocklist.DOCUMENT, blocklist.FACE))
-    return {"blocklisted_document_uuids": [e.value for e in added if e.type == blocklist.DOCUMENT],
-            "blocklisted_face_uuids": [e.value for e in added if e.type == blocklist.FACE]}
-
-
-
-# ---------------------------------------------------------------- AML hits
-
-@operation("list_case_aml_hits")
-def aml_hits(call: Call) -> list[dict[str, Any]]:
-    """The AML hits of the case's sessions: those linked to it and those of its user or business."""
-    from ..domain.decisions import render_decision
-    from ..domain.sessions import book as session_book
-
-    store, case = _case(call)
-    tenant = call.tenant
-    with tenant.lock:
-        sessions = session_book(tenant)
-        found = [sessions.get(str(link.get("linked_entity_uuid"))) for link in store.all(CASE_LINKS, case["uuid"])
-                 if link.get("linked_entity_type") in ("session", "business_session")]
-        subject = case.get("subject") or {}
-        entity = people.book(tenant).entities.get(subject.get("type"), {}).get(subject.get("uuid"))
-        if entity is not None:
-            found.extend(people.sessions_of(tenant, entity))
-        hits: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        for session in found:
-            if session is None or session.deleted or session.session_id in seen:
-                continue
-            seen.add(session.session_id)
-            for check in render_decision(tenant, session).get("aml_screenings") or []:
-                hits.extend(copy.deepcopy(check.get("hits") or []))
-        return hits

@@ -33,6 +33,12 @@ def console_store(call: Call) -> ResourceStore:
     return tenant.component(ResourceStore)
 
 
+def case_of(call: Call) -> tuple[ResourceStore, Document]:
+    """The caller's store and the case the path names (404 if unknown)."""
+    store = console_store(call)
+    return store, store.get(CASES, call.path["case_uuid"])
+
+
 @cache
 def _blank(operation_id: str, status: int | None = None, item: bool = False) -> Document:
     operation = next(op for op in api_operations() if op.operation_id == operation_id)
@@ -66,6 +72,14 @@ def record(store: ResourceStore, case: Document, event_type: str, who: tuple[str
         "event_type": event_type, "actor_email": who[0], "actor_name": who[1],
         "previous_status": previous_status, "new_status": new_status, "metadata": metadata or {},
     }, parent=case["uuid"])
+
+
+def add_note(store: ResourceStore, case: Document, body: dict[str, Any], who: tuple[str, str]) -> Document:
+    """A note on the case by `who`, logged as NOTE_ADDED."""
+    note = store.create(CASE_NOTES, template("create_case_note"), body, parent=case["uuid"])
+    note.update(actor_email=who[0], actor_name=who[1])
+    record(store, case, "NOTE_ADDED", who, metadata={"note_uuid": note["uuid"]})
+    return note
 
 
 def blueprint_of(store: ResourceStore, case: Document) -> Document | None:
@@ -106,6 +120,3 @@ def detail(store: ResourceStore, case: Document) -> Document:
     )
     return answer
 
-
-def get_case(store: ResourceStore, key: str) -> Document:
-    return store.get(CASES, key)
