@@ -437,7 +437,7 @@ async def start_session(request: Request) -> Response:
             raise ValidationFailed.detail(
                 f"Only sessions that are Not Started or Resubmitted can be started. Current status: {session.status}"
             )
-        from ..domain.decision.rendering import render_decision  # lazily: decisions pulls in Faker
+        from ..domain.decision.rendering import render_decision  # lazily: the builders pull in Faker
 
         return json_response(render_decision(tenant, session))
 

@@ -439,7 +439,7 @@ def _kyc_expire(tenant: Tenant, session: Session) -> None:
     """The document-expiry job: an approved session whose document has expired becomes Kyc Expired."""
     if session.deleted or session.status != st.APPROVED:
         return
-    from .decisions import document_expiry_timestamp
+    from .decision.id_verification import document_expiry_timestamp
 
     current = document_expiry_timestamp(tenant, session)  # the date may have been corrected since
     if current is not None and current <= tenant.clock.timestamp():
