@@ -12,7 +12,7 @@ import uvicorn
 
 from didit_mock.app import create_app
 from didit_mock.domain import sessions
-from didit_mock.domain.decisions import list_row, render_decision
+from didit_mock.domain.decision.rendering import list_row, render_decision
 from didit_mock.domain.workflows import KYC_ID
 from didit_mock.settings import Settings
 

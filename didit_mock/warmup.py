@@ -18,7 +18,7 @@ PHONE = "+14155550100"
 
 def warm_up() -> None:
     """Finish and render a session and look a phone number up, on a registry of its own."""
-    from .domain.decisions import render_decision
+    from .domain.decision.rendering import render_decision
     from .domain.otp.config import OtpConfig
     from .domain.otp.phone_facts import lookup
     from .domain.sessions import NewSession, create_session, finish_session

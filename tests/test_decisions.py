@@ -19,16 +19,9 @@ from didit_mock.domain import people
 from didit_mock.domain import sessions as domain
 from didit_mock.domain import statuses as st
 from didit_mock.domain import workflows as wf
-from didit_mock.domain.decisions import (
-    ARRAY_OF,
-    FEATURE_ARRAYS,
-    TOP_LEVEL_KEYS,
-    document_expiry_timestamp,
-    list_row,
-    node_id_for,
-    render_decision,
-    render_decision_v2,
-)
+from didit_mock.domain.decision.id_verification import document_expiry_timestamp
+from didit_mock.domain.decision.layout import ARRAY_OF, FEATURE_ARRAYS, TOP_LEVEL_KEYS, node_id_for
+from didit_mock.domain.decision.rendering import list_row, render_decision, render_decision_v2
 from didit_mock.domain.outcomes import SANDBOX_SLUGS, sandbox_scenario
 from didit_mock.domain.people import person_for
 from didit_mock.domain.sessions import NewSession, Session
@@ -474,10 +467,24 @@ def test_rendering_is_cached_and_returns_fresh_copies(monkeypatch: pytest.Monkey
 
 
 def test_import_does_not_create_faker_instances() -> None:
-    code = ("import sys, didit_mock.domain.decisions, didit_mock.domain.people as p; "
+    code = ("import sys, didit_mock.domain.decision.rendering, didit_mock.domain.people as p; "
             "print(int('faker' in sys.modules), len(p._FAKERS))")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.split() == ["0", "0"]
+
+
+def test_every_decision_feature_has_a_builder() -> None:
+    from didit_mock.domain.decision.assembly import BUILDERS
+
+    assert set(BUILDERS) | {wf.LIVENESS, wf.AGE_ESTIMATION} == set(ARRAY_OF)  # liveness_item builds those two
+    assert set(ARRAY_OF) <= set(wf.FEATURE_ORDER)
+
+
+def test_node_ids_do_not_load_the_builders() -> None:
+    code = ("import sys, didit_mock.domain.feature_status, didit_mock.domain.sessions; "
+            "print(sorted(m for m in sys.modules if m.startswith('didit_mock.domain.decision.')))")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "['didit_mock.domain.decision.layout']"
 
 
 # ---------------------------------------------------------------- over HTTP

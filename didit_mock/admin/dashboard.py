@@ -447,7 +447,7 @@ async def sessions_page(request: Request, ref: str, tenant: Tenant) -> Response:
 @for_tenant
 async def session_page(request: Request, ref: str, tenant: Tenant) -> Response:
     session_id = request.path_params["session_id"]
-    from ..domain.decisions import render_decision
+    from ..domain.decision.rendering import render_decision
 
     with tenant.lock:
         session = sessions_domain.book(tenant).get(session_id) if is_canonical_uuid(session_id) else None

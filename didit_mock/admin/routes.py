@@ -149,7 +149,7 @@ async def complete_session(request: Request) -> Response:
     session_id = uuid_param(request, "session_id")
     body = await parse_body(request, CompleteBody)
     check_choices(body.features)
-    from ..domain.decisions import render_decision
+    from ..domain.decision.rendering import render_decision
 
     with tenant.lock:
         session = complete(tenant, session_id, body)
@@ -437,7 +437,7 @@ async def start_session(request: Request) -> Response:
             raise ValidationFailed.detail(
                 f"Only sessions that are Not Started or Resubmitted can be started. Current status: {session.status}"
             )
-        from ..domain.decisions import render_decision  # lazily: decisions pulls in Faker
+        from ..domain.decision.rendering import render_decision  # lazily: the builders pull in Faker
 
         return json_response(render_decision(tenant, session))
 

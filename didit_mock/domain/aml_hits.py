@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .decisions import render_decision
+from .decision.rendering import render_decision
 from .errors import NotFound
 from .events import DATA_UPDATED, DomainEvent
 from .sessions import Session, add_review

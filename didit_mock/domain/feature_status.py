@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .decisions import node_id_for
+from .decision.layout import node_id_for
 from .errors import NotFound, ValidationFailed
 from .events import DATA_UPDATED, DomainEvent
 from .sessions import Session, add_review

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import statuses as st
 from .clock import iso
+from .decision.layout import node_id_for
 from .errors import NotFound, ValidationFailed
 from .events import DATA_UPDATED, STATUS_UPDATED, DomainEvent
 from .outcomes import FeatureOutcome, plan_outcome, sandbox_scenario
@@ -427,7 +428,7 @@ def _schedule_document_expiry(tenant: Tenant, session: Session) -> None:
     """An approved session whose document expires becomes Kyc Expired at that instant."""
     if session.status != st.APPROVED:
         return
-    from .decisions import document_expiry_timestamp  # lazily: decisions depends on people
+    from .decision.id_verification import document_expiry_timestamp  # lazily: it depends on people
 
     due = document_expiry_timestamp(tenant, session)
     if due is not None:
@@ -438,7 +439,7 @@ def _kyc_expire(tenant: Tenant, session: Session) -> None:
     """The document-expiry job: an approved session whose document has expired becomes Kyc Expired."""
     if session.deleted or session.status != st.APPROVED:
         return
-    from .decisions import document_expiry_timestamp
+    from .decision.id_verification import document_expiry_timestamp
 
     current = document_expiry_timestamp(tenant, session)  # the date may have been corrected since
     if current is not None and current <= tenant.clock.timestamp():
@@ -558,8 +559,6 @@ def update_status(
 
 
 def _resubmission_nodes(session: Session, requested: list[dict[str, str]] | None) -> list[dict[str, str]]:
-    from .decisions import node_id_for  # lazily: decisions depends on people
-
     if requested:
         bad = [n["feature"] for n in requested if n["feature"] in KYB_ONLY_FEATURES]
         if bad:

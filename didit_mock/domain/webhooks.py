@@ -820,12 +820,9 @@ def build_envelope(tenant: Tenant, event: DomainEvent, event_id: str, version: s
 
 def _render_decision(tenant: Tenant, session: Any, version: str) -> dict[str, Any] | None:
     """v3 destinations get the v3 decision, v1/v2 ones the legacy singular shape."""
-    try:
-        from . import decisions
-    except ImportError:  # the decision renderer is not there yet
-        return None
-    renderer = decisions.render_decision if version == "v3" else getattr(
-        decisions, "render_decision_v2", decisions.render_decision)
+    from .decision.rendering import render_decision, render_decision_v2  # lazily: it pulls in the builders
+
+    renderer = render_decision if version == "v3" else render_decision_v2
     try:
         return renderer(tenant, session)
     except Exception:  # a webhook must never break the transition that caused it

@@ -85,7 +85,7 @@ def _alpha2_codes() -> frozenset[str]:
 
 def require_record(session: Session, kind: RecordKind, node_id: Any) -> None:
     """404 unless the session ran the feature (and, when given, at that workflow node)."""
-    from ..domain.decisions import node_id_for
+    from ..domain.decision.layout import node_id_for
 
     if not session.outcomes or kind.feature not in session.outcomes:
         raise NotFound(f"The session does not have a {kind.label}.")

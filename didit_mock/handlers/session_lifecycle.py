@@ -34,7 +34,7 @@ SESSION_TOKEN_HEADER = "session-token"
 
 
 def _render_decision(tenant: Tenant, session: Session) -> dict[str, Any]:
-    from ..domain.decisions import render_decision  # lazily: decisions pulls in Faker
+    from ..domain.decision.rendering import render_decision  # lazily: the builders pull in Faker
 
     return render_decision(tenant, session)
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from ..domain import sessions as domain
 from ..domain import templates
-from ..domain.decisions import decision_json, list_row_json
+from ..domain.decision.rendering import decision_json, list_row_json
 from ..domain.errors import NotFound, PermissionDenied, ValidationFailed
 from ..domain.search import session_matches
 from ..domain.sessions import NewSession, Session

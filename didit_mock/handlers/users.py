@@ -105,7 +105,7 @@ async def create_user(call: Call) -> dict[str, Any]:
 @operation("get_user_generate_pdf")
 async def user_pdf(call: Call) -> Response:
     """The user's report with its newest reportable KYC sessions."""
-    from ..domain.decisions import render_decision  # lazily: decisions pulls in Faker
+    from ..domain.decision.rendering import render_decision  # lazily: the builders pull in Faker
 
     tenant = call.tenant
     with tenant.lock:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import statuses as st
 from .. import workflows as wf
-from ..decisions import feature_item
+from ..decision.assembly import feature_item
 from ..errors import ValidationFailed
 from ..outcomes import FeatureOutcome
 from ..people import country, person_for, session_day

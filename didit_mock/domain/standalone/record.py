@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from .. import sessions as sessions_domain
 from .. import statuses as st
 from ..clock import iso_offset
-from ..decisions import API_TEMPLATE, feature_item
+from ..decision.assembly import feature_item
+from ..decision.layout import API_TEMPLATE
 from ..outcomes import FeatureOutcome
 from ..sessions import Session
 from ..workflows import Workflow
