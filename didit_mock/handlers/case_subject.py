@@ -80,7 +80,7 @@ def _blocklist(call: Call, entity: people.Entity) -> dict[str, Any]:
 @operation("list_case_aml_hits")
 def aml_hits(call: Call) -> list[dict[str, Any]]:
     """The AML hits of the case's sessions: those linked to it and those of its user or business."""
-    from ..domain.decisions import render_decision
+    from ..domain.decision.rendering import render_decision
     from ..domain.sessions import book as session_book
 
     store, case = case_of(call)
