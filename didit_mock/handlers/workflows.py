@@ -6,9 +6,11 @@ from typing import Any
 
 from starlette.responses import Response
 
+from ..domain import workflow_flat_body as flat_body
 from ..domain import workflow_versions as domain
 from ..domain.errors import ValidationFailed, not_a_dictionary
 from ..domain.sessions import workflows as workflow_book
+from ..domain.standalone import compat
 from ..domain.workflows import BUILTIN_WORKFLOWS, KYC_ID
 from ..web.http import read_json
 from ..web.operations import Call, operation
@@ -19,11 +21,17 @@ from ..web.validation import request_validator
 DEFAULT_LIMIT = 50
 
 
-async def checked(call: Call) -> dict[str, Any]:
-    """The body: only the accepted keys (Didit's whitelist message), then the schema's types."""
+async def checked(call: Call, current: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The body: only the accepted keys (Didit's whitelist message), then the schema's types.
+
+    With the `workflow-flat-body` compat switch, an older flat body is first mapped to `features`
+    (from `current`, the workflow's steps, on an update).
+    """
     document = await read_json(call.request)
     if not isinstance(document, dict):
         raise not_a_dictionary(document)
+    if flat_body.is_flat(document) and compat.enabled(call.tenant, compat.WORKFLOW_FLAT_BODY):
+        document = flat_body.to_features(document, domain.ACCEPTED_KEYS, current)
     unknown = [key for key in document if key not in domain.ACCEPTED_KEYS]
     if unknown:
         raise ValidationFailed({key: [domain.ONLY_ACCEPTS] for key in unknown})
@@ -82,9 +90,9 @@ async def get_workflow(call: Call) -> dict[str, Any]:
 @operation("update_workflow", body=None)
 async def update_workflow(call: Call) -> dict[str, Any]:
     tenant = call.tenant
-    with tenant.lock:
-        domain.catalog(tenant).get(call.path["settings_uuid"])  # 404 before the body is read
-    body = await checked(call)
+    with tenant.lock:  # 404 before the body is read
+        current = [dict(item) for item in domain.catalog(tenant).get(call.path["settings_uuid"]).features]
+    body = await checked(call, current)
     with tenant.lock:
         features = None
         if "features" in body:
