@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute
 
 from .admin import auth as admin_auth
 from .admin import billing as admin_billing
-from .admin import dashboard, openapi, scenarios, state
+from .admin import dashboard, dashboard_account, openapi, scenarios, state
 from .admin import otp as admin_otp
 from .admin import routes as admin
 from .admin import standalone as admin_standalone
@@ -91,6 +91,7 @@ ROUTE_MODULES: tuple[Any, ...] = (
     openapi,
     scenarios,
     dashboard,
+    dashboard_account,
     admin_auth,
     admin_billing,
     state,

@@ -9,9 +9,7 @@ from starlette.responses import Response
 from ..domain import workflow_flat_body as flat_body
 from ..domain import workflow_versions as domain
 from ..domain.errors import ValidationFailed, not_a_dictionary
-from ..domain.sessions import workflows as workflow_book
 from ..domain.standalone import compat
-from ..domain.workflows import BUILTIN_WORKFLOWS, KYC_ID
 from ..web.http import read_json
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
@@ -59,13 +57,7 @@ async def list_workflows(call: Call) -> dict[str, Any]:
     tenant = call.tenant
     limit, offset = page_bounds(call.query, DEFAULT_LIMIT)
     with tenant.lock:
-        book = domain.catalog(tenant)
-        rows = [domain.list_row(tenant, v) for v in book.newest_first()]
-        api_default = any(v.is_default for v in book.versions.values())
-        groups = {v.workflow_id for v in book.versions.values()} | book.retired
-        others = [w for w in workflow_book(tenant).custom.values() if w.workflow_id not in groups]
-        rows += [domain.builtin_row(w, False) for w in reversed(others)]
-        rows += [domain.builtin_row(w, not api_default and w.workflow_id == KYC_ID) for w in BUILTIN_WORKFLOWS.values()]
+        rows = [row for _, row in domain.listing(tenant)]
     following, preceding = page_urls(call.request, len(rows), limit, offset)
     return {"count": len(rows), "next": following, "previous": preceding, "results": rows[offset:offset + limit]}
 
