@@ -416,7 +416,7 @@ def test_credits_page_shows_unlimited_or_the_balance_and_the_top_ups(
     page = browser_client.get(f"{base_of(api_key)}/credits").text
     assert 'id="balance">$1,309.50<' in page  # 1234.50 and the paid top-up (a sandbox is never debited)
     assert 'id="session-price">$2.50<' in page and "not billed" in page
-    checkouts = re.findall(r'<td class="mono small break">(cs_test_\w+)</td>.*?checkout-status">(\w+)<', page, re.S)
+    checkouts = re.findall(r'<td class="mono small break">(cs_test_[\w-]+)</td>.*?checkout-status">(\w+)<', page, re.S)
     assert checkouts == [(paid.json()["checkout_session_id"], "paid"), (opened.json()["checkout_session_id"], "open")]
 
 
