@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute
 from . import downloads
 from .admin import auth as admin_auth
 from .admin import billing as admin_billing
-from .admin import dashboard, openapi, scenarios, state
+from .admin import dashboard, dashboard_account, openapi, scenarios, state
 from .admin import otp as admin_otp
 from .admin import routes as admin
 from .admin import standalone as admin_standalone
@@ -32,6 +32,7 @@ from .handlers import (
     case_files,
     case_subject,
     cases,
+    customization,
     feature_status,
     lists,
     otp,
@@ -77,6 +78,7 @@ RULE_MODULES: tuple[Any, ...] = (
     workflows,
     users,
     questionnaires,
+    customization,
     auth,
     lists,
     billing,
@@ -100,6 +102,7 @@ ROUTE_MODULES: tuple[Any, ...] = (
     openapi,
     scenarios,
     dashboard,
+    dashboard_account,
     admin_auth,
     admin_billing,
     state,

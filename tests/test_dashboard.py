@@ -29,7 +29,8 @@ if TYPE_CHECKING:  # the receiver fixture comes from the tests.browser plugin (b
 pytest_plugins = ["tests.browser"]
 
 SECRET = "whsec_dashboard_test"
-PAGES = ("sessions", "otp", "webhooks", "blocklist", "requests", "scenarios", "clock")
+PAGES = ("sessions", "otp", "webhooks", "blocklist", "workflows", "users", "lists", "credits", "requests", "scenarios",
+         "clock")
 
 
 def base_of(api_key: str) -> str:
@@ -144,7 +145,9 @@ def test_a_tenant_ref_redirects_to_its_sessions(api_key: str, client: httpx.Clie
 
 
 @pytest.mark.parametrize("path", ["", "/sessions", "/otp", "/webhooks", "/blocklist", "/requests", "/scenarios",
-                                  "/clock", "/sessions/00000000-0000-4000-8000-000000000000",
+                                  "/clock", "/workflows", "/users", "/lists", "/credits",
+                                  "/lists/00000000-0000-4000-8000-000000000000",
+                                  "/sessions/00000000-0000-4000-8000-000000000000",
                                   "/webhooks/00000000-0000-4000-8000-000000000000"])
 def test_unknown_tenant_ref_is_404(browser_client: httpx.Client, path: str) -> None:
     response = browser_client.get(f"/_mock/ui/t/0123456789abcdef{path}")
@@ -301,6 +304,120 @@ def test_blocklist_page_lists_entries(client: httpx.Client, api_key: str, browse
     for item in items:
         assert (item["face_id"] or item["document_number"]) in page
     assert "blocked-user" in page and f"{base_of(api_key)}/sessions/{session['session_id']}" in page
+
+
+def row_of(page: str, attribute: str, value: str) -> str:
+    """The HTML of the table row marked `attribute="value"`."""
+    found = re.search(rf'<tr {attribute}="{re.escape(value)}"[^>]*>(.*?)</tr>', page, re.S)
+    assert found, f"no row {attribute}={value}"
+    return found.group(1)
+
+
+def test_workflows_page_shows_built_in_and_made_workflows(
+    client: httpx.Client, api_key: str, browser_client: httpx.Client
+) -> None:
+    made = client.post("/v3/workflows/", json={"workflow_label": "Onboarding <b>EU</b>", "is_default": True,
+                                               "features": [{"feature": "OCR"}, {"feature": "LIVENESS"}]}).json()
+    newer = client.patch(f"/v3/workflows/{made['uuid']}/", json={"status": "published"}).json()
+    draft = client.post("/v3/workflows/", json={"workflow_label": "Later", "status": "draft",
+                                                "features": [{"feature": "AGE_ESTIMATION"}]}).json()
+    page = browser_client.get(f"{base_of(api_key)}/workflows").text
+    assert "<b>EU</b>" not in page and "Onboarding &lt;b&gt;EU&lt;/b&gt;" in page
+    listed = [row["uuid"] for row in client.get("/v3/workflows/").json()["results"]]
+    assert re.findall(r'<tr data-uuid="([^"]+)"', page) == listed  # the list route's rows, in its order
+    second = row_of(page, "data-uuid", newer["uuid"])
+    assert '<td class="num version">2</td>' in second and ">published<" in second and ">default<" in second
+    assert "OCR → LIVENESS" in second and 'class="small source">API<' in second
+    first = row_of(page, "data-uuid", made["uuid"])
+    assert '<td class="num version">1</td>' in first and ">default<" not in first
+    assert 'workflow-status">draft<' in row_of(page, "data-uuid", draft["uuid"])
+    kyc = row_of(page, "data-uuid", KYC_WORKFLOW)  # no longer the default: a made workflow is
+    assert "Built-in" in kyc and ">default<" not in kyc
+
+
+def test_users_page_shows_users_and_businesses_with_escaped_vendor_data(
+    client: httpx.Client, api_key: str, browser_client: httpx.Client
+) -> None:
+    evil = '<script>alert("user")</script>'
+    session = create_session(client, vendor_data=evil)
+    client.post(f"/_mock/sessions/{session['session_id']}/complete", json={"status": "Approved"})
+    create_session(client, vendor_data=evil)
+    made = client.post("/v3/users/create/", json={
+        "vendor_data": "ana-01", "full_name": "Ana Test", "status": "FLAGGED",
+        "approved_emails": ["ana@acme.dev"], "approved_phones": ["+14155552671"]})
+    assert made.status_code == 201, made.text
+    business = client.post("/v3/businesses/create/", json={"vendor_data": "acme-ltd", "legal_name": "Acme <Ltd>",
+                                                            "registration_number": "00445790", "country_code": "GB"})
+    assert business.status_code == 201, business.text
+    page = browser_client.get(f"{base_of(api_key)}/users").text
+    assert "<script>" not in page and "<Ltd>" not in page
+    assert str(markupsafe.escape(evil)) in page and "Acme &lt;Ltd&gt;" in page
+    users = re.search(r'<table id="users">.*?<tbody>(.*?)</tbody>', page, re.S)
+    assert users
+    rows = re.findall(r"<tr>(.*?)</tr>", users.group(1), re.S)
+    assert len(rows) == 2
+    evil_row = next(r for r in rows if str(markupsafe.escape(evil)) in r)
+    assert '<td class="num session-count">2</td>' in evil_row and "1 approved" in evil_row
+    assert 'user-status">ACTIVE<' in evil_row
+    ana = next(r for r in rows if "ana-01" in r)
+    assert 'user-status">FLAGGED<' in ana and "ana@acme.dev" in ana and "+14155552671" in ana
+    assert "Ana Test" in ana and '<td class="num session-count">0</td>' in ana
+    businesses = re.search(r'<table id="businesses">(.*?)</table>', page, re.S)
+    assert businesses and "acme-ltd" in businesses.group(1) and "00445790" in businesses.group(1)
+
+
+def test_lists_page_shows_system_and_custom_lists_and_their_entries(
+    client: httpx.Client, api_key: str, browser_client: httpx.Client
+) -> None:
+    made = client.post("/v3/lists/", json={"name": "VIP <phones>", "list_type": "allowlist", "entry_type": "phone",
+                                           "description": "Skip the phone step"}).json()
+    for number, label in (("+14155552671", "CEO <i>x</i>"), ("+14155552672", "CFO")):
+        added = client.post(f"/v3/lists/{made['uuid']}/entries/", json={"value": number, "display_label": label})
+        assert added.status_code == 201, added.text
+    session = create_session(client, vendor_data="blocked-face")
+    client.post(f"/_mock/sessions/{session['session_id']}/complete", json={"status": "Approved"})
+    client.post("/v3/blocklist/add/", json={"session_id": session["session_id"], "blocklist_face": True})
+    base = base_of(api_key)
+
+    page = browser_client.get(f"{base}/lists").text
+    assert "<phones>" not in page and "VIP &lt;phones&gt;" in page
+    custom = row_of(page, "data-list-uuid", made["uuid"])
+    assert '<td class="num entry-count">2</td>' in custom and ">allowlist<" in custom
+    assert f'href="{base}/lists/{made["uuid"]}"' in custom
+    system = re.search(r'<table id="system-lists">(.*?)</table>', page, re.S)
+    assert system
+    lists = {row["name"]: row for row in client.get("/v3/lists/").json()["results"]}
+    assert len(re.findall(r"<tr data-list-uuid=", system.group(1))) == len(lists) - 1  # every system list
+    face = row_of(page, "data-list-uuid", lists["Face blocklist"]["uuid"])
+    assert '<td class="num entry-count">1</td>' in face  # the blocklist's entry is one of the list's
+
+    entries = browser_client.get(f"{base}/lists/{made['uuid']}").text
+    assert re.findall(r'class="mono small break entry-value">([^<]+)<', entries) == ["+14155552672", "+14155552671"]
+    assert "<i>x</i>" not in entries and "CEO &lt;i&gt;x&lt;/i&gt;" in entries
+    faces = browser_client.get(f"{base}/lists/{lists['Face blocklist']['uuid']}").text
+    assert f'href="{base}/sessions/{session["session_id"]}"' in faces
+    empty = browser_client.get(f"{base}/lists/{lists['Email blocklist']['uuid']}").text
+    assert 'id="no-entries"' in empty
+    missing = browser_client.get(f"{base}/lists/00000000-0000-4000-8000-000000000000")
+    assert missing.status_code == 404 and "List not found" in missing.text
+
+
+def test_credits_page_shows_unlimited_or_the_balance_and_the_top_ups(
+    client: httpx.Client, api_key: str, browser_client: httpx.Client
+) -> None:
+    client.get("/_mock/tenant")
+    page = browser_client.get(f"{base_of(api_key)}/credits").text
+    assert 'id="balance">Unlimited<' in page and 'id="no-checkouts"' in page
+    assert client.put("/_mock/billing", json={"balance": 1234.5, "session_price": "2.50"}).status_code == 200
+    opened = client.post("/v3/billing/top-up/", json={"amount_in_dollars": 100})
+    assert opened.status_code == 200, opened.text
+    paid = client.post("/v3/billing/top-up/", json={"amount_in_dollars": 75})
+    assert client.post(f"/_mock/billing/checkout/{paid.json()['checkout_session_id']}/settle").status_code == 200
+    page = browser_client.get(f"{base_of(api_key)}/credits").text
+    assert 'id="balance">$1,309.50<' in page  # 1234.50 and the paid top-up (a sandbox is never debited)
+    assert 'id="session-price">$2.50<' in page and "not billed" in page
+    checkouts = re.findall(r'<td class="mono small break">(cs_test_[\w-]+)</td>.*?checkout-status">(\w+)<', page, re.S)
+    assert checkouts == [(paid.json()["checkout_session_id"], "paid"), (opened.json()["checkout_session_id"], "open")]
 
 
 def test_requests_page_shows_the_journal_with_filters(
@@ -496,6 +613,22 @@ def test_with_an_admin_token_the_dashboard_needs_a_login(guarded: MockServer) ->
         out = browser.post("/_mock/ui/logout", data={"csrf": csrf})
         assert out.status_code == 303 and out.headers["location"] == "/_mock/ui/login"
         assert browser.get("/_mock/ui").status_code == 303
+
+
+def test_the_application_pages_are_behind_the_admin_token(guarded: MockServer) -> None:
+    token = guarded.settings.admin_token
+    assert token is not None
+    key = new_key()
+    made = httpx.post(guarded.url + "/v3/users/create/", json={"vendor_data": "guarded-user"},
+                      headers={"x-api-key": key})
+    assert made.status_code == 201, made.text
+    with httpx.Client(base_url=guarded.url, timeout=10) as browser:
+        for name in ("workflows", "users", "lists", "credits"):
+            refused = browser.get(f"{base_of(key)}/{name}")
+            assert refused.status_code == 303 and refused.headers["location"].startswith("/_mock/ui/login?next=")
+            assert "guarded-user" not in refused.text
+        allowed = browser.get(f"{base_of(key)}/users", headers={"x-admin-token": token})
+        assert allowed.status_code == 200 and "guarded-user" in allowed.text
 
 
 def test_login_never_redirects_off_the_dashboard(guarded: MockServer) -> None:

@@ -107,7 +107,8 @@ def test_picker_and_sessions_page(page: Page, server: MockServer, demo: Demo, ar
     assert page.locator("h1").inner_text() == "Sessions"
     assert page.locator("#tenant-key").inner_text() == mask_key(DEMO_KEY)
     assert page.locator(".nav a").all_inner_texts() == [
-        "Sessions", "OTP", "Webhooks", "Blocklist", "Requests", "Scenarios", "Clock"]
+        "Sessions", "OTP", "Webhooks", "Blocklist", "Workflows", "Users", "Lists", "Credits", "Requests", "Scenarios",
+        "Clock"]
     # The phone and email OTP verifications took numbers 7 and 8: they are listed too, marked OTP.
     assert page.locator("#sessions .c-num").all_inner_texts() == ["8", "7", "6", "5", "4", "3", "2", "1"]
     assert page.locator("#sessions .vendor-data").all_inner_texts() == [
@@ -171,6 +172,44 @@ def test_every_page_through_the_nav_bar(page: Page, demo: Demo) -> None:
     assert page.locator("#vendor-data").inner_text() == "bruno.silva"
     assert '"status": "Declined"' in page.locator("#decision").inner_text()
     assert page.locator("#timeline .pill").all_inner_texts() == ["Not Started", "In Progress", "Declined"]
+
+
+def test_the_application_pages(page: Page, demo: Demo) -> None:
+    made = ok(demo.http.post("/v3/workflows/", json={"workflow_label": "EU onboarding", "is_default": True,
+                                                     "features": [{"feature": "OCR"}, {"feature": "LIVENESS"}]}))
+    vip = ok(demo.http.post("/v3/lists/", json={"name": "VIP phones", "list_type": "allowlist", "entry_type": "phone"}))
+    ok(demo.http.post(f"/v3/lists/{vip['uuid']}/entries/", json={"value": "+14155552671", "display_label": "CEO"}))
+    ok(demo.http.post("/v3/users/create/", json={"vendor_data": "<script>x</script>", "approved_emails": ["a@b.dev"]}))
+
+    page.goto(f"{demo.base}/sessions")
+    page.locator(".nav").get_by_role("link", name="Workflows", exact=True).click()
+    assert page.locator("h1").inner_text() == "Workflows"
+    first = page.locator("#workflows tbody tr").first
+    assert first.get_attribute("data-uuid") == made["uuid"]
+    assert first.locator(".workflow-label").inner_text() == "EU onboarding"
+    assert first.locator(".is-default").inner_text() == "default"
+    assert first.locator(".features").inner_text() == "OCR → LIVENESS"
+    assert page.locator('#workflows tr[data-source="built-in"]').count() == 6
+
+    page.locator(".nav").get_by_role("link", name="Users", exact=True).click()
+    assert page.locator("h1").inner_text() == "Users and businesses"
+    vendors = page.locator("#users .vendor-data").all_inner_texts()
+    assert "<script>x</script>" in vendors  # shown as text, never run (the page forbids scripts anyway)
+    assert set(demo.sessions) <= set(vendors)
+    alice = page.locator("#users tbody tr", has_text="alice.martin")
+    assert alice.locator(".session-count").inner_text() == "1" and alice.locator(".user-status").inner_text() == "ACTIVE"
+
+    page.locator(".nav").get_by_role("link", name="Lists", exact=True).click()
+    assert page.locator("h1").inner_text() == "Lists"
+    face = page.locator("#system-lists tbody tr", has_text="Face blocklist")
+    assert face.locator(".entry-count").inner_text() == "1"  # bruno.silva's face, from the blocklist
+    page.get_by_role("link", name="VIP phones").click()
+    assert page.locator("h1").inner_text() == "VIP phones"
+    assert page.locator("#entries .entry-value").all_inner_texts() == ["+14155552671"]
+    assert page.locator(".nav a.active").inner_text() == "Lists"
+
+    page.locator(".nav").get_by_role("link", name="Credits", exact=True).click()
+    assert page.locator("#balance").inner_text() == "Unlimited"
 
 
 def test_complete_a_session(page: Page, demo: Demo) -> None:
@@ -272,7 +311,8 @@ def test_on_a_phone_nothing_runs_off_the_screen(phone: Page, demo: Demo, artifac
     card, session_id = first.bounding_box(), first.locator(".c-id a").bounding_box()
     assert card and session_id and session_id["x"] + session_id["width"] <= card["x"] + card["width"]
 
-    for name in ("otp", "webhooks", "blocklist", "requests", "scenarios", "clock"):
+    for name in ("otp", "webhooks", "blocklist", "workflows", "users", "lists", "credits", "requests", "scenarios",
+                 "clock"):
         phone.goto(f"{demo.base}/{name}?live=0")
         assert overflow(phone) <= 0, f"the {name} page scrolls sideways"
 

@@ -178,3 +178,75 @@ def test_workflows_survive_a_state_file_restart(tmp_path: Path) -> None:
         assert session_on(http, made["workflow_id"]).json()["workflow_version"] == 2
         assert session_on(http, draft["workflow_id"]).status_code == 400
         assert session_on(http, gone["workflow_id"]).status_code == 400
+
+
+# ---------------------------------------------------------------- compat switch workflow-flat-body
+
+#: The body Didit's smoke suite sends for its KYC flow (flat flags and a flat threshold).
+SUITE_BODY = {"workflow_label": "KYC Test Suite", "workflow_type": "kyc", "is_liveness_enabled": True,
+              "is_face_match_enabled": True, "face_match_score_decline_threshold": 50, "max_retry_attempts": 3}
+
+
+def flat_body_on(client: httpx.Client) -> None:
+    switched = client.put("/_mock/standalone/compat", json={"switches": ["workflow-flat-body"]})
+    assert switched.status_code == 200, switched.text
+
+
+def test_a_flat_body_gets_the_specs_400_without_the_switch(client: httpx.Client) -> None:
+    response = client.post("/v3/workflows/", json=SUITE_BODY)
+    assert response.status_code == 400
+    assert response.json() == {key: [ONLY] for key in ("workflow_type", "is_liveness_enabled",
+                                                       "is_face_match_enabled", "face_match_score_decline_threshold")}
+    assert client.get("/v3/workflows/").json()["count"] == 6  # the built-ins only: nothing was made
+
+
+def test_with_the_switch_a_flat_body_becomes_ordered_features(client: httpx.Client) -> None:
+    flat_body_on(client)
+    response = client.post("/v3/workflows/", json=SUITE_BODY)
+    assert response.status_code == 201, response.text
+    made = response.json()
+    assert made["features"] == "OCR + LIVENESS + FACE_MATCH"  # the kyc type's ID step first
+    assert made["features_config"][2] == {"feature": "FACE_MATCH", "config": {"face_match_score_decline_threshold": 50}}
+    assert (made["workflow_label"], made["max_retry_attempts"], made["workflow_type"]) == ("KYC Test Suite", 3, "kyc")
+    assert made["is_liveness_enabled"] and made["is_face_match_enabled"] and not made["is_aml_enabled"]
+
+    # mcp3's flags, in any order, run in Didit's order; a false flag turns a step off.
+    other = client.post("/v3/workflows/", json={
+        "workflow_label": "Full", "is_aml_enabled": True, "is_phone_verification_enabled": "true",
+        "is_liveness_enabled": True, "is_ocr_enabled": True, "is_face_match_enabled": False,
+        "is_poa_enabled": True, "aml_score_review_threshold": 70, "face_match_score_decline_threshold": 40})
+    assert other.status_code == 201, other.text
+    assert other.json()["features"] == "OCR + LIVENESS + PROOF_OF_ADDRESS + PHONE_VERIFICATION + AML"
+    assert other.json()["features_config"][-1]["config"] == {"aml_score_review_threshold": 70}
+
+    # Sessions run the mapped steps.
+    session = session_on(client, made["workflow_id"], vendor_data="flat-user").json()
+    complete(client, session["session_id"])
+    decision = client.get(f"/v3/session/{session['session_id']}/decision/").json()
+    assert decision["features"] == ["ID_VERIFICATION", "LIVENESS", "FACE_MATCH"]
+
+
+def test_with_the_switch_a_flat_update_changes_the_current_steps(client: httpx.Client) -> None:
+    flat_body_on(client)
+    made = create(client, "OCR", "LIVENESS", "FACE_MATCH")
+    updated = client.patch(f"/v3/workflows/{made['uuid']}/", json={"is_aml_enabled": True, "is_liveness_enabled": False})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["features"] == "OCR + FACE_MATCH + AML"
+    assert updated.json()["version"] == 1  # a published row is updated in place
+    relabelled = client.patch(f"/v3/workflows/{made['uuid']}/", json={"workflow_type": "kyc", "workflow_label": "KYC+"})
+    assert (relabelled.json()["features"], relabelled.json()["workflow_label"]) == ("OCR + FACE_MATCH + AML", "KYC+")
+
+
+@pytest.mark.parametrize(("body", "errors"), [
+    ({"workflow_type": "kyc", "is_liveness_enabled": True, "is_aml_enabed": True}, {"is_aml_enabed": [ONLY]}),
+    ({"is_liveness_enabled": "maybe"}, {"is_liveness_enabled": ["Must be a valid boolean."]}),
+    ({"workflow_type": "fraud"}, {"workflow_type": ['"fraud" is not a valid choice.']}),
+    ({"workflow_type": "kyc", "is_ocr_enabled": False}, {"features": ["At least one feature is required."]}),
+    ({"is_face_match_enabled": True}, {"features": ["Feature 'FACE_MATCH' must appear after one of: OCR."]}),
+])
+def test_with_the_switch_a_wrong_flat_body_still_gets_a_400(client: httpx.Client, body: dict, errors: dict) -> None:
+    flat_body_on(client)
+    response = client.post("/v3/workflows/", json=body)
+    assert response.status_code == 400
+    assert response.json() == errors
+    assert client.get("/v3/workflows/").json()["count"] == 6

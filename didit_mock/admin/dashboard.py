@@ -6,7 +6,8 @@ themselves every 5 s (`?live=0` pauses that):
 * `/_mock/ui`: the tenant picker (API keys masked), and "open a tenant by API key";
 * `/_mock/ui/t/{ref}/sessions` (and `/sessions/{id}`), `/otp`, `/webhooks` (and `/webhooks/{uuid}`),
   `/blocklist`, `/requests`, `/scenarios`, `/clock`. `ref` is an opaque, stable id of the tenant
-  (a SHA-256 prefix of its API key): no URL ever holds a key.
+  (a SHA-256 prefix of its API key): no URL ever holds a key;
+* the application's pages (`/workflows`, `/users`, `/lists`, `/credits`) are in `dashboard_account`.
 
 Actions are HTML form POSTs that call the very functions the admin API calls (DESIGN principle 7):
 complete a session (`admin.complete`), advance the clock (`admin.advance_clock`), replay a webhook
@@ -70,6 +71,7 @@ COMPLETABLE = (st.NOT_STARTED, st.IN_PROGRESS, st.RESUBMITTED)
 OUTCOME_CHOICES = (st.APPROVED, st.DECLINED, st.IN_REVIEW, st.ABANDONED)
 CLOCK_PRESETS = ((60, "+1 min"), (300, "+5 min"), (3600, "+1 h"), (86400, "+1 day"), (7 * 86400, "+7 days"))
 NAV = (("sessions", "Sessions"), ("otp", "OTP"), ("webhooks", "Webhooks"), ("blocklist", "Blocklist"),
+       ("workflows", "Workflows"), ("users", "Users"), ("lists", "Lists"), ("credits", "Credits"),
        ("requests", "Requests"), ("scenarios", "Scenarios"), ("clock", "Clock"))
 #: Scripts are not needed: forbid them, framing (clickjacking of the action buttons) and foreign forms.
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "

@@ -332,6 +332,30 @@ def list_row(tenant: Tenant, v: WorkflowVersion) -> dict[str, Any]:
     }
 
 
+#: Where a listed workflow comes from: made through the API, a scenario (or an unknown id a session
+#: create took as KYC), or one of the built-ins.
+MADE, CUSTOM, BUILTIN = "api", "custom", "builtin"
+
+
+def listing(tenant: Tenant) -> list[tuple[str, dict[str, Any]]]:
+    """Every list row of `GET /v3/workflows/` in its order, with where it comes from (under the lock).
+
+    API-made versions newest first, then scenario workflows, then the built-ins; the KYC built-in is
+    the default while no API-made workflow is.
+    """
+    from .sessions import workflows as workflow_book
+
+    book = catalog(tenant)
+    rows = [(MADE, list_row(tenant, v)) for v in book.newest_first()]
+    api_default = any(v.is_default for v in book.versions.values())
+    groups = {v.workflow_id for v in book.versions.values()} | book.retired
+    others = [w for w in workflow_book(tenant).custom.values() if w.workflow_id not in groups]
+    rows += [(CUSTOM, builtin_row(w, False)) for w in reversed(others)]
+    rows += [(BUILTIN, builtin_row(w, not api_default and w.workflow_id == wf.KYC_ID))
+             for w in wf.BUILTIN_WORKFLOWS.values()]
+    return rows
+
+
 def graph(v: WorkflowVersion) -> dict[str, Any]:
     """The node graph Didit builds from a simple feature list: one node per feature, then a status node."""
     ids = [f["feature"].lower() for f in v.features]

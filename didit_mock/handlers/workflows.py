@@ -6,10 +6,10 @@ from typing import Any
 
 from starlette.responses import Response
 
+from ..domain import workflow_flat_body as flat_body
 from ..domain import workflow_versions as domain
 from ..domain.errors import ValidationFailed, not_a_dictionary
-from ..domain.sessions import workflows as workflow_book
-from ..domain.workflows import BUILTIN_WORKFLOWS, KYC_ID
+from ..domain.standalone import compat
 from ..web.http import read_json
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
@@ -19,11 +19,17 @@ from ..web.validation import request_validator
 DEFAULT_LIMIT = 50
 
 
-async def checked(call: Call) -> dict[str, Any]:
-    """The body: only the accepted keys (Didit's whitelist message), then the schema's types."""
+async def checked(call: Call, current: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The body: only the accepted keys (Didit's whitelist message), then the schema's types.
+
+    With the `workflow-flat-body` compat switch, an older flat body is first mapped to `features`
+    (from `current`, the workflow's steps, on an update).
+    """
     document = await read_json(call.request)
     if not isinstance(document, dict):
         raise not_a_dictionary(document)
+    if flat_body.is_flat(document) and compat.enabled(call.tenant, compat.WORKFLOW_FLAT_BODY):
+        document = flat_body.to_features(document, domain.ACCEPTED_KEYS, current)
     unknown = [key for key in document if key not in domain.ACCEPTED_KEYS]
     if unknown:
         raise ValidationFailed({key: [domain.ONLY_ACCEPTS] for key in unknown})
@@ -51,13 +57,7 @@ async def list_workflows(call: Call) -> dict[str, Any]:
     tenant = call.tenant
     limit, offset = page_bounds(call.query, DEFAULT_LIMIT)
     with tenant.lock:
-        book = domain.catalog(tenant)
-        rows = [domain.list_row(tenant, v) for v in book.newest_first()]
-        api_default = any(v.is_default for v in book.versions.values())
-        groups = {v.workflow_id for v in book.versions.values()} | book.retired
-        others = [w for w in workflow_book(tenant).custom.values() if w.workflow_id not in groups]
-        rows += [domain.builtin_row(w, False) for w in reversed(others)]
-        rows += [domain.builtin_row(w, not api_default and w.workflow_id == KYC_ID) for w in BUILTIN_WORKFLOWS.values()]
+        rows = [row for _, row in domain.listing(tenant)]
     following, preceding = page_urls(call.request, len(rows), limit, offset)
     return {"count": len(rows), "next": following, "previous": preceding, "results": rows[offset:offset + limit]}
 
@@ -82,9 +82,9 @@ async def get_workflow(call: Call) -> dict[str, Any]:
 @operation("update_workflow", body=None)
 async def update_workflow(call: Call) -> dict[str, Any]:
     tenant = call.tenant
-    with tenant.lock:
-        domain.catalog(tenant).get(call.path["settings_uuid"])  # 404 before the body is read
-    body = await checked(call)
+    with tenant.lock:  # 404 before the body is read
+        current = [dict(item) for item in domain.catalog(tenant).get(call.path["settings_uuid"]).features]
+    body = await checked(call, current)
     with tenant.lock:
         features = None
         if "features" in body:

@@ -97,6 +97,10 @@ REGULATORY_REPORTS = Collection(
     ),
 )
 
+#: The branding singleton; `PATCH` has rules (handlers/customization.py), `GET` is the store's.
+CUSTOMIZATION = Collection("customization", shape_from="get_customization", get="get_customization",
+                           update="update_customization", singleton=True)
+
 COLLECTIONS: tuple[Collection, ...] = (
     CASES,
     CASE_NOTES,
@@ -118,8 +122,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         filters=("source", "category", "mode"),
         defaults={"source": "CUSTOM", "library_key": None, "latest_triggered_at": None},
     ),
-    Collection("customization", shape_from="get_customization", get="get_customization",
-               update="update_customization", singleton=True),
+    CUSTOMIZATION,
     Collection("networks", shape_from="get_network", id_param="network_uuid", list="list_networks",
                get="get_network", filters=("status",), read_only=True),
 )

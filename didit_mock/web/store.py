@@ -11,6 +11,7 @@ from starlette.responses import Response
 from ..domain.errors import NotFound
 from ..resources.declaration import Collection, Transition
 from ..resources.store import Document, ResourceStore
+from ..spec.operation import Operation
 from ..spec.schemas import blank, json_schema
 from ..spec.table import OperationTable
 from .operations import Call, Handler, HandlerSpec
@@ -113,6 +114,13 @@ def _get(collection: Collection, template: Document, parent: Collection | None, 
 def _singleton(store: ResourceStore, collection: Collection, template: Document) -> Document:
     rows = store.all(collection)
     return rows[0] if rows else store.create(collection, template, {})
+
+
+def singleton_document(store: ResourceStore, collection: Collection, shape: Operation) -> Document:
+    """A singleton's one document (made from `shape`'s documented answer on first use), as its get reads it."""
+    example = shape.response_example(shape.success_status)
+    template = example if isinstance(example, dict) else blank(json_schema(shape.response_schema(shape.success_status)))
+    return _singleton(store, collection, template)
 
 
 def _update(collection: Collection, template: Document, parent: Collection | None, status: int) -> Callable[..., Any]:

@@ -508,6 +508,7 @@ from tests.contract import (  # noqa: E402,F401
     cases_billing,
     cases_biometric_templates,
     cases_cases,
+    cases_customization,
     cases_entities,
     cases_lists,
     cases_standalone,

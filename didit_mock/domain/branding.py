@@ -1,0 +1,92 @@
+"""Branding (`PATCH /v3/customization/`): the rules of a change to an application's white-label look.
+
+Colors are `#RRGGBB` or `#RRGGBBAA`; the custom domain and white-label e-mail fields belong to the
+Business Console and are refused. An uploaded logo must have its aspect ratio (square 1:1,
+rectangular 2:1); the favicon at most 500 KB. A stored image is answered as a URL on Didit's CDN
+(`https://cdn.didit.me/white_label/<kind>/<application>/<digest>.<ext>`), which the mock does not
+serve; `delete_logo_square`, `delete_logo_rectangular` and `delete_favicon` clear one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ValidationFailed
+
+COLOR = re.compile(r"#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})")
+BAD_COLOR = "Invalid color format. Use '#RRGGBB' or '#RRGGBBAA' format."
+CONSOLE_ONLY = ("domain", "from_email", "verify_domain", "force_remove_domain", "verify_email_domain",
+                "force_remove_email_domain")
+CONSOLE_MESSAGE = "Manage this field in the Business Console."
+FAVICON_MAX_BYTES = 500 * 1024
+CDN = "https://cdn.didit.me/white_label"
+
+
+@dataclass(frozen=True)
+class Logo:
+    """An image field of the upload and where the branding shows it."""
+
+    field: str
+    shown_as: str
+    ratio: tuple[int, int] | None
+
+
+LOGOS = (Logo("image_square", "logo_square", (1, 1)), Logo("image_rectangular", "logo_rectangular", (2, 1)),
+         Logo("image_favicon", "favicon", None))
+DELETES = {"delete_logo_square": "logo_square", "delete_logo_rectangular": "logo_rectangular",
+           "delete_favicon": "favicon"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded logo as the web layer read it."""
+
+    width: int
+    height: int
+    size: int
+    digest: str
+    extension: str
+
+
+def refuse_console_fields(raw: dict[str, Any]) -> None:
+    """400 for the fields only the Business Console sets (checked before the schema drops them)."""
+    found = {name: [CONSOLE_MESSAGE] for name in CONSOLE_ONLY if name in raw}
+    if found:
+        raise ValidationFailed(found)
+
+
+def changes(values: dict[str, Any], uploads: dict[str, Upload], application_id: str) -> dict[str, Any]:
+    """The branding fields a valid update sets, or Didit's 400 naming every bad field."""
+    errors: dict[str, list[str]] = {}
+    result: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in DELETES:
+            if value is True:
+                result[DELETES[name]] = None
+        elif name.startswith("color_") and isinstance(value, str) and not COLOR.fullmatch(value):
+            errors[name] = [BAD_COLOR]
+        else:
+            result[name] = value
+    for logo in LOGOS:
+        upload = uploads.get(logo.field)
+        if upload is None:
+            continue
+        problem = _problem(logo, upload)
+        if problem:
+            errors[logo.field] = [problem]
+        else:
+            result[logo.shown_as] = f"{CDN}/{logo.shown_as}/{application_id}/{upload.digest[:32]}.{upload.extension}"
+    if errors:
+        raise ValidationFailed(errors)
+    return result
+
+
+def _problem(logo: Logo, upload: Upload) -> str | None:
+    if logo.ratio is None:
+        return "File size should not exceed 500 KB" if upload.size > FAVICON_MAX_BYTES else None
+    wide, high = logo.ratio
+    if upload.width * high != upload.height * wide:
+        return f"Image aspect ratio must be {wide}:{high}. Got {upload.width}x{upload.height} image dimensions"
+    return None

@@ -1,0 +1,56 @@
+"""Customization over HTTP: `PATCH /v3/customization/` with JSON fields and multipart logo uploads."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pytest
+from PIL import Image
+
+BRANDING = "/v3/customization/"
+
+
+def png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (37, 103, 255)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_an_uploaded_logo_is_answered_as_a_url_and_can_be_deleted(client: httpx.Client) -> None:
+    before = client.get(BRANDING).json()
+    assert before["logo_square"] is None and before["logo_rectangular"] is None
+    changed = client.patch(BRANDING, files={"image_square": ("square.png", png(64, 64), "image/png"),
+                                            "image_rectangular": ("wide.png", png(200, 100), "image/png")},
+                           data={"app_public_name": "Acme Verify", "border_radius_buttons": "16"})
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert body["logo_square"].startswith("https://cdn.didit.me/white_label/logo_square/")
+    assert body["logo_square"].endswith(".png") and body["logo_rectangular"].endswith(".png")
+    assert (body["app_public_name"], body["border_radius_buttons"]) == ("Acme Verify", 16)  # form fields too
+    assert body["color_primary"] == before["color_primary"]
+    assert client.get(BRANDING).json() == body
+
+    cleared = client.patch(BRANDING, json={"delete_logo_square": True}).json()
+    assert cleared["logo_square"] is None and cleared["logo_rectangular"] == body["logo_rectangular"]
+    assert "delete_logo_square" not in cleared
+
+
+@pytest.mark.parametrize(("send", "errors"), [
+    ({"json": {"color_primary": "blue", "color_panel": "#12345"}},
+     {"color_primary": ["Invalid color format. Use '#RRGGBB' or '#RRGGBBAA' format."],
+      "color_panel": ["Invalid color format. Use '#RRGGBB' or '#RRGGBBAA' format."]}),
+    ({"json": {"domain": "verify.acme.dev", "color_primary": "#FFFFFF"}},
+     {"domain": ["Manage this field in the Business Console."]}),
+    ({"files": {"image_rectangular": ("wide.png", png(64, 64), "image/png")}},
+     {"image_rectangular": ["Image aspect ratio must be 2:1. Got 64x64 image dimensions"]}),
+    ({"files": {"image_square": ("square.gif", png(64, 64), "image/gif")}},
+     {"image_square": ["File extension \u201cgif\u201d is not allowed. Allowed extensions are: png, jpg, jpeg, webp."]}),
+    ({"json": {"border_radius_panel": -1}}, {"border_radius_panel": ["Ensure this value is greater than or equal to 0."]}),
+])
+def test_a_bad_change_is_refused_and_changes_nothing(client: httpx.Client, send: dict, errors: dict) -> None:
+    before = client.get(BRANDING).json()
+    refused = client.patch(BRANDING, **send)
+    assert refused.status_code == 400
+    assert refused.json() == errors
+    assert client.get(BRANDING).json() == before
