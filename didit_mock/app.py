@@ -28,6 +28,7 @@ from .handlers import (
     blocklist,
     cases,
     feature_status,
+    kyb,
     lists,
     otp,
     questionnaires,
@@ -80,6 +81,7 @@ RULE_MODULES: tuple[Any, ...] = (
     transaction_rules,
     travel_rule,
     wallets,
+    kyb,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.

@@ -1120,8 +1120,15 @@ def _stored_results(session: Session, decision: dict[str, Any]) -> None:
         decision["document_ai_documents"] = [copy.deepcopy(document_ai["group"])]
     registry = overrides.get("KYB_REGISTRY")
     if registry and isinstance(registry.get("check"), dict):
+        check = copy.deepcopy(registry["check"])
+        company = check.get("company") or {}
+        # The decision's company says its risk level as an enum and always has user-provided data.
+        risk = str(company.get("risk_level") or "").split(" ")[0].upper()
+        company["risk_level"] = risk if risk in ("LOW", "MEDIUM", "HIGH") else None
+        if company.get("user_provided_data") is None:
+            company["user_provided_data"] = {}
         decision["session_kind"] = "business"
-        decision["registry_checks"] = [copy.deepcopy(registry["check"])]
+        decision["registry_checks"] = [check]
 
 
 def _build_imported(tenant: Tenant, session: Session) -> dict[str, Any]:
