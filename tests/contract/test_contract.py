@@ -508,6 +508,7 @@ from tests.contract import (  # noqa: E402,F401
     cases_biometric_templates,
     cases_cases,
     cases_entities,
+    cases_kyb,
     cases_lists,
     cases_standalone,
     cases_transactions,
