@@ -366,3 +366,17 @@ def test_the_kyb_state_survives_an_export_and_import(client: httpx.Client) -> No
     assert select(client, handle).status_code == 200
     path = f"/v3/session/{session_id}/kyb/{company['uuid']}/update-data/"
     assert client.patch(path, json={"website": "https://acme.example/"}).json()["website"] == "https://acme.example/"
+
+
+def test_scenario_rules_steer_kyb_and_document_ai(client: httpx.Client) -> None:
+    from tests.test_document_ai import document_ai
+
+    text = ("standalone:\n"
+            "  - endpoint: kyb\n    vendor_data: \"down-*\"\n    scenario: registry_unavailable\n"
+            "  - endpoint: document-ai\n    vendor_data: \"forged-*\"\n    scenario: tampered\n")
+    loaded = client.put("/_mock/scenarios", content=text.encode(), headers={"content-type": "application/yaml"})
+    assert loaded.status_code == 200, loaded.text
+    assert search(client, name="Tesco", vendor_data="down-1").status_code == 502
+    assert search(client, name="Tesco", vendor_data="up-1").status_code == 200
+    assert document_ai(client, vendor_data="forged-1").json()["document_ai"]["status"] == "Declined"
+    assert document_ai(client, vendor_data="honest-1").json()["document_ai"]["status"] == "Approved"
