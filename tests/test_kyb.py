@@ -380,3 +380,16 @@ def test_scenario_rules_steer_kyb_and_document_ai(client: httpx.Client) -> None:
     assert search(client, name="Tesco", vendor_data="up-1").status_code == 200
     assert document_ai(client, vendor_data="forged-1").json()["document_ai"]["status"] == "Declined"
     assert document_ai(client, vendor_data="honest-1").json()["document_ai"]["status"] == "Approved"
+
+
+def test_the_resolve_kyb_helper_settles_a_pending_retrieval(server) -> None:
+    from didit_mock.testing import DiditMock, DiditMockError
+
+    with DiditMock.new_tenant(server.url) as mock:
+        handle = first_handle(mock.http, "Pending Helper")
+        pending = select(mock.http, handle, "ubo")
+        assert pending.status_code == 202
+        resolved = mock.resolve_kyb(pending.json()["request_id"])
+        assert resolved["resolved"] == "retrieval" and resolved["registry_tier_delivered"] == "ubo"
+        with pytest.raises(DiditMockError):
+            mock.resolve_kyb(pending.json()["request_id"])

@@ -134,10 +134,10 @@ def _candidates(tenant: Tenant, companies: list[Company], search_id: str) -> lis
 
 def search(tenant: Tenant, query: SearchQuery) -> dict[str, Any]:
     """A registry search (call under the tenant's lock): candidates now, or pending with a callback."""
+    check_search_credits(tenant)
     directive = _steer(tenant, query.vendor_data)
     if _wants(directive, "registry_unavailable", "provider_down"):
         raise DiditError(dict(PROVIDER_DOWN), 502)
-    check_search_credits(tenant)
     companies = _found(tenant, query, directive)
     request_id = tenant.rng.uuid4()
     now = tenant.clock.timestamp()
