@@ -130,6 +130,7 @@ async def fixture(request: Request) -> Response:
 
 
 async def resolve_kyb(request: Request) -> Response:
+    """Finish a pending KYB search or retrieval."""
     tenant = authenticate(request)
     with tenant.lock:
         return json_response(kyb.resolve(tenant, request.path_params["request_id"]))
