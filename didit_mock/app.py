@@ -22,6 +22,7 @@ from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
 from .handlers import (
     aml_hits,
+    aml_monitoring,
     auth,
     billing,
     biometric_templates,
@@ -82,6 +83,7 @@ RULE_MODULES: tuple[Any, ...] = (
     travel_rule,
     wallets,
     kyb,
+    aml_monitoring,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.

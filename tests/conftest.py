@@ -22,6 +22,9 @@ WAIVED_VIOLATIONS: dict[str, str] = {
                                               "Didit's own example",
     ': callback: "https://app.': "tests send callbacks with quotes to check escaping; Django's URL validator "
                                  "accepts them, the `uri` format does not",
+    "toggle-ongoing-monitoring/ 200: <root>: ": "the console toggles' documented 200 is a `oneOf` whose branches "
+                                              "require no field, so every answer matches both; "
+                                              "tests/test_aml_monitoring.py checks each answer against its branch",
     "subscribed_events: [] has less than 1 item": "a destination may subscribe to nothing (the mock's choice, see "
                                                   "docs/webhooks.md)",
 }

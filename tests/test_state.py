@@ -493,6 +493,88 @@ def test_every_field_of_the_state_records_is_exported() -> None:
     assert domain_state.export_tenant(restored) == entry
 
 
+def _registry() -> TenantRegistry:
+    return TenantRegistry(global_seed=3, defaults=TenantConfig(clock_frozen=True, clock_start=1.75e9))
+
+
+def test_every_registry_starts_with_the_domain_sections_in_dependency_order() -> None:
+    registry = _registry()
+    names = [s.name for s in domain_state.ordered_sections(registry)]
+    assert names[:7] == ["workflows", "sessions", "otp", "blocklist", "webhooks", "rate_limits", "shared_imports"]
+    assert names.index("workflows") < names.index("sessions") < names.index("otp")
+
+
+def test_a_section_reads_what_it_needs_and_is_restored_after_it() -> None:
+    """A section registered before the one it needs still comes after it, gets its parsed value,
+    is restored once it is in place, and re-arms after every restore."""
+    from didit_mock.domain import sessions as sessions_domain
+
+    registry, seen = _registry(), []
+
+    def parse(data: Any, path: str, earlier: dict[str, Any]) -> Any:
+        seen.append(("parse", path, [s.session_id for s in earlier["sessions"].sessions]))
+        return domain_state.check(data, "int", path)
+
+    def restore(tenant: Any, parsed: Any) -> None:
+        seen.append(("restore", parsed, len(sessions_domain.book(tenant).by_id)))
+
+    counter = domain_state.StateSection("counter", lambda t: 7, parse, restore, needs=("sessions",),
+                                        rearm=lambda t: seen.append(("rearm",)))
+    registry.state_sections = {"counter": counter, **registry.state_sections}  # registered first on purpose
+    tenant = registry.get("k")
+    assert tenant is not None
+    with tenant.lock:
+        session, _ = sessions_domain.create_session(tenant, sessions_domain.NewSession(KYC_WORKFLOW, "v"))
+    entry = domain_state.export_tenant(tenant)
+    assert entry["extensions"]["counter"] == 7 and "counter" not in entry
+    domain_state.import_tenant(registry, json.loads(json.dumps(entry)))
+    assert seen == [("parse", "tenant.extensions.counter", [session.session_id]), ("restore", 7, 1), ("rearm",)]
+    with pytest.raises(domain_state.StateInvalid, match=r"^tenant\.extensions\.counter: expected an integer"):
+        domain_state.import_tenant(registry, {**entry, "extensions": {**entry["extensions"], "counter": "x"}})
+
+
+def test_sections_that_cannot_be_ordered_or_placed_are_refused() -> None:
+    registry = _registry()
+    noop = {"export": lambda t: None, "parse": lambda d, p: d, "restore": lambda t, v: None}
+    with pytest.raises(ValueError, match="taken"):
+        domain_state.register_section(registry, domain_state.StateSection("mine", **noop, fields=("sessions",)))
+    with pytest.raises(ValueError, match="taken"):
+        domain_state.register_section(registry, domain_state.StateSection("mine", **noop, fields=("clock",)))
+    domain_state.register_section(registry, domain_state.StateSection("a", **noop, after=("b",)))
+    with pytest.raises(ValueError, match="'b', which is not registered"):
+        domain_state.ordered_sections(registry)
+    domain_state.register_section(registry, domain_state.StateSection("b", **noop, after=("a",)))
+    with pytest.raises(ValueError, match="cycle"):
+        domain_state.ordered_sections(registry)
+
+
+def test_otp_numbers_are_checked_against_the_sessions() -> None:
+    from didit_mock.domain import otp
+    from didit_mock.domain import sessions as sessions_domain
+
+    registry = _registry()
+    tenant = registry.get("k")
+    assert tenant is not None
+    with tenant.lock:
+        sessions_domain.create_session(tenant, sessions_domain.NewSession(KYC_WORKFLOW, "v"))
+        otp.send_phone(tenant, otp.PhoneSend("+12025550143"))
+    entry = domain_state.export_tenant(tenant)
+    (row,) = entry["otp"]["verifications"]
+    taken = entry["sessions"]["sessions"][0]["session_number"]
+    clash = {**entry, "otp": {**entry["otp"], "verifications": [{**row, "session_number": taken}]}}
+    with pytest.raises(domain_state.StateInvalid, match=rf"^tenant\.otp\.verifications\[0\]\.session_number: {taken} "
+                                                        "is already the number of a session"):
+        domain_state.import_tenant(registry, clash)
+    ahead = {**entry, "otp": {**entry["otp"], "verifications": [{**row, "session_number": 99}]}}
+    with pytest.raises(domain_state.StateInvalid, match=r"^tenant\.otp\.verifications\[0\]\.session_number: "
+                                                        r"must be less than sessions\.next_number"):
+        domain_state.import_tenant(registry, ahead)
+    missing = {k: v for k, v in entry.items() if k != "webhooks"}
+    with pytest.raises(domain_state.StateInvalid, match=r"^tenant\.webhooks: this field is required"):
+        domain_state.import_tenant(registry, missing)
+    assert registry.get("k") is tenant  # nothing was swapped in
+
+
 # ---------------------------------------------------------------- the state file across a restart
 
 def _serve(port: int, state_file: Path) -> subprocess.Popen[str]:
@@ -588,3 +670,34 @@ def test_a_bad_state_file_stops_the_start(tmp_path: Path) -> None:
     _, stderr = process.communicate(timeout=WAIT)
     assert process.returncode == 1
     assert f"cannot use the state file {missing}: the directory" in stderr
+
+
+# ---------------------------------------------------------------- documents written by earlier servers
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _as_in(value: Any, model: Any) -> Any:
+    """`value` cut to the keys of `model` (objects of a newer export may hold sections `model` lacks)."""
+    if isinstance(value, dict) and isinstance(model, dict):
+        return {key: _as_in(value[key], model[key]) if key in value else value.get(key) for key in model}
+    if isinstance(value, list) and isinstance(model, list) and len(value) == len(model):
+        return [_as_in(v, m) for v, m in zip(value, model, strict=True)]
+    return value
+
+
+def test_a_version_1_document_of_an_earlier_server_imports_and_answers_the_same() -> None:
+    """`fixtures/state_v1.json` was written before the core state moved onto state sections
+    (`fixtures/make_state_v1.py`): it still imports, exports back to the same document, and the
+    restored tenant answers the bodies the earlier server gave."""
+    text = (FIXTURES / "state_v1.json").read_text()
+    document, answers = json.loads(text), json.loads((FIXTURES / "state_v1_answers.json").read_text())
+    # A server of its own: the fixture's seeds give application ids other tests' tenants may hold.
+    with MockServer(freeze_clock=True, seed=1234, validate_responses=True) as fresh:
+        imported = domain_state.import_registry(fresh.app.registry, json.loads(text))
+        assert [t.api_key for t in imported] == [t["api_key"] for t in document["tenants"]]
+        again = json.loads(json.dumps(domain_state.document([domain_state.export_tenant(t) for t in imported])))
+        assert _as_in(again, document) == document
+        with httpx.Client(base_url=fresh.url, headers={"x-api-key": imported[0].api_key}, timeout=WAIT) as http:
+            answered = {path: raw(http, path).decode() for path in answers}
+    assert answered == answers

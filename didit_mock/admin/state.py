@@ -33,6 +33,7 @@ from ..domain import lists as lists_domain
 from ..domain import sessions as sessions_domain
 from ..domain import statuses as st
 from ..domain import templates as templates_domain
+from ..domain.aml_monitoring_state import AML_MONITORING_SECTION
 from ..domain.kyb import KYB_SECTION
 from ..domain.questionnaire_state import QUESTIONNAIRES_SECTION
 from ..domain.standalone.persistence import STANDALONE_SECTION
@@ -161,7 +162,8 @@ def install(app: DiditApp) -> None:
     for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION, ENTITIES_SECTION,
                     QUESTIONNAIRES_SECTION, lists_domain.state_section(),
                     templates_domain.state_section(), STANDALONE_SECTION, TRANSACTIONS_SECTION,
-                    TRAVEL_RULE_SECTION, KYB_SECTION):
+                    TRAVEL_RULE_SECTION, AML_MONITORING_SECTION,
+                    KYB_SECTION):
         register_section(app.registry, section)
     path = app.settings.state_file
     if not path:
@@ -311,5 +313,6 @@ def _restore_scenarios(tenant: Tenant, parsed: dict[str, Any]) -> None:
             tenant.scheduler.at(due, lambda step=step, run=run: run.fire(step))
 
 
+#: Its restore re-arms timelines of restored sessions, so it comes after them.
 SCENARIOS_SECTION = StateSection("scenarios", _export_scenarios, _parse_scenarios, _restore_scenarios,
-                                 prepare=_prepare_scenarios)
+                                 prepare=_prepare_scenarios, after=("sessions",))

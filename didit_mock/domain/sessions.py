@@ -430,17 +430,31 @@ def _schedule_document_expiry(tenant: Tenant, session: Session) -> None:
     from .decisions import document_expiry_timestamp  # lazily: decisions depends on people
 
     due = document_expiry_timestamp(tenant, session)
-    if due is None:
+    if due is not None:
+        tenant.scheduler.at(due, _kyc_expire, tenant, session)  # a job with arguments: no closure per session
+
+
+def _kyc_expire(tenant: Tenant, session: Session) -> None:
+    """The document-expiry job: an approved session whose document has expired becomes Kyc Expired."""
+    if session.deleted or session.status != st.APPROVED:
         return
+    from .decisions import document_expiry_timestamp
 
-    def kyc_expire() -> None:
-        if session.deleted or session.status != st.APPROVED:
-            return
-        current = document_expiry_timestamp(tenant, session)  # the date may have been corrected since
-        if current is not None and current <= tenant.clock.timestamp():
-            set_status(tenant, session, st.KYC_EXPIRED)
+    current = document_expiry_timestamp(tenant, session)  # the date may have been corrected since
+    if current is not None and current <= tenant.clock.timestamp():
+        set_status(tenant, session, st.KYC_EXPIRED)
 
-    tenant.scheduler.at(due, kyc_expire)
+
+#: Statuses whose expiry job (Expired / Abandoned) a restored session gets back.
+_EXPIRING = (st.NOT_STARTED, st.IN_PROGRESS, st.RESUBMITTED)
+
+
+def rearm_jobs(tenant: Tenant, session: Session) -> None:
+    """Re-create the scheduled jobs of a session restored by a state import (expiry, Kyc Expired)."""
+    if session.status in _EXPIRING and session.expires_at is not None:
+        _schedule_expiry(tenant, session)
+    elif session.status == st.APPROVED:
+        _schedule_document_expiry(tenant, session)
 
 
 # ---------------------------------------------------------------- reviews and manual decisions

@@ -173,9 +173,11 @@ class TenantRegistry:
             wiring = domain_wiring()
         #: This registry's cross-family hooks and policies (see `domain.wiring`).
         self.wiring: Wiring = wiring
-        #: State kept in components beyond the core ones, by name (`domain.state.StateSection`s),
-        #: registered by the app that owns this registry.
-        self.state_sections: dict[str, Any] = {}
+        from .persistence import domain_sections
+
+        #: How each stateful component is exported and imported, by name (`domain.state.StateSection`s):
+        #: the domain's own, then those the app that owns this registry registers.
+        self.state_sections: dict[str, Any] = domain_sections()
         #: Keys refused so far (at most `MAX_REFUSED_KEYS`), so that each is reported once.
         self.refused_keys: set[str] = set()
         #: State kept outside any tenant (the Auth API's accounts), one instance per kind.

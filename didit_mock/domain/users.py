@@ -12,8 +12,10 @@ Blocking: the system list of blocked users/businesses holds the entities whose s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from . import statuses as st
@@ -32,6 +34,9 @@ BLOCKED_SESSION = "This user or business has been blocked and cannot create new 
 METADATA_NOT_OBJECT = "Metadata must be a JSON object."
 #: A list's `count` is exact up to this many entities, then capped.
 COUNT_CAP = 100
+#: What an entity holds before the API sets a profile, metadata or lists: one shared, read-only
+#: mapping (most entities are made by their first session and never changed); changes replace it.
+NOTHING: Mapping[str, Any] = MappingProxyType({})
 #: Decision feature -> the user's feature key.
 USER_FEATURES = (
     "ID_VERIFICATION", "NFC", "LIVENESS", "FACE_MATCH", "POA", "QUESTIONNAIRE", "EMAIL_VERIFICATION", "PHONE",
@@ -46,26 +51,30 @@ PROFILE_FIELDS = {
 
 @dataclass(slots=True)
 class Entity:
-    """A user or a business (`profile` holds only the fields given)."""
+    """A user or a business (`profile` holds only the fields given).
+
+    `profile`, `metadata`, `lists` and `comments` are replaced, never changed in place, so an
+    entity nobody changed shares the empty ones (`NOTHING`).
+    """
 
     kind: str
     didit_internal_id: str
     vendor_data: str | None
     status: str
-    profile: dict[str, Any]
-    metadata: dict[str, Any]
-    #: Lists set through the API (None: derived from the approved sessions).
-    lists: dict[str, list[Any]]
+    profile: Mapping[str, Any]
+    metadata: Mapping[str, Any]
+    #: Lists set through the API (absent: derived from the approved sessions).
+    lists: Mapping[str, list[Any]]
     created_at: float
     updated_at: float
     last_activity_at: float
     blocklisted: bool = False
-    comments: list[dict[str, Any]] = field(default_factory=list)
+    comments: tuple[dict[str, Any], ...] | list[dict[str, Any]] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind, "didit_internal_id": self.didit_internal_id, "vendor_data": self.vendor_data,
-            "status": self.status, "profile": dict(self.profile), "metadata": self.metadata,
+            "status": self.status, "profile": dict(self.profile), "metadata": dict(self.metadata),
             "lists": {k: list(v) for k, v in self.lists.items()}, "created_at": self.created_at,
             "updated_at": self.updated_at, "last_activity_at": self.last_activity_at,
             "blocklisted": self.blocklisted, "comments": list(self.comments),
@@ -105,10 +114,10 @@ class EntityBook:
         status = values.get("status") or ACTIVE
         entity = Entity(
             kind=kind, didit_internal_id=self.tenant.rng.uuid4(), vendor_data=vendor_data, status=status,
-            profile={k: value for k in PROFILE_FIELDS[kind] if (value := values.get(k)) is not None},
-            metadata=dict(values.get("metadata") or {}),
+            profile={k: value for k in PROFILE_FIELDS[kind] if (value := values.get(k)) is not None} or NOTHING,
+            metadata=dict(values.get("metadata") or {}) or NOTHING,
             lists={k: list(values[k]) for k in ("approved_emails", "approved_phones", "issuing_states")
-                   if values.get(k) is not None},
+                   if values.get(k) is not None} or NOTHING,
             created_at=now, updated_at=now, last_activity_at=now, blocklisted=status == BLOCKED,
         )
         self._add(entity)
@@ -126,14 +135,14 @@ class EntityBook:
         for key in PROFILE_FIELDS[entity.kind]:
             if key in values:
                 change(key, entity.profile.get(key), values[key])
-                entity.profile[key] = values[key]
+                entity.profile = {**entity.profile, key: values[key]}
         if "metadata" in values:
-            change("metadata", entity.metadata, dict(values["metadata"] or {}))
+            change("metadata", dict(entity.metadata), dict(values["metadata"] or {}))
             entity.metadata = dict(values["metadata"] or {})
         for key in ("approved_emails", "approved_phones", "issuing_states"):
             if key in values:
                 change(key, entity.lists.get(key), list(values[key] or []))
-                entity.lists[key] = list(values[key] or [])
+                entity.lists = {**entity.lists, key: list(values[key] or [])}
         previous = entity.status
         if values.get("status") is not None:
             entity.status = values["status"]
@@ -151,13 +160,13 @@ class EntityBook:
         entity.status = status
         entity.blocklisted = status == BLOCKED
         if entity.kind == USER:
-            entity.comments.append({
+            entity.comments = [*entity.comments, {
                 "uuid": self.tenant.rng.uuid4(), "comment_type": "STATUS_CHANGED",
                 "comment": f"Status changed from {previous} to {status}", "actor_email": None, "actor_name": None,
                 "previous_status": previous, "new_status": status, "previous_value": None, "new_value": None,
                 "changed_fields": ["status"], "metadata": {}, "mentioned_emails": [],
                 "created_at": iso(self.tenant.clock.timestamp()),
-            })
+            }]
         self._touch(entity)
         if status != previous:
             self._emit(entity, "status.updated", {"previous_status": previous})
@@ -328,7 +337,7 @@ def entity_json(tenant: Tenant, entity: Entity, detail: bool = True) -> dict[str
         "last_activity_at": iso(entity.last_activity_at), "tags": [], "created_at": iso(entity.created_at),
     })
     if detail:
-        body["metadata"] = entity.metadata
+        body["metadata"] = dict(entity.metadata)
         if entity.kind == USER:
             body["comments"] = list(entity.comments)
         body["updated_at"] = iso(entity.updated_at)

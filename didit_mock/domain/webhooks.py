@@ -624,6 +624,26 @@ class WebhookBook:
         """Put a restored pending delivery at the end of its chain (a state import; see `pending`)."""
         self._chains.setdefault(delivery.chain_key, deque()).append(delivery)
 
+    def restore(self, legacy: LegacyWebhook, destinations: list[Destination], faults: dict[str, Any],
+                deliveries: dict[str, Delivery], attempts: list[Attempt], pending: list[Delivery]) -> None:
+        """Replace the configuration, the log and the pending deliveries (a state import)."""
+        self.legacy = legacy
+        self.destinations = {d.uuid: d for d in destinations}
+        self.faults.clear()  # the scenario engine may hold this dict
+        self.faults.update(faults)
+        self.deliveries = deliveries
+        self.attempts = attempts
+        self.attempts_by_uuid = {a.uuid: a for a in attempts}
+        self._chains.clear()
+        for delivery in pending:
+            self.requeue(delivery)
+
+    def rearm(self) -> None:
+        """Wake the chain of every pending delivery at its due time (after a state import)."""
+        for delivery in self.pending():
+            key = delivery.chain_key
+            self.tenant.scheduler.at(delivery.not_before, lambda key=key: self.signal(key))
+
     # ------------------------------------------------ the sender's side
 
     def take(self, key: ChainKey) -> Delivery | None:

@@ -9,6 +9,9 @@ seconds, then the request is answered `408 {"detail": "..."}` and its connection
 from __future__ import annotations
 
 import asyncio
+import types
+from collections.abc import Coroutine, Generator
+from typing import Any
 
 from starlette.types import Message, Receive
 
@@ -45,13 +48,42 @@ def timed(receive: Receive, head: RequestHead, method: str, seconds: float) -> R
         nonlocal complete
         if complete:
             return await receive()
-        try:
-            async with asyncio.timeout(seconds):
-                message = await receive()
-        except TimeoutError:
-            raise BodyTimeout(seconds) from None
+        waiting = receive()
+        try:  # the first step: a body the server already holds is returned without waiting
+            pending = waiting.send(None)
+        except StopIteration as done:
+            message: Message = done.value
+        else:  # the body is still on its way: wait for it, at most `seconds`
+            try:
+                async with asyncio.timeout(seconds):
+                    message = await _resumed(waiting, pending)
+            except TimeoutError:
+                raise BodyTimeout(seconds) from None
         if message["type"] != "http.request" or not message.get("more_body", False):
             complete = True
         return message
 
     return timed_receive
+
+
+@types.coroutine
+def _resumed(waiting: Coroutine[Any, Any, Message], pending: Any) -> Generator[Any, Any, Message]:
+    """Await the rest of `waiting`, a coroutine already stepped once that yielded `pending`.
+
+    This is what `await` does for a coroutine (`yield from`), starting from a step taken outside
+    it: what the event loop sends or throws in (a cancellation, the timeout's) goes on to `waiting`.
+    Arming the timeout only here spares its timer for the common request whose body came with it.
+    """
+    while True:
+        try:
+            sent = yield pending
+        except BaseException as thrown:  # noqa: BLE001 - cancellations and timeouts go on to `waiting`
+            try:
+                pending = waiting.throw(thrown)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+        else:
+            try:
+                pending = waiting.send(sent)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]

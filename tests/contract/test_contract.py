@@ -503,6 +503,7 @@ def test_documented_response(ctx: Ctx, key: tuple[str, str, str]) -> None:
         assert_conforms(method, path, int(status), body)
     assert body is not None
 from tests.contract import (  # noqa: E402,F401
+    cases_aml_monitoring,
     cases_auth,
     cases_billing,
     cases_biometric_templates,
