@@ -11,6 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from . import downloads
 from .admin import auth as admin_auth
 from .admin import billing as admin_billing
 from .admin import dashboard, openapi, scenarios, state
@@ -27,6 +28,9 @@ from .handlers import (
     billing,
     biometric_templates,
     blocklist,
+    case_actions,
+    case_files,
+    case_subject,
     cases,
     feature_status,
     kyb,
@@ -61,6 +65,9 @@ log = logging.getLogger("didit_mock")
 RULE_MODULES: tuple[Any, ...] = (
     reports,
     cases,
+    case_actions,
+    case_files,
+    case_subject,
     sessions,
     otp,
     system,
@@ -100,6 +107,7 @@ ROUTE_MODULES: tuple[Any, ...] = (
     state,
     admin_standalone,
     admin_transactions,
+    downloads,
 )
 
 

@@ -47,6 +47,7 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self._header_count = 0
         self._refusal: str | None = None
         self._head_timer: asyncio.TimerHandle | None = None
+        self._head_began = 0.0  # the loop time the current head began at
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -69,7 +70,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._in_head = True
         self._raw_head = self._head_size = self._header_count = 0
-        if self._head_timer is None:
+        self._head_began = self.loop.time()
+        if self._head_timer is None:  # a timer still pending from an earlier head watches this one too
             self._arm_head_timer()
 
     def on_url(self, url: bytes) -> None:
@@ -77,17 +79,20 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self._count(len(url), 0)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value) + 4, 1)
+        self._head_size += len(name) + len(value) + 4
+        self._header_count += 1
+        if self._header_count > self.max_headers or self._head_size > self.max_head_bytes:
+            self._count(0, 0)
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        # The head timer is left to run out: one timer serves every head of a busy connection.
         self._in_head = False
-        self._disarm_head_timer()
         super().on_headers_complete()
 
-    def _arm_head_timer(self) -> None:
+    def _arm_head_timer(self, seconds: float | None = None) -> None:
         if self.head_timeout:
-            self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+            self._head_timer = self.loop.call_later(seconds or self.head_timeout, self._head_timed_out)
 
     def _disarm_head_timer(self) -> None:
         if self._head_timer is not None:
@@ -100,6 +105,10 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         if self.transport.is_closing() or self._refusal is not None:
             return
         if self._in_head:
+            left = self._head_began + self.head_timeout - self.loop.time()
+            if left > 0:  # the timer was armed for an earlier head: watch this one to its own end
+                self._arm_head_timer(left)
+                return
             self._refuse(HEAD_TIMEOUT.format(limit=self.head_timeout), status=b"408 Request Timeout")
         elif self.cycle is None:  # not a byte since the connection opened
             self.transport.close()

@@ -210,6 +210,7 @@ def test_the_store_survives_a_state_file_restart(state_server: tuple[Path, str])
         org = console(http)
         case = http.post(f"{org}/cases/", json={"title": "kept"}).json()
         http.post(f"{org}/cases/{case['uuid']}/notes/", json={"comment": "note"})
+        case = http.get(f"{org}/cases/{case['uuid']}/").json()  # with its note and events
         http.patch("/v3/customization/", json={"app_public_name": "Acme"})
     with MockServer(state_file=str(state_file), freeze_clock=True) as second, \
             httpx.Client(base_url=second.url, headers={"x-api-key": key}, timeout=10) as http:

@@ -15,12 +15,13 @@ from ..domain.clock import parse_iso
 from ..domain.errors import NotFound
 from ..domain.sessions import book as session_book
 from ..resources.families import BLUEPRINTS, CASES, REGULATORY_REPORTS
-from ..resources.store import Document, ResourceStore
+from ..resources.store import ResourceStore
 from ..spec.schemas import blank, json_schema
 from ..spec.table import api_operations
 from ..web.http import json_response
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
+from .case_log import actor, console_store, record, template
 
 #: Didit's blueprint presets (`GET .../cases/blueprints/presets/`).
 PRESETS: tuple[dict[str, str], ...] = (
@@ -36,25 +37,12 @@ PRESETS: tuple[dict[str, str], ...] = (
 ASSIGNED = "assigned_to"
 
 
-def _store(call: Call) -> ResourceStore:
-    tenant = call.tenant
-    path = call.path
-    if path.get("organization_id") != tenant.organization_id or path.get("application_id") != tenant.application_id:
-        raise NotFound()
-    return tenant.component(ResourceStore)
-
-
-def _template(operation_id: str) -> Document:
-    """The blank document of an operation's success answer (the shape a new document starts from)."""
-    operation = next(op for op in api_operations() if op.operation_id == operation_id)
-    built = blank(json_schema(operation.response_schema(operation.success_status)))
-    return built if isinstance(built, dict) else {}
-
-
 # ---------------------------------------------------------------- bulk changes
 
-def _bulk(call: Call, change: dict[str, Any]) -> dict[str, Any]:
-    store = _store(call)
+def _bulk(call: Call, change: dict[str, Any], event: str) -> dict[str, Any]:
+    """Apply `change` to each case named, logging `event` (with the status change) on each."""
+    store = console_store(call)
+    who = actor(call)
     failures = []
     updated = 0
     with call.tenant.lock:
@@ -64,7 +52,13 @@ def _bulk(call: Call, change: dict[str, Any]) -> dict[str, Any]:
             except NotFound:
                 failures.append({"case_uuid": key, "detail": "Not found."})
                 continue
+            previous = case.get("status")
+            changed = any(case.get(name) != value for name, value in change.items())
             case.update(change)
+            if changed:
+                case["updated_at"] = store.now()
+                record(store, case, event, who, previous_status=previous, new_status=case.get("status"),
+                       metadata={"bulk": True})
             updated += 1
     return {"updated": updated, "failures": failures}
 
@@ -76,26 +70,26 @@ def bulk_status(call: Call) -> dict[str, Any]:
     if body["status"] == "RESOLVED":
         now = call.tenant.component(ResourceStore).now()
         change.update(resolution=body.get("resolution"), resolution_notes=body.get("note"), resolved_at=now)
-    else:
-        change.update(resolution=None, resolution_notes=None, resolved_at=None)
-    return _bulk(call, change)
+        return _bulk(call, change, "RESOLVED")
+    change.update(resolution=None, resolution_notes=None, resolved_at=None)
+    return _bulk(call, change, "STATUS_CHANGED")
 
 
 @operation("bulk_assign_cases")
 def bulk_assign(call: Call) -> dict[str, Any]:
     body = call.body
     if body.get("assignee_user_id") is None:
-        return _bulk(call, {ASSIGNED: None, "assigned_at": None})
+        return _bulk(call, {ASSIGNED: None, "assigned_at": None}, "UNASSIGNED")
     assignee = {"uuid": body["assignee_user_id"], "full_name": body.get("assignee_name") or "",
                 "email": body.get("assignee_email") or ""}
-    return _bulk(call, {ASSIGNED: assignee, "assigned_at": call.tenant.component(ResourceStore).now()})
+    return _bulk(call, {ASSIGNED: assignee, "assigned_at": call.tenant.component(ResourceStore).now()}, "ASSIGNED")
 
 
 @operation("get_case_analytics")
 def statistics(call: Call) -> dict[str, Any]:
     """Totals and the queue of the application's cases (series and tables stay empty)."""
-    store = _store(call)
-    answer = _template("get_case_analytics")
+    store = console_store(call)
+    answer = template("get_case_analytics")
     now = call.tenant.clock.now()
     with call.tenant.lock:
         cases = store.all(CASES)
@@ -124,8 +118,8 @@ def _before(text: str, now: Any) -> bool:
 
 @operation("list_case_blueprint_presets")
 def presets(call: Call) -> dict[str, Any]:
-    _store(call)
-    shape = _template("list_case_blueprint_presets")
+    console_store(call)
+    shape = template("list_case_blueprint_presets")
     item = json_schema(next(op for op in api_operations() if op.operation_id == "list_case_blueprint_presets")
                        .response_schema(200))["properties"]["results"]["items"]
     results = []
@@ -140,11 +134,11 @@ def presets(call: Call) -> dict[str, Any]:
 @operation("install_case_blueprint_presets")
 def install_presets(call: Call) -> Response:
     """Create a blueprint for each preset not installed yet (201), or nothing new (200)."""
-    store = _store(call)
+    store = console_store(call)
     wanted = call.body.get("preset_keys") if call.body else None
     known = {p["preset_key"]: p for p in PRESETS}
     keys = [k for k in (wanted if wanted is not None else list(known)) if k in known]
-    template = _template("get_case_blueprint")
+    shape = template("get_case_blueprint")
     created = []
     with call.tenant.lock:
         installed = {b.get("preset_key") for b in store.all(BLUEPRINTS)}
@@ -152,8 +146,8 @@ def install_presets(call: Call) -> Response:
             if key in installed:
                 continue
             preset = known[key]
-            document = store.create(BLUEPRINTS, template, {"name": preset["name"][:24],
-                                                           "description": preset["description"]})
+            document = store.create(BLUEPRINTS, shape, {"name": preset["name"][:24],
+                                                        "description": preset["description"]})
             document["preset_key"] = key
             created.append(document["uuid"])
     return json_response({"created": created}, 201 if created else 200)
@@ -163,7 +157,7 @@ def install_presets(call: Call) -> Response:
 
 @operation("list_case_regulatory_reports")
 def case_reports(call: Call) -> dict[str, Any]:
-    store = _store(call)
+    store = console_store(call)
     case = call.path["case_uuid"]
     with call.tenant.lock:
         store.get(CASES, case)
@@ -175,12 +169,14 @@ def case_reports(call: Call) -> dict[str, Any]:
 
 @operation("create_case_regulatory_report")
 def create_case_report(call: Call) -> Response:
-    store = _store(call)
+    store = console_store(call)
     with call.tenant.lock:
         case = store.get(CASES, call.path["case_uuid"])
-        report = store.create(REGULATORY_REPORTS, _template("get_regulatory_report"), call.body or {})
+        report = store.create(REGULATORY_REPORTS, template("get_regulatory_report"), call.body or {})
         report["case_uuid"] = case["uuid"]
         report["case_number"] = case.get("case_number")
+        record(store, case, "REPORT_CREATED", actor(call), metadata={
+            "report_uuid": report["uuid"], "report_type": report.get("report_type")})
     return json_response(report, 201)
 
 
@@ -192,7 +188,7 @@ def _network_view(operation_id: str) -> Any:
 
     @operation(operation_id)
     def view(call: Call) -> dict[str, Any]:
-        _store(call)
+        console_store(call)
         raise NotFound()
 
     return view
@@ -203,7 +199,7 @@ def _memberships(operation_id: str) -> Any:
 
     @operation(operation_id)
     def memberships(call: Call) -> dict[str, Any]:
-        _store(call)
+        console_store(call)
         return {"results": []}
 
     return memberships
@@ -223,7 +219,7 @@ transaction_party_networks = _memberships("list_transaction_party_network_member
 
 @operation("list_session_network_memberships")
 def session_networks(call: Call) -> dict[str, Any]:
-    _store(call)
+    console_store(call)
     if session_book(call.tenant).get(call.path["session_id"]) is None:
         raise NotFound()
     return {"results": []}

@@ -6,9 +6,10 @@ import re
 from typing import Any
 
 from ..domain.errors import DiditError, NotFound
-from ..resources.families import REGULATORY_REPORTS
+from ..resources.families import CASES, REGULATORY_REPORTS
 from ..resources.store import ResourceStore
 from ..web.operations import Call, operation
+from .case_log import actor, console_store, record
 
 #: Fields a report needs before it can be filed, and the message of each.
 REQUIRED_FIELDS = {
@@ -45,3 +46,18 @@ def validate_report(call: Call) -> dict[str, Any]:
         report["status"] = "DRAFT" if errors else "VALIDATED"
         report["updated_at"] = store.now() if "updated_at" in report else report.get("updated_at")
         return {"status": report["status"], "is_valid": not errors, "errors": errors}
+
+
+@operation("finalize_regulatory_report", body=None)
+def finalize_report(call: Call) -> dict[str, Any]:
+    """The declared FINALIZED transition, and a REPORT_FINALIZED event on the report's case."""
+    store = console_store(call)
+    step = next(s for s in REGULATORY_REPORTS.transitions if s.operation == "finalize_regulatory_report")
+    with call.tenant.lock:
+        report = store.transition(REGULATORY_REPORTS, call.path["report_uuid"], step, {})
+        report["finalized_at"] = store.now()
+        case = next((c for c in store.all(CASES) if c["uuid"] == report.get("case_uuid")), None)
+        if case is not None:
+            record(store, case, "REPORT_FINALIZED", actor(call), metadata={
+                "report_uuid": report["uuid"], "report_type": report.get("report_type")})
+        return report

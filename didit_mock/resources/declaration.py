@@ -10,13 +10,16 @@ from typing import Any
 class Transition:
     """An action endpoint that moves a document: from which states, to which field values.
 
-    `sets` values may be `$now` (the tenant clock) or `$body.<field>` (from the request).
+    `sets` values may be `$now` (the tenant clock), `$body.<field>` (from the request or the values a
+    handler passes) or `$self.<path>` (the document before the change). The action is refused
+    (`refused`) when `field` is not one of `allowed_from` (if given) or is one of `refused_when`.
     """
 
     operation: str
     sets: dict[str, Any] = field(default_factory=dict)
     field: str = "status"
     allowed_from: tuple[Any, ...] = ()
+    refused_when: tuple[Any, ...] = ()
     refused: tuple[int, str] = (409, "This action is not allowed while the status is {current}.")
 
 

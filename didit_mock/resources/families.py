@@ -6,21 +6,36 @@ from .declaration import Collection, Transition
 
 FINAL_REPORT = "A finalized report cannot be changed."
 
+OPEN_STATES = ("OPEN", "AWAITING_USER")
+NOTHING_STAGED = "This case has no resolution pending approval."
+
+#: Resolving a case whose blueprint names a four-eyes checker stages the resolution instead
+#: (`resolve_case` on a maker blueprint): the case moves to the checker blueprint, still open.
+STAGE_RESOLUTION = Transition(
+    "resolve_case", {
+        "pending_resolution": {"resolution": "$body.resolution", "resolution_notes": "$body.note",
+                               "maker_email": "$body.actor_email", "maker_name": "$body.actor_name",
+                               "maker_blueprint_id": "$self.blueprint.uuid", "staged_at": "$now"},
+        "blueprint": "$body.blueprint"},
+    field="pending_resolution", allowed_from=(None,),
+    refused=(400, "A resolution is already pending approval on this case."))
+
 CASES = Collection(
     "cases", shape_from="get_case", id_param="case_uuid",
     list="list_cases", create="create_case", get="get_case", update="update_case", delete="delete_case",
-    children=("case-notes", "case-links"),
+    children=("case-notes", "case-links", "case-events", "case-checklist", "case-files"),
     filters=("status__in", "priority", "source__in", "blueprint", "tag", "assigned_to"),
     number_field="case_number", number_format="CS-{n:04d}",
     defaults={"status": "OPEN", "source": "MANUAL", "resolution": None},
-    # Sent as ids, answered as objects: the referenced blueprint and assignee are not resolved yet.
+    # Sent as ids, answered as objects: the case rules resolve the blueprint (handlers/case_actions).
     references=("blueprint", "assigned_to", "links"),
     transitions=(
         Transition("resolve_case", {"status": "RESOLVED", "resolution": "$body.resolution",
-                                    "resolution_notes": "$body.note", "resolved_at": "$now"},
-                   allowed_from=("OPEN", "AWAITING_USER"), refused=(400, "The case is already {current}.")),
+                                    "resolution_notes": "$body.note", "resolved_at": "$now",
+                                    "resolved_by_email": "$body.actor_email"},
+                   allowed_from=OPEN_STATES, refused=(400, "The case is already {current}.")),
         Transition("reopen_case", {"status": "OPEN", "resolution": None, "resolution_notes": None,
-                                   "resolved_at": None}, allowed_from=("RESOLVED",),
+                                   "resolved_at": None, "resolved_by_email": None}, allowed_from=("RESOLVED",),
                    refused=(400, "Only a resolved case can be reopened; this one is {current}.")),
         Transition("request_case_info", {"status": "AWAITING_USER"}, allowed_from=("OPEN",),
                    refused=(400, "Information can be requested on an open case only; this one is {current}.")),
@@ -30,8 +45,38 @@ CASES = Collection(
                 "full_name": {"$if": "$body.assignee_name", "then": "$body.assignee_name", "else": ""},
                 "email": {"$if": "$body.assignee_email", "then": "$body.assignee_email", "else": ""}}},
             "assigned_at": {"$if": "$body.assignee_user_id", "then": "$now", "else": None}}),
+        # The target blueprint comes from the case rules (the current blueprint's escalation target).
+        Transition("escalate_case", {"blueprint": "$body.blueprint"}, allowed_from=OPEN_STATES,
+                   refused=(400, "A {current} case cannot be escalated.")),
+        Transition("transfer_case", {"blueprint": "$body.blueprint"}, allowed_from=OPEN_STATES,
+                   refused=(400, "A {current} case cannot be transferred.")),
+        Transition("approve_case_resolution", {
+            "status": "RESOLVED", "resolution": "$self.pending_resolution.resolution",
+            "resolution_notes": "$self.pending_resolution.resolution_notes", "resolved_at": "$now",
+            "resolved_by_email": "$body.actor_email", "pending_resolution": None},
+            field="pending_resolution", refused_when=(None,), refused=(409, NOTHING_STAGED)),
+        Transition("reject_case_resolution", {"pending_resolution": None, "blueprint": "$body.blueprint"},
+                   field="pending_resolution", refused_when=(None,), refused=(409, NOTHING_STAGED)),
     ),
 )
+
+CASE_NOTES = Collection(
+    "case-notes", shape_from="create_case_note", id_param="note_uuid", parent="cases", parent_param="case_uuid",
+    list="list_case_notes", create="create_case_note", delete="delete_case_note",
+)
+CASE_LINKS = Collection(
+    "case-links", shape_from="create_case_link", id_param="link_uuid", parent="cases", parent_param="case_uuid",
+    list="list_case_links", create="create_case_link", delete="delete_case_link", list_form="array",
+)
+#: A case's audit timeline, written by the case rules, listed newest first.
+CASE_EVENTS = Collection("case-events", shape_from="list_case_events", parent="cases", parent_param="case_uuid",
+                         list="list_case_events")
+#: A case's checklist, copied from its blueprint at creation (served by the case rules).
+CASE_CHECKLIST = Collection("case-checklist", shape_from="toggle_case_checklist_item", id_param="item_uuid",
+                            parent="cases", parent_param="case_uuid")
+#: Files uploaded for a case's notes (content base64), served by the mock's download route.
+CASE_FILES = Collection("case-files", shape_from="upload_case_note_attachment",
+                        parent="cases", parent_param="case_uuid")
 
 BLUEPRINTS = Collection(
     "case-blueprints", shape_from="get_case_blueprint", id_param="blueprint_uuid",
@@ -54,15 +99,11 @@ REGULATORY_REPORTS = Collection(
 
 COLLECTIONS: tuple[Collection, ...] = (
     CASES,
-    Collection(
-        "case-notes", shape_from="create_case_note", id_param="note_uuid", parent="cases", parent_param="case_uuid",
-        list="list_case_notes", create="create_case_note", delete="delete_case_note",
-        defaults={"actor_email": "api@didit-mock.local", "actor_name": "API"},
-    ),
-    Collection(
-        "case-links", shape_from="create_case_link", id_param="link_uuid", parent="cases", parent_param="case_uuid",
-        list="list_case_links", create="create_case_link", delete="delete_case_link", list_form="array",
-    ),
+    CASE_NOTES,
+    CASE_LINKS,
+    CASE_EVENTS,
+    CASE_CHECKLIST,
+    CASE_FILES,
     BLUEPRINTS,
     Collection(
         "report-templates", shape_from="get_report_template", id_param="template_uuid",

@@ -115,28 +115,36 @@ class ResourceStore:
         refused = collection.frozen_when
         if refused is not None and document.get(refused[0]) in refused[1] and step.field == refused[0]:
             raise DiditError({"detail": refused[2]}, 409)
-        current = document.get(step.field)
-        if step.allowed_from and current not in step.allowed_from:
-            status, message = step.refused
-            raise DiditError({"detail": message.format(current=current)}, status)
-        for name, value in step.sets.items():
-            document[name] = self.value(value, body)
+        self.check(step, document)
+        values = {name: self.value(value, body, document) for name, value in step.sets.items()}
+        document.update(values)
         if "updated_at" in document:
             document["updated_at"] = self.now()
         return document
 
-    def value(self, spec: Any, body: Document) -> Any:
-        """A declared value: `$now`, `$body.<field>`, `{"$if": <value>, "then": ..., "else": ...}`,
-        or the value itself (objects value by value)."""
+    @staticmethod
+    def check(step: Transition, document: Document) -> None:
+        """Refuse `step` (its declared error) when the document is not in a state it starts from."""
+        current = document.get(step.field)
+        if (step.allowed_from and current not in step.allowed_from) or current in step.refused_when:
+            status, message = step.refused
+            raise DiditError({"detail": message.format(current=current)}, status)
+
+    def value(self, spec: Any, body: Document, document: Document | None = None) -> Any:
+        """A declared value: `$now`, `$body.<field>`, `$self.<path>`, `{"$if": <value>, "then": ...,
+        "else": ...}`, or the value itself (objects value by value)."""
         if isinstance(spec, dict) and "$if" in spec:
-            chosen = spec["then"] if self.value(spec["$if"], body) not in (None, "", False) else spec.get("else")
-            return self.value(chosen, body)
+            test = self.value(spec["$if"], body, document)
+            chosen = spec["then"] if test not in (None, "", False) else spec.get("else")
+            return self.value(chosen, body, document)
         if isinstance(spec, dict):
-            return {name: self.value(item, body) for name, item in spec.items()}
+            return {name: self.value(item, body, document) for name, item in spec.items()}
         if spec == "$now":
             return self.now()
         if isinstance(spec, str) and spec.startswith("$body."):
             return copy.deepcopy(body.get(spec[len("$body."):]))
+        if isinstance(spec, str) and spec.startswith("$self."):
+            return copy.deepcopy(_field(document or {}, spec[len("$self."):]))
         return copy.deepcopy(spec)
 
     def now(self) -> str:

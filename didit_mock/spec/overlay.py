@@ -92,7 +92,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("customization", "Customization", tags=("Customization",)),
     Family("transactions", "Transactions and wallet screening", tags=("Transactions",)),
     Family("travel-rule", "Travel Rule", tags=("Travel Rule",)),
-    Family("cases", "Cases and case blueprints", tags=("Cases", "Case Blueprints")),
+    Family("cases", "Cases and case blueprints", tags=("Cases", "Case Blueprints"), page="cases"),
     Family("reports", "Regulatory reports and report templates", tags=("Regulatory Reports", "Report Templates")),
     Family("networks", "Networks", tags=("Networks",)),
     Family("biometric-templates", "Biometric templates", tags=("Biometric Templates",)),

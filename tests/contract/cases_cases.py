@@ -3,6 +3,8 @@ network views."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
 from tests.contract.test_contract import WAIVED, Ctx, case
@@ -142,3 +144,177 @@ def _memberships_200(path: str) -> None:
 
 for _path in MEMBERSHIPS:
     _memberships_200(_path)
+
+
+# ---------------------------------------------------------------- a case's life (tests/test_cases.py has more)
+
+C = f"{ORG}/cases/{{case_uuid}}"
+CHECKER = {"X-Didit-Mock-Actor": "checker@example.com"}
+POOL = ["7d1e0c52-7a43-4a53-9d1c-0f7f3e1f2a10"]
+
+
+def blueprint(c: Ctx, **fields: object) -> dict:
+    made = c.client.post(f"{org(c)}/cases/blueprints/", json={"name": "bp", "assignee_pool": POOL, **fields})
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+def on(c: Ctx, **fields: object) -> str:
+    """The path of a new case (created with `fields`)."""
+    made = c.client.post(f"{org(c)}/cases/", json={"title": "contract", **fields})
+    assert made.status_code == 201, made.text
+    return f"{org(c)}/cases/{made.json()['uuid']}"
+
+
+def staged(c: Ctx) -> str:
+    """A case whose resolution waits for a checker (resolved by the API key on a four-eyes blueprint)."""
+    maker = blueprint(c, four_eyes_checker_blueprint=blueprint(c, name="checker")["uuid"])
+    path = on(c, blueprint=maker["uuid"])
+    assert c.client.post(f"{path}/resolve/", json={"resolution": "VALID_THREAT"}).status_code == 200
+    return path
+
+
+def checklist_case(c: Ctx) -> str:
+    return on(c, blueprint=blueprint(c, content_config={"checklist": {"items": [{"label": "ID", "order": 1}]}})["uuid"])
+
+
+case("POST", f"{ORG}/cases/", "201")(lambda c: c.client.post(f"{org(c)}/cases/", json={"title": "t"}))
+case("POST", f"{ORG}/cases/", "400")(lambda c: c.client.post(f"{org(c)}/cases/", json={"title": "t", "blueprint": UNKNOWN}))
+case("GET", f"{C}/", "200")(lambda c: c.client.get(f"{on(c)}/"))
+case("GET", f"{C}/", "404")(lambda c: c.client.get(f"{org(c)}/cases/{UNKNOWN}/"))
+case("PATCH", f"{C}/", "200")(lambda c: c.client.patch(f"{on(c)}/", json={"priority": "HIGH"}))
+case("POST", f"{C}/assign/", "200")(lambda c: c.client.post(f"{on(c)}/assign/", json={"assignee_user_id": POOL[0], "assignee_email": "a@b.co"}))
+case("POST", f"{C}/resolve/", "200")(lambda c: c.client.post(f"{on(c)}/resolve/", json={"resolution": "FALSE_POSITIVE"}))
+case("POST", f"{C}/resolve/", "400")(
+    lambda c: c.client.post(f"{checklist_case(c)}/resolve/", json={"resolution": "FALSE_POSITIVE"}))
+case("POST", f"{C}/request-info/", "200")(lambda c: c.client.post(f"{on(c)}/request-info/"))
+case("POST", f"{C}/approve/", "200")(lambda c: c.client.post(f"{staged(c)}/approve/", headers=CHECKER))
+case("POST", f"{C}/approve/", "403")(lambda c: c.client.post(f"{staged(c)}/approve/"))
+case("POST", f"{C}/approve/", "409")(lambda c: c.client.post(f"{on(c)}/approve/", headers=CHECKER))
+case("POST", f"{C}/reject-approval/", "200")(
+    lambda c: c.client.post(f"{staged(c)}/reject-approval/", json={"notes": "again"}, headers=CHECKER))
+case("POST", f"{C}/reject-approval/", "403")(lambda c: c.client.post(f"{staged(c)}/reject-approval/", json={}))
+case("POST", f"{C}/reject-approval/", "409")(
+    lambda c: c.client.post(f"{on(c)}/reject-approval/", json={}, headers=CHECKER))
+case("POST", f"{C}/notes/", "201")(lambda c: c.client.post(f"{on(c)}/notes/", json={"comment": "seen"}))
+case("POST", f"{C}/links/", "400")(lambda c: c.client.post(f"{on(c)}/links/", json={"entity_type": "session"}))
+case("GET", f"{C}/checklist/", "200")(lambda c: c.client.get(f"{checklist_case(c)}/checklist/"))
+case("GET", f"{C}/aml/", "200")(lambda c: c.client.get(f"{on(c)}/aml/"))
+case("GET", f"{C}/print/", "200")(lambda c: c.client.get(f"{on(c)}/print/"))
+case("GET", f"{C}/notes/presign/", "404")(lambda c: c.client.get(f"{on(c)}/notes/presign/", params={"s3_key": "x"}))
+case("POST", f"{C}/notes/presign/", "400")(lambda c: c.client.post(f"{on(c)}/notes/presign/", files={
+    "file": ("a.exe", b"MZ", "application/octet-stream")}))
+
+
+@case("POST", f"{C}/reopen/", "200")
+def _reopen(c: Ctx) -> httpx.Response:
+    path = on(c)
+    c.client.post(f"{path}/resolve/", json={"resolution": "FALSE_POSITIVE"})
+    answer = c.client.post(f"{path}/reopen/")
+    assert answer.json()["status"] == "OPEN"
+    return answer
+
+
+@case("POST", f"{C}/escalate/", "200")
+def _escalate(c: Ctx) -> httpx.Response:
+    target = blueprint(c, name="senior")
+    path = on(c, blueprint=blueprint(c, escalation_enabled=True, escalation_blueprint=target["uuid"])["uuid"])
+    answer = c.client.post(f"{path}/escalate/")
+    assert answer.json()["blueprint"]["uuid"] == target["uuid"]
+    return answer
+
+
+@case("POST", f"{C}/transfer/", "200")
+def _transfer(c: Ctx) -> httpx.Response:
+    target = blueprint(c, name="other")
+    path = on(c, blueprint=blueprint(c, transfer_enabled=True)["uuid"])
+    answer = c.client.post(f"{path}/transfer/", json={"target_blueprint": target["uuid"]})
+    assert answer.json()["blueprint"]["uuid"] == target["uuid"]
+    return answer
+
+
+@case("POST", f"{C}/entity-actions/", "200")
+def _entity_action(c: Ctx) -> httpx.Response:
+    user = c.client.post("/v3/users/create/", json={"vendor_data": f"case-{uuid.uuid4().hex[:8]}"}).json()
+    path = on(c, subject={"type": "user", "uuid": user["didit_internal_id"]})
+    answer = c.client.post(f"{path}/entity-actions/", json={"action": "add_tags", "tags": ["risky"]})
+    assert answer.json()["tags_added"] == ["risky"]
+    return answer
+
+
+case("POST", f"{C}/entity-actions/", "400")(
+    lambda c: c.client.post(f"{on(c)}/entity-actions/", json={"action": "add_note", "note": "no subject"}))
+
+
+@case("POST", f"{C}/links/", "201")
+def _link(c: Ctx) -> httpx.Response:
+    session = c.session()
+    answer = c.client.post(f"{on(c)}/links/", json={"entity_type": "session", "entity_uuid": session["session_id"]})
+    assert answer.json()["linked_entity_summary"]["session_id"] == session["session_id"]
+    return answer
+
+
+@case("DELETE", f"{C}/links/{{link_uuid}}/", "204")
+def _unlink(c: Ctx) -> httpx.Response:
+    path = on(c)
+    link = c.client.post(f"{path}/links/", json={"entity_type": "transaction", "entity_uuid": UNKNOWN}).json()
+    return c.client.delete(f"{path}/links/{link['uuid']}/")
+
+
+@case("PATCH", f"{C}/checklist/{{item_uuid}}/", "200")
+def _toggle(c: Ctx) -> httpx.Response:
+    path = checklist_case(c)
+    item = c.client.get(f"{path}/checklist/").json()[0]
+    answer = c.client.patch(f"{path}/checklist/{item['uuid']}/", json={"is_completed": True})
+    assert c.client.get(f"{path}/checklist/").json()[0]["is_completed"] is True
+    return answer
+
+
+def _uploaded(c: Ctx) -> tuple[str, httpx.Response]:
+    path = on(c)
+    return path, c.client.post(f"{path}/notes/presign/", files={"file": ("a.txt", b"text", "text/plain")})
+
+
+case("POST", f"{C}/notes/presign/", "201")(lambda c: _uploaded(c)[1])
+
+
+@case("GET", f"{C}/notes/presign/", "200")
+def _attachment_url(c: Ctx) -> httpx.Response:
+    path, uploaded = _uploaded(c)
+    return c.client.get(f"{path}/notes/presign/", params={"s3_key": uploaded.json()["s3_key"]})
+
+
+def _report(c: Ctx, finalized: bool) -> str:
+    made = c.client.post(f"{org(c)}/cases/", json={"title": "sar"}).json()
+    template = c.client.post(f"{org(c)}/report-templates/", json={"name": "t", "jurisdiction": "US",
+                                                                   "report_type": "SAR"}).json()
+    report = c.client.post(f"{org(c)}/regulatory-reports/", json={
+        "case": made["uuid"], "template": template["uuid"], "jurisdiction": "US", "rentity_id": "R-1",
+        "submission_code": "E", "currency_code_local": "USD", "action": "Reported",
+        "submission_date": "2026-01-02T00:00:00Z", "transactions": [made["uuid"]]}).json()
+    path = f"{org(c)}/regulatory-reports/{report['uuid']}"
+    if finalized:
+        c.client.post(f"{path}/validate/")
+        assert c.client.post(f"{path}/finalize/").status_code == 200
+    return path
+
+
+REPORT_URL = f"{ORG}/regulatory-reports/{{report_uuid}}/download-url/"
+case("GET", REPORT_URL, "200")(lambda c: c.client.get(f"{_report(c, True)}/download-url/", params={"file": "xml"}))
+case("GET", REPORT_URL, "409")(lambda c: c.client.get(f"{_report(c, False)}/download-url/"))
+
+
+FINALIZE = f"{ORG}/regulatory-reports/{{report_uuid}}/finalize/"
+
+
+@case("POST", FINALIZE, "200")
+def _finalize(c: Ctx) -> httpx.Response:
+    path = _report(c, False)
+    c.client.post(f"{path}/validate/")
+    answer = c.client.post(f"{path}/finalize/")
+    assert answer.json()["status"] == "FINALIZED" and answer.json()["finalized_at"]
+    return answer
+
+
+case("POST", FINALIZE, "400")(lambda c: c.client.post(f"{_report(c, False)}/finalize/"))
+case("POST", FINALIZE, "409")(lambda c: c.client.post(f"{_report(c, True)}/finalize/"))

@@ -100,11 +100,21 @@ class Caller:
             if level == len(chain) - 1 and role in ("list", "create"):
                 break
             creator = API.table.by_id[step.create]
-            response = self.http.request(creator.method, self.path(creator, made), json=request_body(creator))
+            body = PARENT_BODIES.get(step.create) or request_body(creator)
+            response = self.http.request(creator.method, self.path(creator, made), json=body)
             assert response.status_code == creator.success_status, response.text
             if step.id_param:
                 made[step.id_param] = response.json()[step.id_field]
         return made
+
+
+#: Bodies that make a parent document where the spec's example cannot (and why).
+PARENT_BODIES = {
+    # The example names a blueprint that does not exist (a 400, as Didit answers).
+    "create_case": {"title": "every operation"},
+    # The sample attaches a file never uploaded to the case (a 400: attachments must belong to it).
+    "create_case_note": {"comment": "every operation"},
+}
 
 
 @pytest.fixture(scope="module")
