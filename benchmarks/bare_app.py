@@ -16,11 +16,20 @@ CREATED = (
     b'"callback":null,"workflow_id":"d1d17000-0000-4000-8000-000000000001","workflow_version":1}'
 )
 DECISION = b'{"session_id":"11111111-2222-3333-4444-555555555555","status":"Approved"}'
+FACE_MATCH = (
+    b'{"request_id":"11111111-2222-3333-4444-555555555555","face_match":{"status":"Approved","score":97.5,'
+    b'"user_image":{"entities":[]},"ref_image":{"entities":[]},"warnings":[]},"vendor_data":null,"metadata":null}'
+)
 
 
 async def create(request: Request) -> Response:
     await request.body()
     return Response(CREATED, status_code=201, media_type="application/json")
+
+
+async def face_match(request: Request) -> Response:
+    await request.body()  # the two images are read, not decoded
+    return Response(FACE_MATCH, media_type="application/json")
 
 
 async def decision(request: Request) -> Response:
@@ -30,6 +39,7 @@ async def decision(request: Request) -> Response:
 app = Starlette(routes=[
     Route("/v3/session/", create, methods=["POST"]),
     Route("/v3/session/{session_id}/decision/", decision, methods=["GET"]),
+    Route("/v3/face-match/", face_match, methods=["POST"]),
     Route("/system/healthcheck", decision, methods=["GET"]),
 ])
 

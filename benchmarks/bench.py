@@ -189,6 +189,20 @@ async def _asyncio_load(name: str, make_request, seconds: float) -> Result:  # t
                   p99 * 1000, len(latencies), errors)
 
 
+BOUNDARY = "didit-mock-bench-boundary"
+
+
+def face_match_body() -> bytes:
+    """A multipart face match of two 256x256 PNGs (the mock's own fixture selfies of two people)."""
+    from didit_mock.admin.standalone import fixture_png
+
+    parts = []
+    for field, person in (("user_image", "bench-a"), ("ref_image", "bench-b")):
+        parts.append(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{field}"; filename="{field}.png"\r\n'
+                     f"Content-Type: image/png\r\n\r\n".encode() + fixture_png("selfie", person, None) + b"\r\n")
+    return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
+
+
 #: Numbers each load run, so that no run repeats another's vendor_data or phone numbers (a repeated
 #: vendor_data would reuse the unfinished session instead of creating one; a repeated number would
 #: reach the OTP send limit).
@@ -196,7 +210,7 @@ _RUNS = itertools.count(1)
 
 
 def load(name: str, base: str, kind: str, seconds: float, session_id: str = "") -> Result:
-    """Drive one workload: create, decision, list or otp."""
+    """Drive one workload: create, decision, list, store, otp or face-match."""
     run = next(_RUNS) % 100
     headers = f'wrk.headers["x-api-key"] = "{API_KEY}"\nwrk.headers["Content-Type"] = "application/json"\n'
     if shutil.which("wrk"):
@@ -223,8 +237,25 @@ function request()
 end
 """.replace("RUN", f"{run:02d}"),
         }
-        return run_wrk(name, base, lua_script(scripts[kind]), seconds)
+        if kind != "face-match":
+            return run_wrk(name, base, lua_script(scripts[kind]), seconds)
+        with tempfile.NamedTemporaryFile("wb", suffix=".multipart", delete=False) as body_file:
+            body_file.write(face_match_body())
+        try:
+            script = headers + f"""
+local body_file = io.open("{body_file.name}", "rb")
+wrk.body = body_file:read("*a")
+body_file:close()
+wrk.method = "POST"
+wrk.path = "/v3/face-match/"
+wrk.headers["Content-Type"] = "multipart/form-data; boundary={BOUNDARY}"
+"""
+            return run_wrk(name, base, lua_script(script), seconds)
+        finally:
+            os.unlink(body_file.name)
     api = {"x-api-key": API_KEY}
+    multipart = {**api, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    images = face_match_body() if kind == "face-match" else b""
 
     async def make(client: httpx.AsyncClient, index: int) -> bool:
         if kind == "create":
@@ -236,6 +267,8 @@ end
             r = await client.get(base + "/v3/sessions/?limit=50", headers=api)
         elif kind == "store":
             r = await client.get(f"{base}/v3/transactions/rules/{session_id}/", headers=api)
+        elif kind == "face-match":
+            r = await client.post(base + "/v3/face-match/", content=images, headers=multipart)
         else:
             number = f"+346{run:02d}0{index % 100000:05d}"
             r = await client.post(base + "/v3/phone/send/", json={"phone_number": number}, headers=api)
@@ -328,17 +361,20 @@ def throughput(seconds: float, rounds: int = 1) -> list[tuple[Result, Result | N
     (`--journal-size 0`), to show what the journal costs.
     """
     bare_port, port, quiet_port, other_port = free_port(), free_port(), free_port(), free_port()
+    images_port = free_port()
     bare_args = [sys.executable, "-m", "benchmarks.bare_app", str(bare_port)]
     quiet_args = [*serve_args(quiet_port), "--journal-size", "0"]
     with Process(bare_args, bare_port) as bare, Process(serve_args(port), port) as server, \
-            Process(quiet_args, quiet_port) as quiet, Process(serve_args(other_port), other_port) as other:
+            Process(quiet_args, quiet_port) as quiet, Process(serve_args(other_port), other_port) as other, \
+            Process(serve_args(images_port), images_port) as images:
         # Create and decision run on servers that see nothing else, so that the state the other
         # workloads leave behind (OTP records, say) does not weigh on the comparison.
         servers = {"ours": (server, prepare(server.url, sessions=100)),
                    "quiet": (quiet, prepare(quiet.url, sessions=100)),
                    "other": (other, prepare(other.url, sessions=100)),
-                   "store": (other, prepare_store(other.url))}
-        baselines = {"create": "", "decision": BARE_SESSION_ID, "store": BARE_SESSION_ID}
+                   "store": (other, prepare_store(other.url)),
+                   "images": (images, "")}  # saved face matches pile up sessions on a server of their own
+        baselines = {"create": "", "decision": BARE_SESSION_ID, "store": BARE_SESSION_ID, "face-match": ""}
         plan = [  # row, workload, server
             ("session create", "create", "ours"),
             ("decision GET (completed)", "decision", "ours"),
@@ -347,6 +383,7 @@ def throughput(seconds: float, rounds: int = 1) -> list[tuple[Result, Result | N
             ("list page (limit 50)", "list", "other"),
             ("generic store GET (a transaction rule)", "store", "store"),
             ("phone send + check", "otp", "other"),
+            ("standalone face match (two 256x256 PNGs)", "face-match", "images"),
         ]
         runs: dict[str, list[Result]] = {}
         for _ in range(rounds):

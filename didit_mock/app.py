@@ -34,6 +34,7 @@ from .handlers import (
     cases,
     customization,
     feature_status,
+    kyb,
     lists,
     otp,
     questionnaires,
@@ -90,6 +91,7 @@ RULE_MODULES: tuple[Any, ...] = (
     transaction_rules,
     travel_rule,
     wallets,
+    kyb,
     aml_monitoring,
 )
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may

@@ -542,6 +542,12 @@ class DiditMock:
         if response.status_code != 204:
             raise DiditMockError("disarm outcomes", response)
 
+    def resolve_kyb(self, request_id: str) -> Any:
+        """Finish a pending KYB search (its callback goes out) or retrieval (its business session settles):
+        `POST /_mock/kyb/{request_id}/resolve`."""
+        response = self.http.post(f"/_mock/kyb/{quote(request_id, safe='')}/resolve")
+        return _check(response, "resolve KYB")
+
     def fixture_image(self, name: str = "selfie", *, person: str | None = None, scenario: str | None = None) -> bytes:
         """A fixture PNG (`selfie`, `id-front`, `id-back`, `tiny`) that carries a person and an outcome:
         upload it to a standalone API and the call answers for that person and scenario."""

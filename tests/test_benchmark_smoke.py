@@ -26,7 +26,10 @@ def test_quick_benchmark_prints_every_measurement() -> None:
     for row in ("`didit-mock serve` start to first healthcheck 200", "in-process MockServer / fixture start",
                 "RSS idle", "RSS with 500 completed sessions", "list page p50 at 100 vs 500 sessions",
                 "| session create |", "| decision GET (completed) |", "| session create, journal off |",
-                "| decision GET, journal off |", "| list page (limit 50) |", "| phone send + check |"):
+                "| decision GET, journal off |", "| list page (limit 50) |", "| phone send + check |",
+                "| standalone face match (two 256x256 PNGs) |"):
         assert row in out, f"missing row {row!r} in:\n{out}"
     create = re.search(r"\| session create \| ([\d,]+) \|.*\| 0 \| (\d+)% of", out)
     assert create is not None and int(create.group(1).replace(",", "")) > 0, out
+    face_match = re.search(r"\| standalone face match \(two 256x256 PNGs\) \| ([\d,]+) \|.*\| 0 \| (\d+)% of", out)
+    assert face_match is not None and int(face_match.group(1).replace(",", "")) > 0, out

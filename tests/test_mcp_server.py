@@ -53,10 +53,15 @@ def test_the_standalone_tools_succeed(mcp: tuple[McpClient, Path]) -> None:
                        first_name="Ana")["database_validation"]["status"] == "Approved"
     assert client.call("didit_aml_screening", full_name="John Test Smith", nationality="US")["aml"][
         "status"] == "Approved"
-    # The KYB registry answers its documented example for now ("shape only"): the tools still succeed.
-    found = client.call("didit_kyb_search", country_code="GB", name="Tesco")
-    assert isinstance(found, dict)
-    assert isinstance(client.call("didit_kyb_select", kyb_response_id="0123456789abcdef01234567"), dict)
+    # The KYB registry: the handle a search returns selects the company into a business session.
+    found = client.call("didit_kyb_search", country_code="GB", name="Tesco", vendor_data="mcp-company")
+    companies = found["kyb_registry"]["companies"]
+    assert [c["name"] for c in companies] == ["Tesco PLC", "E-TESCO LTD"]
+    selected = client.call("didit_kyb_select", kyb_response_id=companies[0]["kyb_response_id"],
+                           vendor_data="mcp-company")
+    assert selected["registry_tier_delivered"] == "basic"
+    assert selected["kyb_registry"]["company_name"] == "Tesco PLC"
+    assert selected["kyb_registry"]["registration_number"] == "00445790"
 
 
 def test_the_transaction_and_wallet_tools_succeed(mcp: tuple[McpClient, Path]) -> None:

@@ -8,6 +8,8 @@
   PNG (`selfie`, `id-front`, `id-back`; `tiny` is Didit's 1x1 PNG) whose `didit-mock` text chunk
   carries the person and the scenario, so an upload of it picks its outcome.
 * `GET`/`PUT /_mock/standalone/compat` `{"switches": [...]}`: this tenant's compat switches.
+* `POST /_mock/kyb/{request_id}/resolve`: finish a pending KYB search (its callback goes out) or a
+  pending KYB retrieval (its business session settles and fires `status.updated`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..domain import kyb
 from ..domain.errors import NotFound, ValidationFailed
 from ..domain.standalone import compat
 from ..domain.standalone.armed import ENDPOINTS, armed, directive_from
@@ -126,6 +129,13 @@ async def fixture(request: Request) -> Response:
 
 
 
+async def resolve_kyb(request: Request) -> Response:
+    """Finish a pending KYB search or retrieval."""
+    tenant = authenticate(request)
+    with tenant.lock:
+        return json_response(kyb.resolve(tenant, request.path_params["request_id"]))
+
+
 routes = [
     Route("/_mock/standalone/outcomes", list_outcomes, methods=["GET"]),
     Route("/_mock/standalone/outcomes", clear_outcomes, methods=["DELETE"]),
@@ -134,4 +144,5 @@ routes = [
     Route("/_mock/fixtures/{name}.png", fixture, methods=["GET"]),
     Route("/_mock/standalone/compat", get_compat, methods=["GET"]),
     Route("/_mock/standalone/compat", set_compat, methods=["PUT"]),
+    Route("/_mock/kyb/{request_id}/resolve", resolve_kyb, methods=["POST"]),
 ]

@@ -34,6 +34,7 @@ from ..domain import sessions as sessions_domain
 from ..domain import statuses as st
 from ..domain import templates as templates_domain
 from ..domain.aml_monitoring_state import AML_MONITORING_SECTION
+from ..domain.kyb import KYB_SECTION
 from ..domain.questionnaire_state import QUESTIONNAIRES_SECTION
 from ..domain.standalone.persistence import STANDALONE_SECTION
 from ..domain.state import (
@@ -161,7 +162,8 @@ def install(app: DiditApp) -> None:
     for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION, ENTITIES_SECTION,
                     QUESTIONNAIRES_SECTION, lists_domain.state_section(),
                     templates_domain.state_section(), STANDALONE_SECTION, TRANSACTIONS_SECTION,
-                    TRAVEL_RULE_SECTION, AML_MONITORING_SECTION):
+                    TRAVEL_RULE_SECTION, AML_MONITORING_SECTION,
+                    KYB_SECTION):
         register_section(app.registry, section)
     path = app.settings.state_file
     if not path:

@@ -18,11 +18,14 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .rng import derive_seed
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -610,3 +613,11 @@ def other_address(tenant: Tenant, person: Person, salt: str) -> tuple[str, str, 
         region = fake.administrative_unit()
         postal = fake.postcode()
     return street, city, region, postal
+
+
+def seeded_fake(locale: str, seed: int, produce: Callable[[Faker], T]) -> T:
+    """What `produce` makes with the process's Faker for `locale`, seeded with `seed` (under the lock)."""
+    with _FAKER_LOCK:
+        fake = _faker(locale)
+        fake.seed_instance(seed)
+        return produce(fake)

@@ -211,7 +211,11 @@ def book(tenant: Tenant) -> EntityBook:
 
 
 def kind_of(session: Session) -> str:
-    return BUSINESS if session.workflow.template == "kyb" else USER
+    """A KYB workflow's session or a KYB registry retrieval is a business's; any other a user's."""
+    if session.workflow.template == "kyb":
+        return BUSINESS
+    extra = session.workflow.extra
+    return BUSINESS if extra and extra.get("api_service") == "KYB_REGISTRY" else USER
 
 
 # ---------------------------------------------------------------- the session wiring

@@ -75,6 +75,9 @@ ChainKey = tuple[str, str]  # (target key: destination uuid or LEGACY, session_i
 
 # ---------------------------------------------------------------- canonical JSON and signatures
 
+#: The `webhook_version` of a caller-given callback that Didit sends without signatures.
+UNSIGNED = "unsigned"
+
 def shorten_floats(data: Any) -> Any:
     """Floats without a fractional part become ints (`100.0 -> 100`), recursively."""
     if isinstance(data, dict):
@@ -593,6 +596,22 @@ class WebhookBook:
                 self.signal(delivery.chain_key)
         return created
 
+    def queue_callback(self, url: str, chain: str, webhook_type: str, status: str,
+                       payload: dict[str, Any]) -> Delivery:
+        """An unsigned callback to a caller-given URL (KYB search's `webhook_url`), sent and retried as
+        any delivery; the payload carries its own `timestamp` and goes out without signatures."""
+        now = self.tenant.clock.timestamp()
+        event_id = str(payload.get("event_id") or self.tenant.rng.uuid4())
+        delivery = Delivery(
+            id=derived_uuid(event_id, UNSIGNED), event_id=event_id, target_key=UNSIGNED + ":" + url,
+            destination_uuid=None, url=url, webhook_version=UNSIGNED, secret="", session_id=chain,
+            webhook_type=webhook_type, status=status, payload=payload, created_at=now, not_before=now,
+        )
+        self.deliveries[delivery.id] = delivery
+        self._chains.setdefault(delivery.chain_key, deque()).append(delivery)
+        self.signal(delivery.chain_key)
+        return delivery
+
     def signal(self, key: ChainKey) -> None:
         """Tell the edge that the chain `key` may have a delivery ready."""
         if self.notifier is not None:
@@ -649,6 +668,12 @@ class WebhookBook:
     def sign(self, delivery: Delivery, trigger: str | None = None) -> SignedRequest:
         """Stamp the snapshot with the signing time and sign it (applying injected faults)."""
         trigger = trigger or ("retry" if delivery.automatic_attempts else "initial")
+        if delivery.webhook_version == UNSIGNED:
+            stamp = int(delivery.payload.get("timestamp") or self.tenant.clock.timestamp())
+            headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
+                       "X-Didit-Unsigned-Callback": "true"}
+            return SignedRequest(delivery.url, canonical_json(delivery.payload).encode("ascii"), headers, stamp,
+                                 trigger)
         timestamp = int(self.tenant.clock.timestamp()) - int(_seconds(self.faults.get("stale_timestamp")))
         payload = {**delivery.payload, "timestamp": timestamp}
         secret = self.secret_for(delivery)

@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from ..domain import kyb as kyb_domain
 from ..domain import sessions as domain
 from ..domain import templates
 from ..domain.decision.rendering import decision_json, list_row_json
@@ -192,13 +193,20 @@ async def list_sessions(call: Call) -> Response:
     }
     with tenant.lock:
         sessions = domain.book(tenant)
-        if kind == "business":
-            rows: list[bytes] = []
-            count = 0
+        business = kyb_domain.business_session_ids(tenant)
+        if kind == "business":  # the business sessions of KYB registry retrievals
+            found = (sessions.get(session_id) for session_id in reversed(business))
+            matched = [s for s in found if s is not None and _matches(tenant, s, filters)]
+            count = len(matched)
+            rows = [list_row_json(tenant, s) for s in matched[offset:offset + limit]]
         else:
             candidates = _candidates(sessions, filters)
             simple = not (filters["date_from"] or filters["date_to"] or filters["search"] or filters["session_type"]
                           or filters["api_service"])
+            if kind == "user" and business:
+                hidden = set(business)
+                pool = candidates if candidates is not None else list(sessions.newest_first())
+                candidates, simple = [s for s in pool if s.session_id not in hidden], False
             if candidates is None and simple:
                 count = len(sessions)
                 page = _slice(sessions.newest_first(), offset, limit)

@@ -1,13 +1,19 @@
-"""The standalone image APIs: passive liveness, face match, age estimation, ID verification (§1.0-§1.5)."""
+"""The standalone image APIs: passive liveness, face match, age estimation, ID verification, POA, Document AI
+(§1.0-§1.7)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..domain.standalone import address, documents, faces, record, search
+from ..domain.errors import DiditError, ValidationFailed
+from ..domain.standalone import address, document_ai, documents, faces, record, search
+from ..domain.standalone.document_ai_fields import parse_fields
+from ..domain.standalone.images import ImageFacts
+from ..web.limits import UploadedFile
 from ..web.operations import Call, operation
-from ..web.uploads import FileRule, Form, inline_jpeg, read_form
+from ..web.uploads import PDF_PAGE_PX, FileRule, Form, decode_image, inline_jpeg, read_form
 
 if TYPE_CHECKING:
     from ..domain.tenant import Tenant
@@ -101,3 +107,45 @@ async def id_verification(call: Call) -> dict[str, Any]:
         back = form.files.get("back_image")
         result["back_image"] = inline_jpeg(back) if back is not None and result["back_image"] else None
     return answer
+
+
+DOCUMENT_AI_EXTENSIONS = ("tiff", "jpg", "jpeg", "png", "pdf", "webp", "zip")
+DOCUMENT_AI_FILE = (FileRule("document", DOCUMENT_AI_EXTENSIONS, 30, decode=False),)
+ENCRYPTED_PDF = {"error": "The PDF is encrypted. Please upload a decrypted PDF or a photo instead."}
+BOTH_NAME_KINDS = "Provide either person expected-name fields or expected_company_name, not both."
+
+
+def _document_ai_upload(upload: UploadedFile) -> document_ai.Upload:
+    """The document as Document AI reads it: an image, a PDF page, a ZIP, or an unsupported file."""
+    name = upload.filename.lower()
+    digest = hashlib.sha256(upload.data).hexdigest()
+    image: ImageFacts | None = None
+    if name.endswith(".pdf"):
+        if upload.data.startswith(b"%PDF-"):
+            if b"/Encrypt" in upload.data:
+                raise DiditError(ENCRYPTED_PDF, 400)
+            image = ImageFacts(*PDF_PAGE_PX, digest)
+    elif name.endswith(".zip"):
+        if upload.data.startswith(b"PK\x03\x04"):
+            image = ImageFacts(*PDF_PAGE_PX, digest)
+    else:
+        try:
+            image = decode_image("document", upload)
+        except DiditError:
+            image = None
+    return document_ai.Upload(image, upload.filename, len(upload.data))
+
+
+@operation("post_v3document-ai", body=None)
+async def document_ai_call(call: Call) -> dict[str, Any]:
+    tenant = call.tenant
+    form = await read_form(call, DOCUMENT_AI_FILE)
+    values = form.values
+    fields = parse_fields(values.get("fields"))
+    expected = document_ai.Expected(values.get("expected_first_name") or None, values.get("expected_last_name") or None,
+                                    values.get("expected_company_name") or None,
+                                    values.get("expected_company_country") or None)
+    if expected.company_name and (expected.first_name or expected.last_name):
+        raise ValidationFailed({"non_field_errors": [BOTH_NAME_KINDS]})
+    upload = _document_ai_upload(form.files["document"])
+    return _billed(tenant, lambda: document_ai.document_ai(tenant, _request(form), upload, fields, expected, values))

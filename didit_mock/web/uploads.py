@@ -45,6 +45,8 @@ class FileRule:
     required: bool = True
     #: The 400 body of a file that is not the image it claims (default: `{"error": "Invalid <field> format."}`).
     invalid: dict[str, Any] | None = None
+    #: False: the handler reads the file itself (a document that may be a ZIP or a PDF), not as an image.
+    decode: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ async def read_form(call: Call, rules: tuple[FileRule, ...]) -> Form:
     if errors:
         raise ValidationFailed(errors)
     invalid = {rule.field: rule.invalid for rule in rules}
-    images = {name: decode_image(name, upload, invalid.get(name)) for name, upload in files.items()}
+    decoded = {rule.field for rule in rules if rule.decode}
+    images = {name: decode_image(name, upload, invalid.get(name)) for name, upload in files.items()
+              if name in decoded}
     return Form(values, images, files)
 
 

@@ -510,6 +510,7 @@ from tests.contract import (  # noqa: E402,F401
     cases_cases,
     cases_customization,
     cases_entities,
+    cases_kyb,
     cases_lists,
     cases_standalone,
     cases_transactions,

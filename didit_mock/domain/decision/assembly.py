@@ -177,7 +177,27 @@ def build_decision(tenant: Tenant, session: Session) -> dict[str, Any]:
         "document_verifications": None,
     }
     decision.update(arrays)
+    _stored_results(session, decision)
     return {key: decision[key] for key in TOP_LEVEL_KEYS}
+
+
+def _stored_results(session: Session, decision: dict[str, Any]) -> None:
+    """What a saved Document AI call or KYB registry retrieval keeps as rendered results."""
+    overrides = session.data_overrides
+    document_ai = overrides.get("DOCUMENT_AI")
+    if document_ai and isinstance(document_ai.get("group"), dict):
+        decision["document_ai_documents"] = [copy.deepcopy(document_ai["group"])]
+    registry = overrides.get("KYB_REGISTRY")
+    if registry and isinstance(registry.get("check"), dict):
+        check = copy.deepcopy(registry["check"])
+        company = check.get("company") or {}
+        # The decision's company says its risk level as an enum and always has user-provided data.
+        risk = str(company.get("risk_level") or "").split(" ")[0].upper()
+        company["risk_level"] = risk if risk in ("LOW", "MEDIUM", "HIGH") else None
+        if company.get("user_provided_data") is None:
+            company["user_provided_data"] = {}
+        decision["session_kind"] = "business"
+        decision["registry_checks"] = [check]
 
 
 def _build_imported(tenant: Tenant, session: Session) -> dict[str, Any]:

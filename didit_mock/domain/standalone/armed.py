@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ..tenant import Tenant
 
 ENDPOINTS = ("id-verification", "passive-liveness", "face-match", "face-search", "age-estimation", "poa",
-             "database-validation", "aml", "email-risk", "phone-risk", "ip-risk")
+             "database-validation", "aml", "email-risk", "phone-risk", "ip-risk", "document-ai", "kyb")
 STATUSES = (st.APPROVED, st.DECLINED, st.IN_REVIEW)
 
 

@@ -29,7 +29,7 @@ SERVICE_TITLES = {
     "PASSIVE_LIVENESS": "Passive Liveness", "FACE_MATCH": "Face Match", "FACE_SEARCH": "Face Search",
     "AGE_ESTIMATION": "Age Estimation", "ID_VERIFICATION": "ID Verification", "POA": "Proof of Address",
     "AML": "AML Screening", "DATABASE_VALIDATION": "Database Validation", "EMAIL_RISK": "Email Risk",
-    "PHONE_RISK": "Phone Risk", "IP_RISK": "IP Risk",
+    "PHONE_RISK": "Phone Risk", "IP_RISK": "IP Risk", "DOCUMENT_AI": "Document AI", "KYB_REGISTRY": "KYB Registry",
 }
 
 

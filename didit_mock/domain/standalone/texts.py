@@ -34,7 +34,17 @@ TEXTS: dict[str, tuple[str, str]] = {
                                 "This email address was found in one or more known data breaches."),
     "VOIP_NUMBER_DETECTED": ("VoIP number detected",
                              "The system detected that the phone number is a VoIP number, which is not allowed."),
+    "DOCUMENT_AI_MISSING_REQUIRED_FIELDS": (
+        "Required fields could not be extracted",
+        "One or more fields configured as required could not be extracted from the uploaded document."),
+    "DOCUMENT_AI_SUSPECTED_MANIPULATION": (
+        "Suspected document manipulation",
+        "The system detected signs of potential manipulation or editing in the uploaded document."),
     # Proposed (no published text).
+    "DOCUMENT_AI_UNREADABLE_DOCUMENT": ("Unreadable document", "The uploaded document could not be read."),
+    "DOCUMENT_AI_NAME_MISMATCH": ("Name mismatch",
+                                  "The name on the document does not match the expected name."),
+    "DOCUMENT_AI_UNSUPPORTED_FILE": ("Unsupported file", "The uploaded file type could not be processed."),
     "NO_FACE_DETECTED": ("No face detected", "No face was detected in the provided image."),
     "NO_REFERENCE_IMAGE": ("No reference image",
                            "A face pair could not be compared because no face was found in one of the images."),
