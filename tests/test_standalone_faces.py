@@ -111,10 +111,21 @@ def test_a_saved_call_is_an_api_session_with_its_decision(client: httpx.Client) 
     assert decision["features"] == ["LIVENESS"]
 
 
+def test_a_saved_call_makes_the_user_of_its_vendor_data(client: httpx.Client) -> None:
+    liveness(client, vendor_data="first-seen-by-api")
+    user = client.get("/v3/users/first-seen-by-api/")
+    assert user.status_code == 200, user.text
+    assert user.json()["session_count"] == 1
+    liveness(client, vendor_data="first-seen-by-api")  # the same user again, not a second one
+    assert [u["vendor_data"] for u in client.get("/v3/users/").json()["results"]] == ["first-seen-by-api"]
+    assert client.get("/v3/users/first-seen-by-api/").json()["session_count"] == 2
+
+
 def test_an_unsaved_call_leaves_nothing(client: httpx.Client) -> None:
     body = liveness(client, vendor_data="ghost", save_api_request="false").json()
     assert body["liveness"]["status"] == "Approved"
     assert client.get("/v3/sessions/").json()["count"] == 0
+    assert client.get("/v3/users/").json()["count"] == 0
     assert client.get(f"/v3/session/{body['request_id']}/decision/").status_code == 404
 
 

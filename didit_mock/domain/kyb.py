@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from . import statuses as st
-from . import users
 from .clock import iso_offset
 from .errors import DiditError, NotFound, ValidationFailed
 from .events import DATA_UPDATED, DomainEvent
@@ -277,7 +276,6 @@ def retrieve(tenant: Tenant, request: Retrieval) -> tuple[int, dict[str, Any]]:
     }
     outcome = FeatureOutcome(FEATURE, st.NOT_FINISHED if pending else status)
     record.finish(tenant, session, {FEATURE: outcome}, st.IN_PROGRESS if pending else status, saved=True)
-    users.record_session(tenant, session)
     kyb = book(tenant)
     kyb.sessions.append(session.session_id)
     kyb.companies[uuids[0]] = session.session_id

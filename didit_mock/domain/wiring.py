@@ -42,6 +42,8 @@ class Wiring:
     session_created: list[SessionHook] = field(default_factory=list)
     #: Called after a shared session is imported (the user it belongs to).
     session_imported: list[SessionHook] = field(default_factory=list)
+    #: Called after a standalone API call is saved as a session (the user it belongs to).
+    api_call_saved: list[SessionHook] = field(default_factory=list)
     #: Called after a session is deleted (the blocklist hides its entries).
     session_deleted: list[SessionHook] = field(default_factory=list)
     #: Applied to every planned outcome (the blocklist declines a match).
@@ -72,6 +74,7 @@ def domain_wiring() -> Wiring:
         session_guards=[workflow_versions.guard_session, users.guard_session],
         session_created=[ratelimit.count_sandbox_session, users.record_session],
         session_imported=[users.record_session],
+        api_call_saved=[users.record_session],
         session_deleted=[blocklist.forget_deleted],
         outcome_policies=[blocklist.decline_blocklisted, lists.decline_listed],
         decision_lookups=[verification_decision],

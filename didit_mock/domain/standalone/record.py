@@ -68,6 +68,8 @@ def finish(tenant: Tenant, session: Session, outcomes: dict[str, FeatureOutcome]
         session.status = status
         return
     sessions_domain.book(tenant).add(session)
+    for hook in tenant.registry.wiring.api_call_saved:
+        hook(tenant, session)
     sessions_domain.set_status(tenant, session, status)
 
 
