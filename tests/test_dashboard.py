@@ -217,6 +217,19 @@ def test_sessions_list_shows_status_vendor_data_workflow_and_filters(
     assert re.findall(r'<tr data-session-id="([^"]+)">', approved) == [second["session_id"]]
 
 
+def test_saved_standalone_calls_are_listed_with_their_outcome(
+    client: httpx.Client, api_key: str, browser_client: httpx.Client
+) -> None:
+    clean = client.post("/v3/aml/", json={"full_name": "Jane Nobody", "vendor_data": "api-clean"})
+    flagged = client.post("/v3/aml/", json={"full_name": "Ivan Sanctionov", "vendor_data": "api-flagged"})
+    assert clean.status_code == flagged.status_code == 200
+    page = browser_client.get(f"{base_of(api_key)}/sessions").text
+    rows = dict(re.findall(r'<tr data-session-id="([^"]+)">(.*?)</tr>', page, re.S))
+    clean_row, flagged_row = rows[clean.json()["request_id"]], rows[flagged.json()["request_id"]]
+    assert "API · AML Screening" in clean_row and "api-clean" in clean_row and ">Approved<" in clean_row
+    assert "API · AML Screening" in flagged_row and ">In Review<" in flagged_row
+
+
 def test_otp_verifications_are_listed_with_the_session_numbers_they_took(
     client: httpx.Client, api_key: str, browser_client: httpx.Client
 ) -> None:
