@@ -100,8 +100,6 @@ def test_additions_and_shape_only_operations_are_marked(server: MockServer, docu
     assert shape_only, "every operation has rules now? then this test has nothing to check"
     assert {key for key, op in operations.items() if op.get("x-didit-mock-shape-only")} == shape_only
     assert ("POST", "/v3/session/") not in shape_only
-    assert ("POST", "/v3/organization/{organization_id}/application/{application_id}/vendor-users/by-id/"
-            "{didit_internal_id}/faces/upload/") in shape_only
 
 
 def test_path_parameters_are_declared(document: dict[str, Any]) -> None:
