@@ -292,3 +292,30 @@ def test_jobs_sessions_and_a_pending_job_survive_a_restart(tmp_path: Path) -> No
         assert finished["status"] == "COMPLETED" and finished["created_count"] == 2
         assert http.get("/v3/users/alice/").json()["session_count"] == 2
         assert imported(http)["skipped_count"] == 2  # external ids remembered across the restart
+
+
+def test_a_business_import_into_a_kyb_workflow_makes_businesses(live: httpx.Client) -> None:
+    made = live.post("/v3/workflows/", json={"features": [{"feature": "KYB_REGISTRY"}]})
+    assert made.status_code == 201, made.text
+    rows = ("external_id,vendor_data,status,legal_name,registration_number,country_code\n"
+            "b-1,acme,Approved,Acme Ltd,12345,gb\n"
+            "b-2,bad-co,Approved,Bad Co,1,GBR\n")
+    done = imported(live, rows, import_type="business_verification", workflow_id=made.json()["workflow_id"])
+    assert (done["status"], done["created_count"], done["failed_count"]) == ("COMPLETED", 1, 1)
+    business = live.get("/v3/businesses/acme/").json()
+    assert (business["legal_name"], business["registration_number"], business["country_code"]) == \
+        ("Acme Ltd", "12345", "GB")
+    assert business["session_count"] == 1 and live.get("/v3/users/acme/").status_code == 404
+    session = live.get("/v3/sessions/").json()["results"][0]
+    assert live.get(f"/v3/session/{session['session_id']}/decision/").json()["session_kind"] == "business"
+    error = live.get(f"{IMPORTS}{done['uuid']}/errors/").json()["results"][0]
+    assert error["error"] == "country_code: invalid value 'GBR'"
+
+
+def test_imports_switched_off_for_the_organization_are_a_403(live: httpx.Client) -> None:
+    document = live.get("/_mock/state").json()
+    document["tenants"][0]["config"]["extra"]["imports_enabled"] = False
+    assert live.put("/_mock/state", json=document).status_code == 200
+    response = upload(live, CSV)
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Verification imports are not enabled for this organization."}
