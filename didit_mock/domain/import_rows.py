@@ -43,6 +43,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 #: Didit's canonical session statuses of an imported row.
 ROW_STATUSES = (st.APPROVED, st.DECLINED, st.IN_REVIEW, st.EXPIRED)
 DOCUMENT_TYPES = ("P", "ID", "DL", "RP")
+_DOCUMENT_TYPE = re.compile(f"^({'|'.join(DOCUMENT_TYPES)})$")
 _ALPHA3 = re.compile(r"^[A-Z]{3}$")
 _ALPHA2 = re.compile(r"^[A-Z]{2}$")
 _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -205,7 +206,7 @@ def check_row(import_type: str, fields: dict[str, Any], now: float) -> dict[str,
         values.update({
             "first_name": _optional(fields, "first_name"), "last_name": _optional(fields, "last_name"),
             "date_of_birth": _date(fields, "date_of_birth"),
-            "document_type": _optional(fields, "document_type", re.compile(r"^(P|ID|DL|RP)$"), upper=True),
+            "document_type": _optional(fields, "document_type", _DOCUMENT_TYPE, upper=True),
             "document_number": _optional(fields, "document_number"),
             "issuing_state": _optional(fields, "issuing_state", _ALPHA3, upper=True),
             "nationality": _optional(fields, "nationality", _ALPHA3, upper=True),

@@ -280,15 +280,20 @@ def _start(tenant: Tenant, job_id: str) -> None:
     if job is None or job.status != PENDING:
         return
     if job.source_url is not None:
-        return _fail(tenant, job, FETCH_FAILED)
-    if job.source_problem is not None:
-        return _fail(tenant, job, job.source_problem)
-    if job.import_type not in rows_domain.SESSION_TYPES:
-        return _fail(tenant, job, NOT_EMULATED.format(job.import_type))
-    try:
-        read = rows_domain.read_rows(job.source_text or "", job.source_format, job.import_type)
-    except FileProblem as problem:
-        return _fail(tenant, job, str(problem))
+        problem: str | None = FETCH_FAILED
+    elif job.import_type not in rows_domain.SESSION_TYPES:
+        problem = NOT_EMULATED.format(job.import_type)
+    else:
+        problem = job.source_problem
+    read: list[rows_domain.RawRow] = []
+    if problem is None:
+        try:
+            read = rows_domain.read_rows(job.source_text or "", job.source_format, job.import_type)
+        except FileProblem as unreadable:
+            problem = str(unreadable)
+    if problem is not None:
+        _fail(tenant, job, problem)
+        return
     now = tenant.clock.timestamp()
     job.status, job.started_at, job.updated_at = PROCESSING, now, now
     job.total_rows = len(read)
@@ -340,7 +345,7 @@ def _workflow_of(tenant: Tenant, job: ImportJob) -> Workflow:
     return workflows.find(str(job.workflow_id)) or workflows.resolve(str(job.workflow_id), strict=False)
 
 
-def _decision(job: ImportJob, values: dict[str, Any]) -> dict[str, Any]:
+def _decision(job: ImportJob) -> dict[str, Any]:
     """What the imported session's decision shows beyond its own identity: no checks were re-run."""
     kind = "business" if job.import_type == rows_domain.BUSINESS_VERIFICATION else "user"
     return {"session_kind": kind, "features": []}
@@ -375,7 +380,7 @@ def _apply(tenant: Tenant, job: ImportJob, values: dict[str, Any]) -> str:
         created_at=created, expires_at=None, vendor_data=values["vendor_data"],
         metadata={"external_id": values["external_id"], "import_id": job.uuid},
         status=values["status"], started_at=created, finished_at=created,
-        outcomes={}, data_overrides=_identity(values), imported_decision=_decision(job, values),
+        outcomes={}, data_overrides=_identity(values), imported_decision=_decision(job),
     )
     session.timeline.append((session.status, created))
     sessions.add(session)
@@ -396,7 +401,7 @@ def _update(tenant: Tenant, session: Session, job: ImportJob, values: dict[str, 
         session.timeline.append((session.status, tenant.clock.timestamp()))
         sessions.reindex_status(session, old)
     session.data_overrides = _identity(values)
-    session.imported_decision = _decision(job, values)
+    session.imported_decision = _decision(job)
     session.metadata = {"external_id": values["external_id"], "import_id": job.uuid}
     session.touch()
     _announce(tenant, session, job, values)
