@@ -178,12 +178,37 @@ def test_a_file_without_the_key_column_fails_the_job(live: httpx.Client) -> None
     assert done["completed_at"] is not None and live.get("/v3/sessions/").json()["count"] == 0
 
 
-def test_types_the_mock_does_not_emulate_fail_with_a_reason(live: httpx.Client) -> None:
+def test_status_rule_imports_are_not_emulated_and_fail_with_a_reason(live: httpx.Client) -> None:
+    created = live.post(IMPORTS, data={"import_type": "status_rules", "workflow_id": KYC_WORKFLOW},
+                        files={"file": ("rules.csv", b"status_key,label\nvip,VIP\n", "text/csv")})
+    assert created.status_code == 201, created.text
+    done = run(live, created.json()["uuid"])
+    assert done["status"] == "FAILED" and "status_rules" in done["last_error"]
+
+
+TRANSACTIONS = (
+    "external_id,vendor_data,direction,amount,currency,created_at,counterparty_name\n"
+    "t-1,alice,outbound,1500,eur,2026-01-02T10:00:00Z,Bob Jones\n"
+    "t-2,alice,sideways,10,EUR,,\n"
+    "t-3,alice,inbound,-5,EUR,,\n"
+    "t-4,alice,inbound,20,USD,,\n"
+)
+
+
+def test_transaction_rows_become_monitored_transactions(live: httpx.Client) -> None:
     created = live.post(IMPORTS, data={"import_type": "transactions"},
-                        files={"file": ("tx.csv", b"external_id,amount\nt-1,10\n", "text/csv")})
+                        files={"file": ("tx.csv", TRANSACTIONS.encode(), "text/csv")})
     assert created.status_code == 201, created.text  # transactions need no workflow
     done = run(live, created.json()["uuid"])
-    assert done["status"] == "FAILED" and "transactions" in done["last_error"]
+    assert (done["status"], done["created_count"], done["failed_count"]) == ("COMPLETED", 2, 2)
+    listed = live.get("/v3/transactions/").json()
+    assert listed["count"] == 2
+    errors = [e["error"] for e in live.get(f"{IMPORTS}{done['uuid']}/errors/").json()["results"]]
+    assert errors == ["direction: invalid value 'sideways'", "amount: invalid value '-5'"]
+    again = live.post(IMPORTS, data={"import_type": "transactions"},
+                      files={"file": ("tx.csv", TRANSACTIONS.encode(), "text/csv")})
+    assert run(live, again.json()["uuid"])["skipped_count"] == 2  # the same external ids are not sent twice
+    assert live.get("/v3/transactions/").json()["count"] == 2
 
 
 # ---------------------------------------------------------------- a URL, never fetched
@@ -319,3 +344,11 @@ def test_imports_switched_off_for_the_organization_are_a_403(live: httpx.Client)
     response = upload(live, CSV)
     assert response.status_code == 403
     assert response.json() == {"detail": "Verification imports are not enabled for this organization."}
+
+
+def test_one_long_move_of_the_clock_runs_every_step_at_its_own_instant(live: httpx.Client) -> None:
+    created = upload(live, CSV).json()
+    advance(live, 3600)
+    done = job(live, created["uuid"])
+    assert done["status"] == "COMPLETED" and done["created_count"] == 2
+    assert done["started_at"] < done["completed_at"] < live.get("/_mock/clock").json()["now"]

@@ -25,6 +25,8 @@ TRANSACTIONS = "transactions"
 IMPORT_TYPES = (USER_VERIFICATION, BUSINESS_VERIFICATION, STATUS_RULES, TRANSACTIONS)
 #: Import types whose rows become sessions (and users or businesses).
 SESSION_TYPES = (USER_VERIFICATION, BUSINESS_VERIFICATION)
+#: Import types the mock reads rows of (status rules are not emulated).
+ROW_TYPES = (*SESSION_TYPES, TRANSACTIONS)
 FORMATS = ("csv", "ndjson")
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -218,6 +220,39 @@ def check_row(import_type: str, fields: dict[str, Any], now: float) -> dict[str,
             "registration_number": _optional(fields, "registration_number"),
             "country_code": _optional(fields, "country_code", _ALPHA2, upper=True),
         })
+    return values
+
+
+_CURRENCY = re.compile(r"^[A-Z0-9]{3,10}$")
+
+
+def check_transaction_row(fields: dict[str, Any], now: float) -> dict[str, Any]:
+    """The checked values of a transactions row, or `RowProblem`."""
+    values: dict[str, Any] = {"external_id": _required(fields, "external_id")}
+    if len(values["external_id"]) > 128:
+        raise RowProblem("external_id: at most 128 characters")
+    values["vendor_data"] = _required(fields, "vendor_data")
+    direction = _required(fields, "direction").lower()
+    if direction not in ("inbound", "outbound"):
+        raise RowProblem(f"direction: invalid value '{_text(fields, 'direction')}'")
+    values["direction"] = direction
+    raw_amount = _required(fields, "amount")
+    try:
+        amount = float(raw_amount)
+    except ValueError:
+        amount = float("nan")
+    if not amount > 0 or amount == float("inf"):
+        raise RowProblem(f"amount: invalid value '{raw_amount}'")
+    values["amount"] = amount
+    currency = _required(fields, "currency").upper()
+    if not _CURRENCY.match(currency):
+        raise RowProblem(f"currency: invalid value '{_text(fields, 'currency')}'")
+    values["currency"] = currency
+    created = _instant(fields, "created_at")
+    if created is not None and created > now:
+        raise RowProblem(f"created_at: '{_text(fields, 'created_at')}' is in the future")
+    values["created_at"] = created
+    values["counterparty_name"] = _optional(fields, "counterparty_name")
     return values
 
 

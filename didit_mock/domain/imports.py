@@ -3,9 +3,10 @@
 A job is created PENDING with its file (or a URL, which this offline mock never fetches). When the
 tenant clock passes `START_AFTER` seconds it becomes PROCESSING and its rows are read and checked;
 `ROWS_PER_SECOND` later it is COMPLETED: each valid row of a user or business verification import
-became a session (`vendor_data` makes its user or business, as any session does), and each bad row
-is listed with its number, external_id and error. A URL import, an unreadable file and the import
-types the mock does not emulate (status rules, transactions) end FAILED with `last_error`.
+became a session (`vendor_data` makes its user or business, as any session does), each valid row of
+a transactions import a monitored transaction, and each bad row is listed with its number,
+external_id and error. A URL import, an unreadable file and status-rule imports (not emulated)
+end FAILED with `last_error`.
 
 Rows are idempotent per application by `external_id`: the same row again is skipped, a changed
 row updates its session. One job at a time is active per application.
@@ -124,9 +125,9 @@ class ImportJob:
 
 @dataclass
 class Imported:
-    """What an external_id became: its session and the row's values (to tell a changed row)."""
+    """What an external_id became: its session (or transaction) and the row's values (to tell a changed row)."""
 
-    session_id: str
+    record_id: str
     values: dict[str, Any]
 
 
@@ -265,23 +266,24 @@ def _schedule(tenant: Tenant, job: ImportJob) -> None:
         tenant.scheduler.at(job.finish_due, _finish, tenant, job.uuid)
 
 
-def _fail(tenant: Tenant, job: ImportJob, message: str) -> None:
-    now = tenant.clock.timestamp()
+def _fail(job: ImportJob, message: str, at: float) -> None:
     job.status, job.last_error = FAILED, message
-    job.started_at = job.started_at if job.started_at is not None else now
-    job.completed_at = job.updated_at = now
+    job.started_at = job.started_at if job.started_at is not None else at
+    job.completed_at = job.updated_at = at
     job.source_text = None
     job.pending_rows = []
 
 
 def _start(tenant: Tenant, job_id: str) -> None:
-    """PENDING -> PROCESSING: read the file; a job that cannot run fails here."""
+    """PENDING -> PROCESSING: read the file; a job that cannot run fails here. Times are the step's
+    own instant, so one long move of the clock runs every step that falls within it."""
     job = book(tenant).jobs.get(job_id)
     if job is None or job.status != PENDING:
         return
+    at = job.created_at + START_AFTER
     if job.source_url is not None:
         problem: str | None = FETCH_FAILED
-    elif job.import_type not in rows_domain.SESSION_TYPES:
+    elif job.import_type not in rows_domain.ROW_TYPES:
         problem = NOT_EMULATED.format(job.import_type)
     else:
         problem = job.source_problem
@@ -292,14 +294,13 @@ def _start(tenant: Tenant, job_id: str) -> None:
         except FileProblem as unreadable:
             problem = str(unreadable)
     if problem is not None:
-        _fail(tenant, job, problem)
+        _fail(job, problem, at)
         return
-    now = tenant.clock.timestamp()
-    job.status, job.started_at, job.updated_at = PROCESSING, now, now
+    job.status, job.started_at, job.updated_at = PROCESSING, at, at
     job.total_rows = len(read)
     job.pending_rows = [{"number": r.number, "fields": r.fields, "problem": r.problem} for r in read]
     job.source_text = None
-    job.finish_due = now + max(1, math.ceil(len(read) / ROWS_PER_SECOND))
+    job.finish_due = at + max(1, math.ceil(len(read) / ROWS_PER_SECOND))
     _schedule(tenant, job)
 
 
@@ -308,18 +309,24 @@ def _finish(tenant: Tenant, job_id: str) -> None:
     job = book(tenant).jobs.get(job_id)
     if job is None or job.status != PROCESSING:
         return
-    now = tenant.clock.timestamp()
+    now = job.finish_due if job.finish_due is not None else tenant.clock.timestamp()
     seen: set[str] = set()
     for row in job.pending_rows:
         number, fields = int(row["number"]), dict(row["fields"])
         try:
             if row.get("problem"):
                 raise RowProblem(str(row["problem"]))
-            values = rows_domain.check_row(job.import_type, fields, now)
+            if job.import_type == rows_domain.TRANSACTIONS:
+                values = rows_domain.check_transaction_row(fields, now)
+            else:
+                values = rows_domain.check_row(job.import_type, fields, now)
             if values["external_id"] in seen:
                 raise RowProblem(f"external_id: '{values['external_id']}' appears twice in this file")
             seen.add(values["external_id"])
-            outcome = _apply(tenant, job, values)
+            if job.import_type == rows_domain.TRANSACTIONS:
+                outcome = _apply_transaction(tenant, values)
+            else:
+                outcome = _apply(tenant, job, values, now)
         except RowProblem as problem:
             external = fields.get("external_id")
             job.errors.append(RowError(tenant.rng.uuid4(), number, str(external) if external not in (None, "") else
@@ -359,21 +366,22 @@ def _identity(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {"ID_VERIFICATION": found} if found else {}
 
 
-def _apply(tenant: Tenant, job: ImportJob, values: dict[str, Any]) -> str:
-    """Create (or update, or skip) the session of a checked row: `created`, `updated` or `skipped`."""
+def _apply(tenant: Tenant, job: ImportJob, values: dict[str, Any], at: float) -> str:
+    """Create (or update, or skip) the session of a checked row at the instant `at` of the job:
+    `created`, `updated` or `skipped`."""
     imports = book(tenant)
     sessions = sessions_domain.book(tenant)
     key = f"{job.import_type}:{values['external_id']}"
     known = imports.imported.get(key)
-    existing = sessions.get(known.session_id) if known is not None else None
+    existing = sessions.get(known.record_id) if known is not None else None
     if existing is not None and not existing.deleted and known is not None:
         if known.values == values:
             return "skipped"
-        _update(tenant, existing, job, values)
+        _update(tenant, existing, job, values, at)
         known.values = values
         return "updated"
     workflow = _workflow_of(tenant, job)
-    created = values["created_at"] if values["created_at"] is not None else tenant.clock.timestamp()
+    created = values["created_at"] if values["created_at"] is not None else at
     session = Session(
         session_id=tenant.rng.uuid4(), session_number=sessions.next_number(), session_token=tenant.rng.token(12),
         workflow=workflow, url=None,  # type: ignore[arg-type]  # an imported session has no hosted link
@@ -389,7 +397,7 @@ def _apply(tenant: Tenant, job: ImportJob, values: dict[str, Any]) -> str:
     return "created"
 
 
-def _update(tenant: Tenant, session: Session, job: ImportJob, values: dict[str, Any]) -> None:
+def _update(tenant: Tenant, session: Session, job: ImportJob, values: dict[str, Any], at: float) -> None:
     sessions = sessions_domain.book(tenant)
     if session.vendor_data != values["vendor_data"]:
         sessions.remove(session)
@@ -398,7 +406,7 @@ def _update(tenant: Tenant, session: Session, job: ImportJob, values: dict[str, 
     old = session.status
     if values["status"] != old:
         session.status = values["status"]
-        session.timeline.append((session.status, tenant.clock.timestamp()))
+        session.timeline.append((session.status, at))
         sessions.reindex_status(session, old)
     session.data_overrides = _identity(values)
     session.imported_decision = _decision(job)
@@ -421,6 +429,47 @@ def _announce(tenant: Tenant, session: Session, job: ImportJob, values: dict[str
         for name in ("legal_name", "registration_number", "country_code"):
             if values.get(name) is not None and name not in entity.profile:
                 entity.profile[name] = values[name]
+
+
+# ---------------------------------------------------------------- a row becomes a transaction
+
+def _apply_transaction(tenant: Tenant, values: dict[str, Any]) -> str:
+    """Submit a transactions row as `POST /v3/transactions/` would (the tenant's rules monitor it);
+    an external_id imported before is skipped."""
+    imports = book(tenant)
+    key = f"{rows_domain.TRANSACTIONS}:{values['external_id']}"
+    if key in imports.imported:
+        return "skipped"
+    submit = tenant.registry.wiring.transaction_submitter
+    if submit is None:
+        raise RowProblem("transactions cannot be submitted in this server")
+    body: dict[str, Any] = {
+        "transaction_id": values["external_id"], "transaction_category": "finance",
+        "transaction_details": {"direction": values["direction"], "amount": values["amount"],
+                                "currency": values["currency"],
+                                "action_type": "deposit" if values["direction"] == "inbound" else "withdrawal"},
+        "subject": {"entity_type": "individual", "vendor_data": values["vendor_data"]},
+    }
+    if values["created_at"] is not None:
+        body["transaction_at"] = datetime.fromtimestamp(values["created_at"], tz=timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
+    if values["counterparty_name"] is not None:
+        body["counterparty"] = {"entity_type": "individual", "full_name": values["counterparty_name"]}
+    try:
+        transaction = submit(tenant, body)
+    except DiditError as refused:
+        raise RowProblem(_row_message(refused.body)) from None
+    imports.imported[key] = Imported(str(transaction.get("uuid")), values)
+    return "created"
+
+
+def _row_message(body: Any) -> str:
+    """A refused submission as a row error: `field: message`."""
+    if isinstance(body, dict) and body:
+        name, problem = next(iter(body.items()))
+        text = problem[0] if isinstance(problem, list) and problem else problem
+        return f"{name}: {text}"
+    return str(body)
 
 
 # ---------------------------------------------------------------- reading
