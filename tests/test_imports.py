@@ -352,3 +352,8 @@ def test_one_long_move_of_the_clock_runs_every_step_at_its_own_instant(live: htt
     done = job(live, created["uuid"])
     assert done["status"] == "COMPLETED" and done["created_count"] == 2
     assert done["started_at"] < done["completed_at"] < live.get("/_mock/clock").json()["now"]
+
+
+def test_an_imported_session_adds_no_features_to_its_user(live: httpx.Client) -> None:
+    imported(live)
+    assert live.get("/v3/users/alice/").json()["features"] == {}
