@@ -512,7 +512,10 @@ def state_section() -> Any:
         jobs, imported = parsed
         imports.jobs = {j.uuid: j for j in jobs}
         imports.imported = dict(imported)
-        for job in jobs:
+
+    def rearm(tenant: Tenant) -> None:
+        """The next step of each pending or processing job."""
+        for job in book(tenant).jobs.values():
             _schedule(tenant, job)
 
-    return StateSection("session_imports", export, parse, restore)
+    return StateSection("session_imports", export, parse, restore, after=("sessions",), rearm=rearm)
