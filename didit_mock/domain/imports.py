@@ -426,9 +426,10 @@ def _announce(tenant: Tenant, session: Session, job: ImportJob, values: dict[str
 
     entity = users.book(tenant).by_vendor(users.BUSINESS, session.vendor_data)
     if entity is not None:
-        for name in ("legal_name", "registration_number", "country_code"):
-            if values.get(name) is not None and name not in entity.profile:
-                entity.profile[name] = values[name]
+        given = {name: values[name] for name in ("legal_name", "registration_number", "country_code")
+                 if values.get(name) is not None and name not in entity.profile}
+        if given:
+            entity.profile = {**entity.profile, **given}  # replaced, never changed in place
 
 
 # ---------------------------------------------------------------- a row becomes a transaction
