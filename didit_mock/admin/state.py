@@ -29,10 +29,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import journal as journal_mod
+from ..domain import imports as imports_domain
 from ..domain import lists as lists_domain
 from ..domain import sessions as sessions_domain
 from ..domain import statuses as st
 from ..domain import templates as templates_domain
+from ..domain import user_faces as user_faces_domain
 from ..domain.aml_monitoring_state import AML_MONITORING_SECTION
 from ..domain.kyb import KYB_SECTION
 from ..domain.questionnaire_state import QUESTIONNAIRES_SECTION
@@ -162,8 +164,8 @@ def install(app: DiditApp) -> None:
     for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION, ENTITIES_SECTION,
                     QUESTIONNAIRES_SECTION, lists_domain.state_section(),
                     templates_domain.state_section(), STANDALONE_SECTION, TRANSACTIONS_SECTION,
-                    TRAVEL_RULE_SECTION, AML_MONITORING_SECTION,
-                    KYB_SECTION):
+                    TRAVEL_RULE_SECTION, AML_MONITORING_SECTION, KYB_SECTION,
+                    imports_domain.state_section(), user_faces_domain.state_section()):
         register_section(app.registry, section)
     path = app.settings.state_file
     if not path:

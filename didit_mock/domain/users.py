@@ -259,10 +259,12 @@ def sessions_of(tenant: Tenant, entity: Entity) -> list[Session]:
 
 
 def _feature_statuses(sessions: list[Session]) -> dict[str, str]:
-    """Each feature's status in the newest session that ran it."""
+    """Each feature's status in the newest session that ran it (an imported session ran the features
+    its decision names: none for one imported from a file)."""
     features: dict[str, str] = {}
     for session in sessions:
-        for name in session.workflow.features:
+        imported = (session.imported_decision or {}).get("features")
+        for name in imported if isinstance(imported, list) else session.workflow.features:
             outcome = (session.outcomes or {}).get(name)
             finished = session.status in (st.APPROVED, st.DECLINED, st.IN_REVIEW, st.KYC_EXPIRED)
             features[name] = outcome.status if outcome is not None and finished else st.NOT_FINISHED

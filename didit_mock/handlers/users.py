@@ -1,4 +1,5 @@
-"""Users (`/v3/users/`) and businesses (`/v3/businesses/`): list, get, create, PATCH, update-status, delete."""
+"""Users (`/v3/users/`) and businesses (`/v3/businesses/`): list, get, create, PATCH, update-status, delete;
+a face uploaded to a user."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from ..domain import user_report
+from ..domain import user_faces, user_report
 from ..domain import users as domain
-from ..domain.errors import FIELD_REQUIRED, ValidationFailed, not_a_dictionary
+from ..domain.errors import FIELD_REQUIRED, NotFound, ValidationFailed, not_a_dictionary
 from ..domain.users import BUSINESS, USER
 from ..web.http import read_json
+from ..web.limits import UploadedFile
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
 from ..web.request_head import RequestHead
+from ..web.uploads import decode_image
 from ..web.validation import request_validator
 
 DEFAULT_LIMIT = 50
@@ -145,6 +148,27 @@ async def update_user_status(call: Call) -> dict[str, Any]:
 @operation("batch_delete_users", body=None)
 async def delete_users(call: Call) -> dict[str, Any]:
     return await _delete(call, USER)
+
+
+@operation("upload_user_face", body=None)
+async def upload_user_face(call: Call) -> dict[str, Any]:
+    """A trusted face kept on the user and enrolled in the face index: the user first (404), then the
+    room for it, then the image (raw base64 of a JPG or PNG, decoded by Pillow)."""
+    tenant = call.tenant
+    path = call.path
+    with tenant.lock:
+        if path["organization_id"] != tenant.organization_id or path["application_id"] != tenant.application_id:
+            raise NotFound()
+        user_faces.check_room(tenant, user_faces.user_by_id(tenant, path["didit_internal_id"]))
+    body = await body_of(call, status_message=None)
+    data = user_faces.decode(body.get("image"))
+    if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+        raise ValidationFailed.field("image", user_faces.NOT_AN_IMAGE, as_list=False)
+    image = decode_image("image", UploadedFile("face", "application/octet-stream", data),
+                         {"image": user_faces.NOT_AN_IMAGE})
+    with tenant.lock:
+        user = user_faces.user_by_id(tenant, path["didit_internal_id"])
+        return user_faces.upload(tenant, user, image, str(body.get("comment") or "")).view(tenant)
 
 
 # ---------------------------------------------------------------- businesses

@@ -201,11 +201,12 @@ def _stored_results(session: Session, decision: dict[str, Any]) -> None:
 
 
 def _build_imported(tenant: Tenant, session: Session) -> dict[str, Any]:
-    """A B2B-imported session: the shared decision's data under this session's own identity."""
+    """A B2B-imported (or file-imported) session: the source decision's data under this session's own
+    identity."""
     source = copy.deepcopy(session.imported_decision or {})
     own = {
         "session_id": session.session_id,
-        "session_kind": "user",
+        "session_kind": "business" if source.get("session_kind") == "business" else "user",
         "session_number": session.session_number,
         "session_url": None,
         "status": session.status,
@@ -223,5 +224,6 @@ def _build_imported(tenant: Tenant, session: Session) -> dict[str, Any]:
         "expires_at": iso(utc_datetime(session.expires_at)) if session.expires_at is not None else None,
     }
     decision = {key: own[key] if key in own else source.get(key) for key in TOP_LEVEL_KEYS}
-    decision["shared_from_session"] = session.shared_from_session
+    if session.shared_from_session is not None:
+        decision["shared_from_session"] = session.shared_from_session
     return decision

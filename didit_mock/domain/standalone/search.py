@@ -1,7 +1,8 @@
 """Face search (1:N, §1.4): the tenant's faces of the same person, from sessions and saved calls.
 
 The index is the tenant's sessions with a face (a liveness or age-estimation result, saved
-standalone calls included); face-search calls are not enrolled in it. Two faces match when they
+standalone calls included) and the faces uploaded to users (`imported` matches, after the
+sessions); face-search calls are not enrolled in it. Two faces match when they
 belong to the same person (the same vendor_data, fixture person or image bytes).
 """
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .. import blocklist as blocklist_domain
 from .. import sessions as sessions_domain
 from .. import statuses as st
+from .. import user_faces
 from .. import workflows as wf
 from ..errors import DiditError
 from ..outcomes import FeatureOutcome
@@ -74,6 +76,8 @@ def face_search(tenant: Tenant, request: Request, image: ImageFacts, search_type
             "status": found.status, "is_blocklisted": bool(blocked),
             "is_allowlisted": False, "api_service": _service(found),
         })
+    for face, user in user_faces.matches(tenant, key, image.digest)[:MAX_MATCHES - len(matches)]:
+        matches.append(user_faces.search_match(tenant, face, user, round(rnd.uniform(95.0, 99.99), 2)))
     outcome = FeatureOutcome(wf.LIVENESS)
     warnings = []
     if blocked:
