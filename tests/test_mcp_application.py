@@ -1,5 +1,5 @@
 """Didit's official MCP server drives the application families of the mock: sign-up, workflows,
-questionnaires, users, businesses, lists, billing and customization.
+questionnaires, users, businesses, lists, billing, customization and session imports.
 
 Each tool is called as its description and `inputSchema` (from `tools/list`) say; `documented`
 refuses an argument the schema does not name, so a test cannot pass by sending what the tool
@@ -21,6 +21,7 @@ from PIL import Image
 
 from didit_mock.server import MockServer
 
+from .conftest import KYC_WORKFLOW
 from .mcp_client import SKIP_WITHOUT_MCP, McpClient, McpError, mcp_server
 
 pytestmark = SKIP_WITHOUT_MCP
@@ -242,3 +243,30 @@ def test_the_customization_tools(mcp: Mcp) -> None:
     assert mcp.documented("didit_get_customization")["logo_square"] == updated["logo_square"]
     with pytest.raises(McpError, match="at least one image"):  # the tool's own check: nothing is sent
         mcp.documented("didit_update_customization")
+
+
+LIVE_KEY = "sk_live_mcp_imports"  # Didit refuses imports to sandbox applications
+
+
+@pytest.fixture(scope="module")
+def live_mcp(mcp: Mcp) -> Iterator[Mcp]:
+    """The import tools, spoken to through a second MCP server on a live application of the same mock."""
+    with mcp_server(mcp.server, LIVE_KEY) as client, \
+            httpx.Client(base_url=mcp.server.url, headers={"x-api-key": LIVE_KEY}, timeout=10) as http:
+        yield Mcp(client, client.tools(), http, mcp.server, mcp.face)
+
+
+def test_the_import_tools(live_mcp: Mcp) -> None:
+    template = live_mcp.documented("didit_get_import_template")
+    assert "external_id" in str(template)  # the CSV header of the user-verification import
+    created = live_mcp.documented("didit_create_import",
+                                  source_file_url="https://files.example.com/exports/sessions.csv",
+                                  workflow_id=KYC_WORKFLOW)
+    assert created["status"] == "PENDING" and created["source_format"] == "csv"
+    live_mcp.http.post("/_mock/clock/advance", json={"seconds": 60}).raise_for_status()
+    job = live_mcp.documented("didit_get_import", import_id=created["uuid"])
+    # An offline mock never fetches a URL: the job fails, saying so, as an unreachable file would.
+    assert job["status"] == "FAILED" and "fetch" in job["last_error"].lower()
+    errors = live_mcp.documented("didit_get_import_errors", import_id=created["uuid"])
+    assert errors["count"] == 0 and errors["results"] == []
+    assert live_mcp.http.get(f"/v3/session/imports/{created['uuid']}/").json()["status"] == "FAILED"
