@@ -47,6 +47,9 @@ def test_an_uploaded_logo_is_answered_as_a_url_and_can_be_deleted(client: httpx.
     ({"files": {"image_square": ("square.gif", png(64, 64), "image/gif")}},
      {"image_square": ["File extension \u201cgif\u201d is not allowed. Allowed extensions are: png, jpg, jpeg, webp."]}),
     ({"json": {"border_radius_panel": -1}}, {"border_radius_panel": ["Ensure this value is greater than or equal to 0."]}),
+    ({"json": {"font_weight": "950"}},
+     {"font_weight": ["Font weight 950 is not available for Inter. Available weights are: "
+                      "100, 200, 300, 400, 500, 600, 700, 800, 900"]}),
 ])
 def test_a_bad_change_is_refused_and_changes_nothing(client: httpx.Client, send: dict, errors: dict) -> None:
     before = client.get(BRANDING).json()
@@ -54,3 +57,17 @@ def test_a_bad_change_is_refused_and_changes_nothing(client: httpx.Client, send:
     assert refused.status_code == 400
     assert refused.json() == errors
     assert client.get(BRANDING).json() == before
+
+
+def test_the_branding_is_one_document_per_application_without_an_id(client: httpx.Client) -> None:
+    shown = client.get(BRANDING).json()
+    assert "uuid" not in shown and shown["font_family"] == "Inter" and shown["callback_seconds"] == 3
+    changed = client.patch(BRANDING, json={"font_weight": "700", "color_primary": "#112233"}).json()
+    assert "uuid" not in changed and (changed["font_weight"], changed["color_primary"]) == ("700", "#112233")
+    assert client.get(BRANDING).json() == changed
+
+
+def test_each_application_has_its_own_branding(client: httpx.Client, server) -> None:
+    client.patch(BRANDING, json={"app_public_name": "Mine"})
+    other = httpx.get(server.url + BRANDING, headers={"x-api-key": "sk_test_other_branding"}).json()
+    assert other["app_public_name"] != "Mine"

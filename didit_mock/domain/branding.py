@@ -57,16 +57,32 @@ def refuse_console_fields(raw: dict[str, Any]) -> None:
         raise ValidationFailed(found)
 
 
-def changes(values: dict[str, Any], uploads: dict[str, Upload], application_id: str) -> dict[str, Any]:
-    """The branding fields a valid update sets, or Didit's 400 naming every bad field."""
+#: The weights a font family offers (the mock's fonts all have the nine of the CSS scale), by
+#: number and by name.
+FONT_WEIGHTS = ("100", "200", "300", "400", "500", "600", "700", "800", "900")
+WEIGHT_NAMES = ("thin", "extralight", "light", "regular", "normal", "medium", "semibold", "bold", "extrabold",
+                "black")
+
+
+def changes(values: dict[str, Any], uploads: dict[str, Upload], application_id: str,
+            font_family: str = "Inter") -> dict[str, Any]:
+    """The branding fields a valid update sets, or Didit's 400 naming every bad field.
+
+    `font_family` is the family kept so far (the update may change it too).
+    """
     errors: dict[str, list[str]] = {}
     result: dict[str, Any] = {}
+    family = values.get("font_family") or font_family
     for name, value in values.items():
         if name in DELETES:
             if value is True:
                 result[DELETES[name]] = None
         elif name.startswith("color_") and isinstance(value, str) and not COLOR.fullmatch(value):
             errors[name] = [BAD_COLOR]
+        elif name == "font_weight" and isinstance(value, str) \
+                and value.lower() not in FONT_WEIGHTS + WEIGHT_NAMES:
+            errors[name] = [f"Font weight {value} is not available for {family}. "
+                            f"Available weights are: {', '.join(FONT_WEIGHTS)}"]
         else:
             result[name] = value
     for logo in LOGOS:

@@ -17,7 +17,7 @@ from ..spec.table import api_operations
 from ..web.http import read_json
 from ..web.limits import FILES
 from ..web.operations import Call, operation
-from ..web.store import singleton_document
+from ..web.store import singleton_document, singleton_view
 from ..web.uploads import FileRule, read_form
 from ..web.validation import request_validator
 
@@ -46,11 +46,11 @@ async def update_customization(call: Call) -> dict[str, Any]:
     fields = {k: v for k, v in raw.items() if k not in {rule.field for rule in RULES}}
     values = fields if validator is None else validator(fields)
     tenant = call.tenant
-    changes = branding.changes(values, uploads, tenant.application_id)
     with tenant.lock:
         store = tenant.component(ResourceStore)
         document = singleton_document(store, CUSTOMIZATION, _shape())
-        return store.update(CUSTOMIZATION, document[CUSTOMIZATION.id_field], changes)
+        changes = branding.changes(values, uploads, tenant.application_id, str(document.get("font_family") or "Inter"))
+        return singleton_view(CUSTOMIZATION, store.update(CUSTOMIZATION, document[CUSTOMIZATION.id_field], changes))
 
 
 def _shape() -> Any:

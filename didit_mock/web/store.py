@@ -105,7 +105,7 @@ def _get(collection: Collection, template: Document, parent: Collection | None, 
         with call.tenant.lock:
             store = store_of(call)
             if collection.singleton:
-                return _singleton(store, collection, template)
+                return singleton_view(collection, _singleton(store, collection, template))
             return store.get(collection, call.path[collection.id_param or ""], owner)
 
     return handler
@@ -114,6 +114,11 @@ def _get(collection: Collection, template: Document, parent: Collection | None, 
 def _singleton(store: ResourceStore, collection: Collection, template: Document) -> Document:
     rows = store.all(collection)
     return rows[0] if rows else store.create(collection, template, {})
+
+
+def singleton_view(collection: Collection, document: Document) -> Document:
+    """A singleton as the API shows it: without the store's id (Didit's singletons have none)."""
+    return {key: value for key, value in document.items() if key != collection.id_field}
 
 
 def singleton_document(store: ResourceStore, collection: Collection, shape: Operation) -> Document:
@@ -130,9 +135,8 @@ def _update(collection: Collection, template: Document, parent: Collection | Non
             store = store_of(call)
             if collection.singleton:
                 key = _singleton(store, collection, template)[collection.id_field]
-            else:
-                key = call.path[collection.id_param or ""]
-            return store.update(collection, key, call.body or {}, owner)
+                return singleton_view(collection, store.update(collection, key, call.body or {}, owner))
+            return store.update(collection, call.path[collection.id_param or ""], call.body or {}, owner)
 
     return handler
 
