@@ -21,38 +21,8 @@ from .admin import standalone as admin_standalone
 from .admin import transactions as admin_transactions
 from .admin import webhooks as admin_webhooks
 from .domain.tenant import TenantConfig, TenantRegistry
-from .handlers import (
-    aml_hits,
-    aml_monitoring,
-    auth,
-    billing,
-    biometric_templates,
-    blocklist,
-    case_actions,
-    case_files,
-    case_subject,
-    cases,
-    customization,
-    feature_status,
-    imports,
-    kyb,
-    lists,
-    otp,
-    questionnaires,
-    reports,
-    screening,
-    session_lifecycle,
-    sessions,
-    standalone,
-    system,
-    transaction_rules,
-    transactions,
-    travel_rule,
-    users,
-    wallets,
-    webhooks,
-    workflows,
-)
+from .handlers.handler_table import OPERATIONS as RULE_OPERATIONS
+from .handlers.index import MODULES as HANDLER_MODULES
 from .hosted import page as hosted
 from .resources.families import COLLECTIONS
 from .settings import Settings
@@ -63,39 +33,9 @@ from .web.gateway import Gateway
 
 log = logging.getLogger("didit_mock")
 
-#: Modules of handlers with real rules, marked `@operation(operation_id)`.
-RULE_MODULES: tuple[Any, ...] = (
-    reports,
-    cases,
-    case_actions,
-    case_files,
-    case_subject,
-    sessions,
-    otp,
-    system,
-    session_lifecycle,
-    feature_status,
-    imports,
-    webhooks,
-    blocklist,
-    workflows,
-    users,
-    questionnaires,
-    customization,
-    auth,
-    lists,
-    billing,
-    biometric_templates,
-    standalone,
-    screening,
-    aml_hits,
-    transactions,
-    transaction_rules,
-    travel_rule,
-    wallets,
-    kyb,
-    aml_monitoring,
-)
+#: Modules (under `didit_mock.handlers`) of handlers with real rules, marked `@operation(operation_id)`;
+#: each is imported on the first call of one of its operations.
+RULE_MODULES: tuple[str, ...] = HANDLER_MODULES
 #: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
 #: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.
 ROUTE_MODULES: tuple[Any, ...] = (
@@ -155,7 +95,8 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     settings = settings or Settings.from_env()
     registry = registry or build_registry(settings)
 
-    api = build_api(RULE_MODULES, COLLECTIONS, validate_responses=settings.validate_responses)
+    lazy_rules = {operation_id: module for operation_id, module in RULE_OPERATIONS.items() if module in RULE_MODULES}
+    api = build_api((), COLLECTIONS, validate_responses=settings.validate_responses, lazy_rules=lazy_rules)
     routes: list[BaseRoute] = [api]
     for module in ROUTE_MODULES:
         routes.extend(getattr(module, "routes", ()))

@@ -26,7 +26,7 @@ def render() -> str:
     rows = []
     for operation in api.table:
         placement = api.placements[operation.operation_id]
-        kind = api.handlers[operation.operation_id].kind
+        kind = api.handlers.kind(operation.operation_id)
         rows.append((placement.family.title, operation, placement.auth.name, kind))
     rows.sort(key=lambda row: (row[0], row[1].path, row[1].method))
     counts = Counter(kind for *_, kind in rows)

@@ -35,7 +35,7 @@ class AnnouncingServer(uvicorn.Server):
         if self.started:
             print(announcement(self.bound_urls(), self.url), flush=True)
             if self.warm_up:
-                start_warm_up()  # after the announcement: readiness does not wait for it
+                start_warm_up(self.config.app)  # after the announcement: readiness does not wait for it
 
     def bound_urls(self) -> list[str]:
         """`http://host:port` of every socket the server listens on."""
@@ -73,7 +73,7 @@ class BackgroundServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started and self.warm_up:
-            self.warm_up_thread = start_warm_up()
+            self.warm_up_thread = start_warm_up(self.config.app)
         self.ready.set()  # `started` tells whether it is listening
 
     def run_in_thread(self) -> None:

@@ -3,7 +3,8 @@
 Faker, its providers, the PDF and image code and phonenumbers' carrier and geocoder data load on
 first use (half a second together), which a client with a short timeout would see on its first
 call. `start_warm_up` does that work in a daemon thread once the server listens, on a throwaway
-registry: no tenant, journal or webhook of the server is touched.
+registry: no tenant, journal or webhook of the server is touched. It then imports the server's
+handler modules, which the app otherwise loads on the first call of each family.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 WORKFLOW = "d1d17000-0000-4000-8000-000000000001"
 PHONE = "+14155550100"
@@ -33,14 +35,18 @@ def warm_up() -> None:
     lookup(PHONE, OtpConfig())
 
 
-def start_warm_up() -> threading.Thread:
-    """Run `warm_up` in a daemon thread; a failure is logged at debug level and changes nothing else."""
+def start_warm_up(app: Any = None) -> threading.Thread:
+    """Run `warm_up` in a daemon thread, then load `app`'s handler modules (each family's loads on
+    its first call otherwise); a failure is logged at debug level and changes nothing else."""
 
     def run() -> None:
         log = logging.getLogger("didit_mock")
         started = time.perf_counter()
         try:
             warm_up()
+            api = getattr(app, "api", None)
+            if api is not None:
+                api.handlers.load_all()
         except Exception:  # a warm-up is an optimisation: never an error for the user
             log.debug("warm-up failed", exc_info=True)
             return

@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from didit_mock import app as app_module
-from didit_mock.handlers import imports
 from didit_mock.settings import Settings
 from didit_mock.web.shape import SHAPE_ONLY_HEADER
 
@@ -33,7 +32,7 @@ def _answers(paths: list[tuple[str, str]], key: str | None = "sk_test_shapes") -
 
 @pytest.fixture(autouse=True)
 def without_import_rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    kept = tuple(module for module in app_module.RULE_MODULES if module is not imports)
+    kept = tuple(module for module in app_module.RULE_MODULES if module != "imports")
     assert len(kept) == len(app_module.RULE_MODULES) - 1
     monkeypatch.setattr(app_module, "RULE_MODULES", kept)
 

@@ -64,7 +64,7 @@ def _operation(api: ApiRoute, raw: dict[str, Any]) -> dict[str, Any]:
     if "security" not in operation:  # Didit's document is silent: the overlay's auth profile says
         scheme = _CREDENTIAL_SCHEMES.get(placement.auth.credential or "")
         operation["security"] = [{scheme: []}] if scheme else []
-    if api.handlers[operation_id].kind == "shape":
+    if api.handlers.kind(operation_id) == "shape":
         operation[SHAPE_ONLY_MARK] = True
     return operation
 

@@ -73,6 +73,10 @@ routes = [
 def install(app: Any) -> None:
     """Wire the transaction submitter other families use (a Travel Rule deposit between two
     applications is monitored with the beneficiary's own rules)."""
-    from ..handlers.transactions import submit_transaction
 
-    app.registry.wiring.transaction_submitter = lambda tenant, body: submit_transaction(tenant, body)[0]
+    def submit(tenant: Any, body: dict[str, Any]) -> dict[str, Any]:
+        from ..handlers.transactions import submit_transaction  # on first use: the handlers load lazily
+
+        return submit_transaction(tenant, body)[0]
+
+    app.registry.wiring.transaction_submitter = submit
