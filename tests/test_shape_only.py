@@ -7,6 +7,7 @@ app built without one rules module (the session imports): its operations fall ba
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -27,7 +28,8 @@ def _answers(paths: list[tuple[str, str]], key: str | None = "sk_test_shapes") -
 
     settings = Settings.from_env(environ={}, port=0, validate_responses=True)
     application = app_module.create_app(settings)
-    return asyncio.run(run())
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: a browser test's sync Playwright may hold this one's loop
+        return pool.submit(asyncio.run, run()).result()
 
 
 @pytest.fixture(autouse=True)
