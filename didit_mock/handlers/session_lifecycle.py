@@ -25,6 +25,7 @@ from ..domain.tenant import Tenant
 from ..web.http import json_response, parse, read_json
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
+from ..web.validation import BodyRules
 from . import session_data
 from .session_models import STATUS_CHOICES, canonical_uuid
 from .sessions import resolve_then_authenticate
@@ -84,17 +85,7 @@ class ShareBody(BaseModel):
         return canonical_uuid(value)
 
 
-class ImportBody(BaseModel):
-    model_config = DRF
-    share_token: str
-    trust_review: bool
-    workflow_id: str
-    vendor_data: str | None = None
-
-    @field_validator("workflow_id")
-    @classmethod
-    def _uuid(cls, value: str) -> str:
-        return canonical_uuid(value)
+IMPORT_RULES = BodyRules({"workflow_id": canonical_uuid})
 
 
 @operation("post_v3_session_share", body=None)
@@ -116,20 +107,20 @@ async def share_session(call: Call) -> Response:
     return json_response({"share_token": token, "for_application_id": body.for_application_id, "session_kind": "user"})
 
 
-@operation("post_v3_session_import_shared", body=ImportBody)
+@operation("post_v3_session_import_shared", body=IMPORT_RULES)
 async def import_shared(call: Call) -> Response:
     """Redeem a share token: the decision is cloned into a new session of the calling application."""
     tenant = call.tenant
-    body: ImportBody = call.body
+    body: dict[str, Any] = call.body
     registry = call.registry
     claims = sharing.read_token(
-        body.share_token, sharing.signing_key(registry.global_seed), tenant.clock.timestamp(), tenant.application_id
+        body["share_token"], sharing.signing_key(registry.global_seed), tenant.clock.timestamp(), tenant.application_id
     )
     snapshot = sharing.snapshot_source(registry, claims, _render_decision)
     with tenant.lock:
         clone = sharing.import_session(
-            tenant, claims, snapshot, trust_review=body.trust_review, workflow_id=body.workflow_id,
-            vendor_data=body.vendor_data,
+            tenant, claims, snapshot, trust_review=body["trust_review"], workflow_id=body["workflow_id"],
+            vendor_data=body.get("vendor_data"),
         )
         decision = _render_decision(tenant, clone)
     decision.setdefault("shared_from_session", clone.shared_from_session)

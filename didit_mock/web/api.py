@@ -19,6 +19,7 @@ from ..spec.table import OperationTable, api_operations
 from .api_route import ApiRoute
 from .errors import DJANGO_404
 from .operations import Handler, handlers_in
+from .query import query_validator
 from .response_check import ResponseCheck
 from .shape import shape_handler
 from .store import store_handlers
@@ -39,6 +40,7 @@ def build_api(rule_modules: Iterable[ModuleType], collections: Iterable[Collecti
     for operation in table:
         if operation.operation_id not in handlers:
             handlers[operation.operation_id] = shape_handler(operation)
+        query_validator(operation)  # compiled now (cheap); bodies compile on first use (see validation)
     return ApiRoute(table, handlers, placements, ResponseCheck() if validate_responses else None)
 
 
