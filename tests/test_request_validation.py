@@ -61,6 +61,9 @@ NULL_REQUIRED = [
 ]
 BAD_UUID = [
     ("/v3/session/", {"workflow_id": "nope"}, "workflow_id"),
+    # 32 characters between separators are not a UUID unless they are hexadecimal digits.
+    ("/v3/session/", {"workflow_id": KYC_WORKFLOW[:-1] + "g"}, "workflow_id"),
+    ("/v3/blocklist/add/", {"session_id": UNKNOWN[:-1] + "x", "blocklist_face": True}, "session_id"),
     ("/v3/blocklist/remove/", {"session_id": "nope", "unblock_face": True}, "session_id"),
     ("/v3/session/import-shared/", {"share_token": "t", "trust_review": True, "workflow_id": "nope"}, "workflow_id"),
 ]
@@ -87,6 +90,11 @@ def test_a_body_that_is_not_an_object_is_one_message_everywhere(client: httpx.Cl
     response = client.post(path, json=["x"])
     assert response.status_code == 400
     assert response.json() == {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}
+
+
+def test_any_uuid_spelling_drf_reads_is_read_canonically(client: httpx.Client) -> None:
+    for spelling in (KYC_WORKFLOW.upper(), "{" + KYC_WORKFLOW + "}", KYC_WORKFLOW.replace("-", "")):
+        assert create_session(client, workflow_id=spelling)["workflow_id"] == KYC_WORKFLOW
 
 
 def test_feature_status_takes_its_choices_from_the_spec(client: httpx.Client) -> None:

@@ -11,7 +11,6 @@ from ..web.http import json_response
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
 from ..web.validation import BodyRules
-from .field_rules import canonical_uuid
 
 DEFAULT_LIMIT = 50
 ADDED = "Successfully added to blocklist."
@@ -35,8 +34,8 @@ def _one_flag(prefix: str, message: str) -> Any:
     return check
 
 
-ADD = BodyRules({"session_id": canonical_uuid, "": _one_flag("blocklist", NO_ADD_FLAG)})
-REMOVE = BodyRules({"session_id": canonical_uuid, "": _one_flag("unblock", NO_REMOVE_FLAG)})
+ADD = BodyRules({"": _one_flag("blocklist", NO_ADD_FLAG)})
+REMOVE = BodyRules({"": _one_flag("unblock", NO_REMOVE_FLAG)})
 
 
 @operation("blocklist_add", body=ADD)

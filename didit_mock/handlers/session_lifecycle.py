@@ -25,7 +25,6 @@ from ..domain.tenant import Tenant
 from ..web.http import json_response, parse, read_json
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
-from ..web.validation import BodyRules
 from . import session_data
 from .session_models import STATUS_CHOICES, canonical_uuid
 from .sessions import resolve_then_authenticate
@@ -85,9 +84,6 @@ class ShareBody(BaseModel):
         return canonical_uuid(value)
 
 
-IMPORT_RULES = BodyRules({"workflow_id": canonical_uuid})
-
-
 @operation("post_v3_session_share", body=None)
 async def share_session(call: Call) -> Response:
     """Mint a share token for another application (this route answers 401 on bad credentials)."""
@@ -107,7 +103,7 @@ async def share_session(call: Call) -> Response:
     return json_response({"share_token": token, "for_application_id": body.for_application_id, "session_kind": "user"})
 
 
-@operation("post_v3_session_import_shared", body=IMPORT_RULES)
+@operation("post_v3_session_import_shared")
 async def import_shared(call: Call) -> Response:
     """Redeem a share token: the decision is cloned into a new session of the calling application."""
     tenant = call.tenant

@@ -87,7 +87,6 @@ def portrait_digest(encoded: str) -> str:
 
 #: The create's rules beyond its schema (`portrait_image` becomes the image's digest).
 CREATE_RULES = BodyRules({
-    "workflow_id": canonical_uuid,
     "vendor_data": vendor_data_bytes,
     "callback": callback_url,
     "contact_details.email": field_rules.email_address,

@@ -55,16 +55,11 @@ async def create_session(call: Call) -> Response:
         contact = {"email": contact.get("email"), "send_notification_emails": contact.get("send_notification_emails",
                    False), "email_lang": contact.get("email_lang"), "phone": contact.get("phone")}
     new = NewSession(
-        workflow_id=body["workflow_id"],
-        vendor_data=get("vendor_data"),
-        metadata=get("metadata"),
-        callback=get("callback"),
-        callback_method=get("callback_method") or "initiator",
-        language=get("language"),
+        workflow_id=body["workflow_id"], vendor_data=get("vendor_data"), metadata=get("metadata"),
+        callback=get("callback"), callback_method=get("callback_method", "initiator"), language=get("language"),
         contact_details=contact,
-        # Only the keys the client sent: the decision echoes just those.
-        expected_details=get("expected_details"),
-        portrait_digest=get("portrait_image"),  # the image's digest (`portrait_digest` rule)
+        expected_details=get("expected_details"),  # only the keys the client sent: the decision echoes those
+        portrait_digest=get("portrait_image"),  # the image's digest (the `portrait_digest` rule)
         sandbox_scenario=get("sandbox_scenario"),
     )
     with tenant.lock:

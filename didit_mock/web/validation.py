@@ -10,6 +10,8 @@ say (a phone number's validity, a rule across fields) is a `FieldRule` the handl
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +28,11 @@ Validator = Callable[[Any], Any]
 #: A hand-written check of one value the schema accepted: the value to keep, or `ValueError(message)`.
 FieldRule = Callable[[Any], Any]
 _CACHE_KEY = "request_validators"
+#: What `format: uuid` is checked as: the reading (`reader`) turns every spelling DRF's UUIDField
+#: accepts into the canonical one, so what is left must be canonical. (The checker's own `uuid`
+#: format takes any 32 characters between separators.)
+UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+_CANONICAL_UUID = re.compile(UUID_PATTERN)
 _BOOL_TRUE = frozenset({"true", "True", "TRUE", "1", "yes", "on", 1})
 _BOOL_FALSE = frozenset({"false", "False", "FALSE", "0", "no", "off", 0})
 
@@ -47,12 +54,15 @@ class BodyRules:
 def request_validator(operation: Operation, media_type: str, rules: BodyRules | None = None) -> Validator | None:
     """The compiled check of `operation`'s body for `media_type` (None when it declares no body).
 
-    Compiled on first use and kept on the operation (one handler serves an operation, so one set
-    of `rules` goes with it).
+    Compiled on first use and kept on the operation, by media type and rules (the rules are
+    module constants, named by identity).
     """
-    cache: dict[str, Validator | None] = operation.extras.setdefault(_CACHE_KEY, {})
-    if media_type in cache:
-        return cache[media_type]
+    cache: dict[Any, Validator | None] | None = operation.extras.get(_CACHE_KEY)
+    if cache is None:
+        cache = operation.extras[_CACHE_KEY] = {}
+    key = media_type if rules is None else (media_type, id(rules))
+    if key in cache:
+        return cache[key]
     raw = operation.request_schemas.get(media_type)
     if raw is None and operation.request_schemas:
         raw = next(iter(operation.request_schemas.values()))
@@ -60,13 +70,13 @@ def request_validator(operation: Operation, media_type: str, rules: BodyRules | 
     if raw is not None:
         schema = with_fixes(json_schema(raw, for_request=True), request_schema_fixes(operation.operation_id))
         checker = compile_schema(schema, rules)
-    cache[media_type] = checker
+    cache[key] = checker
     return checker
 
 
 def compile_schema(schema: dict[str, Any], rules: BodyRules | None = None) -> Validator:
     """A function that returns the document read as DRF reads it, or raises a DRF-shaped 400."""
-    compiled = jsonschema_rs.Draft4Validator(schema, validate_formats=True)
+    compiled = jsonschema_rs.Draft4Validator(_uuid_as_pattern(schema), validate_formats=True)
     declared = frozenset(schema.get("properties") or ())
     # The rules by the top-level field they concern (in their order), those of the whole body last.
     by_field: dict[str, list[tuple[tuple[str, ...], FieldRule]]] = {}
@@ -79,8 +89,8 @@ def compile_schema(schema: dict[str, Any], rules: BodyRules | None = None) -> Va
             whole.append(rule)
     has_rules = bool(by_field or whole)
     # Per top-level field: its own rule (run after those of the fields under it) and those under it.
-    rule_plan = tuple((name, next((r for p, r in steps if len(p) == 1), None),
-                       tuple((p, r) for p, r in steps if len(p) > 1)) for name, steps in by_field.items())
+    rule_plan = {name: (next((r for p, r in steps if len(p) == 1), None), tuple((p, r) for p, r in steps if len(p) > 1))
+                 for name, steps in by_field.items()}
     is_object = _top_is_object(compiled)
     read = reader(schema)
     # `coerce` keeps a serializer's declared fields only; an open object keeps the rest until here.
@@ -100,10 +110,11 @@ def compile_schema(schema: dict[str, Any], rules: BodyRules | None = None) -> Va
         if keep_declared and isinstance(value, dict):
             value = {k: v for k, v in value.items() if k in declared}
         if has_rules and isinstance(value, dict):
-            for name, top_rule, nested in rule_plan:
-                current = value.get(name)
+            for name in [name for name in value if name in rule_plan]:
+                current = value[name]
                 if current is None:
                     continue
+                top_rule, nested = rule_plan[name]
                 for path, rule in nested:
                     _apply(rule, path, value, errors)
                 if top_rule is not None and name not in errors:
@@ -118,6 +129,19 @@ def compile_schema(schema: dict[str, Any], rules: BodyRules | None = None) -> Va
         return value
 
     return validate
+
+
+def _uuid_as_pattern(node: Any) -> Any:
+    """`node` with `format: uuid` checked as the canonical spelling (see `UUID_PATTERN`)."""
+    if isinstance(node, list):
+        return [_uuid_as_pattern(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _uuid_as_pattern(value) for key, value in node.items()}
+    if out.get("format") == "uuid" and "pattern" not in out:
+        del out["format"]
+        out["pattern"] = UUID_PATTERN
+    return out
 
 
 def _apply(rule: FieldRule, path: tuple[str, ...], document: Any, errors: dict[Any, Any]) -> Any:
@@ -233,6 +257,8 @@ def message(kind: Any, instance: Any) -> str:
             "ipv4": "Enter a valid IPv4 address.",
         }.get(kind.format, "Invalid value.")
     if name == "pattern":
+        if kind.pattern == UUID_PATTERN:
+            return "Must be a valid UUID."
         return "This value does not match the required pattern."
     if name == "uniqueItems":
         return "Items must be unique."
@@ -258,16 +284,21 @@ def reader(schema: dict[str, Any]) -> Reader:
     kind = schema.get("type")
     kinds = frozenset(kind if isinstance(kind, list) else [kind])
     scalar = _scalar_reader(kinds)
+    if schema.get("format") == "uuid" and "string" in kinds:
+        scalar = _uuid_reader(scalar)
     properties = schema.get("properties")
     items = schema.get("items")
     if properties:
         fields = {name: reader(sub) for name, sub in properties.items()}
+        # Fields where a string is read as it is: no call for the most common value.
+        texts = frozenset(name for name, sub in properties.items() if _takes_text_as_is(sub))
         closed = "additionalProperties" not in schema  # a serializer: its validated data has its fields only
 
         def read_object(value: Any) -> Any:
             if isinstance(value, dict):
                 if closed:
-                    return {key: fields[key](item) for key, item in value.items() if key in fields}
+                    return {key: item if type(item) is str and key in texts else fields[key](item)
+                            for key, item in value.items() if key in fields}
                 return {key: fields[key](item) if key in fields else item for key, item in value.items()}
             return value if isinstance(value, list) else scalar(value)
 
@@ -282,6 +313,30 @@ def reader(schema: dict[str, Any]) -> Reader:
 
         return read_list
     return scalar
+
+
+def _takes_text_as_is(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    if schema.get("format") == "uuid":
+        return False
+    return kind is None or kind == "string" or (isinstance(kind, list) and "string" in kind)
+
+
+def _uuid_reader(otherwise: Reader) -> Reader:
+    """DRF's UUIDField: any spelling `uuid.UUID` reads (no hyphens, capitals, braces) is the canonical
+    form; anything else is left for the `uuid` format to refuse."""
+
+    def read(value: Any) -> Any:
+        if type(value) is not str:
+            return otherwise(value)
+        if len(value) == 36 and _CANONICAL_UUID.match(value):
+            return value
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            return value
+
+    return read
 
 
 def _same(value: Any) -> Any:
