@@ -110,11 +110,10 @@ def compile_schema(schema: dict[str, Any], rules: BodyRules | None = None) -> Va
         if keep_declared and isinstance(value, dict):
             value = {k: v for k, v in value.items() if k in declared}
         if has_rules and isinstance(value, dict):
-            for name in [name for name in value if name in rule_plan]:
-                current = value[name]
+            for name, (top_rule, nested) in rule_plan.items():
+                current = value.get(name)
                 if current is None:
                     continue
-                top_rule, nested = rule_plan[name]
                 for path, rule in nested:
                     _apply(rule, path, value, errors)
                 if top_rule is not None and name not in errors:
