@@ -110,10 +110,11 @@ def compile_schema(schema: dict[str, Any], rules: BodyRules | None = None) -> Va
         if keep_declared and isinstance(value, dict):
             value = {k: v for k, v in value.items() if k in declared}
         if has_rules and isinstance(value, dict):
-            for name, (top_rule, nested) in rule_plan.items():
-                current = value.get(name)
-                if current is None:
+            for name, current in value.items():
+                plan = rule_plan.get(name)
+                if plan is None or current is None:
                     continue
+                top_rule, nested = plan
                 for path, rule in nested:
                     _apply(rule, path, value, errors)
                 if top_rule is not None and name not in errors:
