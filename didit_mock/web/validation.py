@@ -92,20 +92,21 @@ def compile_schema(schema: dict[str, Any], rules: BodyRules | None = None) -> Va
     rule_plan = {name: (next((r for p, r in steps if len(p) == 1), None), tuple((p, r) for p, r in steps if len(p) > 1))
                  for name, steps in by_field.items()}
     is_object = _top_is_object(compiled)
-    read = reader(schema)
+    read, read_as_sent = reader(schema), reader(schema, uuids=False)
     # `coerce` keeps a serializer's declared fields only; an open object keeps the rest until here.
     keep_declared = bool(declared) and "additionalProperties" in schema
 
     def validate(document: Any) -> Any:
         if not isinstance(document, dict) and is_object:
             raise not_a_dictionary(document)
-        value = read(document)
+        value = read_as_sent(document)
         if compiled.is_valid(value):
             errors: dict[Any, Any] = {}
         else:
-            errors = error_tree(compiled, value)
-            if not has_rules:
-                raise ValidationFailed(lists_for_indexes(errors) or {"non_field_errors": ["Invalid data."]})
+            value = read(document)  # a UUID in another spelling, or a problem to report
+            errors = {} if compiled.is_valid(value) else error_tree(compiled, value)
+        if errors and not has_rules:
+            raise ValidationFailed(lists_for_indexes(errors) or {"non_field_errors": ["Invalid data."]})
         # DRF's validated data holds the declared fields only.
         if keep_declared and isinstance(value, dict):
             value = {k: v for k, v in value.items() if k in declared}
@@ -279,19 +280,23 @@ def coerce(schema: dict[str, Any], value: Any) -> Any:
 Reader = Callable[[Any], Any]
 
 
-def reader(schema: dict[str, Any]) -> Reader:
-    """A function reading values as DRF's fields for `schema` would (see `coerce`), built once."""
+def reader(schema: dict[str, Any], uuids: bool = True) -> Reader:
+    """A function reading values as DRF's fields for `schema` would (see `coerce`), built once.
+
+    `uuids=False` leaves UUID strings as they are: a document whose UUIDs are already canonical
+    (nearly every one) is read so, and only read again when the check refuses it.
+    """
     kind = schema.get("type")
     kinds = frozenset(kind if isinstance(kind, list) else [kind])
     scalar = _scalar_reader(kinds)
-    if schema.get("format") == "uuid" and "string" in kinds:
+    if uuids and schema.get("format") == "uuid" and "string" in kinds:
         scalar = _uuid_reader(scalar)
     properties = schema.get("properties")
     items = schema.get("items")
     if properties:
-        fields = {name: reader(sub) for name, sub in properties.items()}
+        fields = {name: reader(sub, uuids) for name, sub in properties.items()}
         # Fields where a string is read as it is: no call for the most common value.
-        texts = frozenset(name for name, sub in properties.items() if _takes_text_as_is(sub))
+        texts = frozenset(name for name, sub in properties.items() if _takes_text_as_is(sub, uuids))
         closed = "additionalProperties" not in schema  # a serializer: its validated data has its fields only
 
         def read_object(value: Any) -> Any:
@@ -304,7 +309,7 @@ def reader(schema: dict[str, Any]) -> Reader:
 
         return read_object
     if isinstance(items, dict):
-        read_item = reader(items)
+        read_item = reader(items, uuids)
 
         def read_list(value: Any) -> Any:
             if isinstance(value, list):
@@ -315,9 +320,9 @@ def reader(schema: dict[str, Any]) -> Reader:
     return scalar
 
 
-def _takes_text_as_is(schema: dict[str, Any]) -> bool:
+def _takes_text_as_is(schema: dict[str, Any], uuids: bool) -> bool:
     kind = schema.get("type")
-    if schema.get("format") == "uuid":
+    if uuids and schema.get("format") == "uuid":
         return False
     return kind is None or kind == "string" or (isinstance(kind, list) and "string" in kind)
 
