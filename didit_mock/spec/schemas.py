@@ -189,15 +189,13 @@ def with_fixes(schema: Schema, fixes: Iterable[Any]) -> Schema:
     for fix in fixes:
         node = schema = dict(schema)
         for part in (fix.path.split(".") if fix.path else ()):
-            key, name = ("items", None) if part == "[]" else ("properties", part)
-            holder = node[key] = dict(node[key])
-            child = holder if name is None else holder.setdefault(name, {})
-            child = dict(child)
-            if name is None:
-                node["items"] = child
+            if part == "[]":
+                node["items"] = dict(node["items"])
+                node = node["items"]
             else:
-                holder[name] = child
-            node = child
+                properties = node["properties"] = dict(node["properties"])
+                properties[part] = dict(properties.get(part, {}))
+                node = properties[part]
         for keyword, value in fix.changes.items():
             if keyword == "nullable":
                 _admit_null(node)
