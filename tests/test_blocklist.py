@@ -59,7 +59,8 @@ def listing(client: httpx.Client, query: str = "") -> dict:
     ("add", {"session_id": UNKNOWN, "blocklist_face": False, "blocklist_email": False},
      {"non_field_errors": ["At least one blocklist flag must be true."]}),
     ("add", {"session_id": UNKNOWN, "blocklist_face": "often"}, {"blocklist_face": ["Must be a valid boolean."]}),
-    ("remove", {"session_id": 12, "unblock_face": True}, {"session_id": ["Not a valid string."]}),
+    ("remove", {"session_id": 12, "unblock_face": True}, {"session_id": ["Must be a valid UUID."]}),
+    ("remove", {"session_id": None, "unblock_face": True}, {"session_id": ["This field may not be null."]}),
     ("remove", {"session_id": UNKNOWN, "blocklist_face": True},
      {"non_field_errors": ["At least one unblock flag must be true."]}),
 ])

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
 from starlette.responses import Response
 
 from ..domain import blocklist as domain
-from ..domain.errors import ValidationFailed
 from ..web.http import json_response
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
-from .session_models import canonical_uuid
+from ..web.validation import BodyRules
 
 DEFAULT_LIMIT = 50
 ADDED = "Successfully added to blocklist."
@@ -21,68 +19,40 @@ NO_ADD_FLAG = "At least one blocklist flag must be true."
 NO_REMOVE_FLAG = "At least one unblock flag must be true."
 
 
-def _not_null(value: Any) -> Any:
-    if value is None:
-        raise ValueError("This field may not be null.")
-    return value
+def _types(body: dict[str, Any], prefix: str) -> list[str]:
+    return [kind for kind in domain.ITEM_TYPES if body.get(f"{prefix}_{kind}")]
 
 
-SessionId = Annotated[str, BeforeValidator(_not_null), AfterValidator(canonical_uuid)]
-Flag = Annotated[bool, BeforeValidator(_not_null)]
-DRF = ConfigDict(defer_build=True, extra="ignore")
+def _one_flag(prefix: str, message: str) -> Any:
+    """A rule of the whole body: at least one of the four per-type flags is true."""
+
+    def check(body: dict[str, Any]) -> dict[str, Any]:
+        if not _types(body, prefix):
+            raise ValueError(message)
+        return body
+
+    return check
 
 
-class _FlagsBody(BaseModel):
-    """A session id and the four per-type flags, at least one of them true."""
-
-    model_config = DRF
-    session_id: SessionId
-    _prefix: ClassVar[str]
-    _no_flag: ClassVar[str]
-
-    def types(self) -> list[str]:
-        return [kind for kind in domain.ITEM_TYPES if getattr(self, f"{self._prefix}_{kind}")]
-
-    @model_validator(mode="after")
-    def _one_flag(self) -> _FlagsBody:
-        if not self.types():
-            raise ValueError(self._no_flag)
-        return self
+ADD = BodyRules({"": _one_flag("blocklist", NO_ADD_FLAG)})
+REMOVE = BodyRules({"": _one_flag("unblock", NO_REMOVE_FLAG)})
 
 
-class AddBody(_FlagsBody):
-    _prefix = "blocklist"
-    _no_flag = NO_ADD_FLAG
-    blocklist_face: Flag = False
-    blocklist_document: Flag = False
-    blocklist_phone: Flag = False
-    blocklist_email: Flag = False
-
-
-class RemoveBody(_FlagsBody):
-    _prefix = "unblock"
-    _no_flag = NO_REMOVE_FLAG
-    unblock_face: Flag = False
-    unblock_document: Flag = False
-    unblock_phone: Flag = False
-    unblock_email: Flag = False
-
-
-@operation("blocklist_add", body=AddBody)
+@operation("blocklist_add", body=ADD)
 async def add(call: Call) -> Response:
     tenant = call.tenant
-    body: AddBody = call.body
+    body: dict[str, Any] = call.body
     with tenant.lock:
-        domain.add(tenant, body.session_id, body.types())
+        domain.add(tenant, body["session_id"], _types(body, "blocklist"))
     return json_response({"message": ADDED})
 
 
-@operation("blocklist_remove", body=RemoveBody)
+@operation("blocklist_remove", body=REMOVE)
 async def remove(call: Call) -> Response:
     tenant = call.tenant
-    body: RemoveBody = call.body
+    body: dict[str, Any] = call.body
     with tenant.lock:
-        domain.remove(tenant, body.session_id, body.types())
+        domain.remove(tenant, body["session_id"], _types(body, "unblock"))
     return json_response({"message": REMOVED})
 
 
@@ -90,9 +60,7 @@ async def remove(call: Call) -> Response:
 async def listing(call: Call) -> Response:
     tenant = call.tenant
     query = call.query
-    item_type = query.get("item_type") or None
-    if item_type is not None and item_type not in domain.ITEM_TYPES:
-        raise ValidationFailed.field("item_type", f'"{item_type}" is not a valid choice.')
+    item_type = query.get("item_type") or None  # a choice of the spec's, checked before the handler
     limit, offset = page_bounds(query, DEFAULT_LIMIT)
     with tenant.lock:
         entries = domain.blocklist(tenant).newest_first(item_type)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any
 
-from pydantic import BaseModel
 from starlette.responses import Response
 
 from ..domain import sessions as domain
@@ -13,20 +12,13 @@ from ..domain.feature_status import update_feature_status
 from ..domain.otp.render import verification_decision
 from ..web.http import json_response
 from ..web.operations import Call, operation
-from .session_models import DRF
 
 
-class FeatureStatusBody(BaseModel):
-    model_config = DRF
-    new_status: Literal["Approved", "Declined", "In Review"]
-    comment: str | None = None
-
-
-@operation("patch_v3_session_update_feature_status", body=FeatureStatusBody)
+@operation("patch_v3_session_update_feature_status")
 async def update_feature(call: Call) -> Response:
     session_id = call.path["sessionId"]
     tenant = call.tenant
-    body: FeatureStatusBody = call.body
+    body: dict[str, Any] = call.body
     with tenant.lock:
         session = domain.book(tenant).get(session_id)
         if session is None:
@@ -35,6 +27,6 @@ async def update_feature(call: Call) -> Response:
             raise NotFound("Session not found.")
         if session.workflow.extra and "api_service" in session.workflow.extra:  # a saved standalone call
             raise ValidationFailed.detail("Cannot change feature status for API sessions.")
-        result = update_feature_status(tenant, session, call.path["nodeId"], body.new_status, body.comment)
+        result = update_feature_status(tenant, session, call.path["nodeId"], body["new_status"], body.get("comment"))
     return json_response(result)
 

@@ -7,6 +7,7 @@ preferring the description's own examples.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .document import api_document
@@ -175,3 +176,41 @@ def blank(schema: Schema, depth: int = 0) -> Any:
     if "string" in kinds:
         return sample(schema, depth) if schema.get("format") or schema.get("minLength") else ""
     return sample(schema, depth)
+
+
+# ---------------------------------------------------------------- the overlay's corrections
+
+def with_fixes(schema: Schema, fixes: Iterable[Any]) -> Schema:
+    """`schema` (from `json_schema`) with the overlay's `SchemaFix`es applied, on copies.
+
+    A fix names a property by dotted path (`[]` steps into an array's items) and the keywords to
+    set there; a value of None removes the keyword, and `nullable: True` also admits null.
+    """
+    for fix in fixes:
+        node = schema = dict(schema)
+        for part in (fix.path.split(".") if fix.path else ()):
+            if part == "[]":
+                node["items"] = dict(node["items"])
+                node = node["items"]
+            else:
+                properties = node["properties"] = dict(node["properties"])
+                properties[part] = dict(properties.get(part, {}))
+                node = properties[part]
+        for keyword, value in fix.changes.items():
+            if keyword == "nullable":
+                _admit_null(node)
+            elif value is None:
+                node.pop(keyword, None)
+            else:
+                node[keyword] = value
+    return schema
+
+
+def _admit_null(node: Schema) -> None:
+    kind = node.get("type")
+    if isinstance(kind, str):
+        node["type"] = [kind, "null"]
+    elif isinstance(kind, list) and "null" not in kind:
+        node["type"] = [*kind, "null"]
+    if isinstance(node.get("enum"), list) and None not in node["enum"]:
+        node["enum"] = [*node["enum"], None]

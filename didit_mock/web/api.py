@@ -21,6 +21,7 @@ from ..spec.table import OperationTable, api_operations
 from .api_route import ApiRoute
 from .errors import DJANGO_404
 from .operations import Handler, handlers_in
+from .query import query_validator
 from .response_check import ResponseCheck
 from .shape import shape_handler
 from .store import store_handlers
@@ -83,6 +84,7 @@ def build_api(rule_modules: Iterable[ModuleType] = (), collections: Iterable[Col
     for operation in table:
         if operation.operation_id not in handlers and operation.operation_id not in lazy:
             handlers[operation.operation_id] = shape_handler(operation)
+        query_validator(operation)  # compiled now (cheap); bodies compile on first use (see validation)
     served = HandlerTable(handlers, {op: module for op, module in lazy.items() if op not in handlers}, package)
     return ApiRoute(table, served, placements, ResponseCheck() if validate_responses else None)
 

@@ -6,9 +6,9 @@ A handler is a function named after the operation it serves::
     async def list_sessions(call: Call) -> Response | dict: ...
 
 It gets a `Call`: the tenant (authenticated by the operation's auth profile from the overlay), the
-path parameters, the query and the checked body. Authentication, the request body check (the
-spec's schema, or the handler's own model for rules a schema cannot say), error rendering and
-the success status happen here, once, around every operation.
+path parameters, the query and the checked body. Authentication, the request checks (the query
+parameters and the body against the spec, plus the handler's `BodyRules` for what a schema cannot
+say), error rendering and the success status happen here, once, around every operation.
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..domain.errors import DiditError, NotAuthenticated, PermissionDenied
-from ..spec.operation import Operation
+from ..spec.operation import JSON, Operation
 from ..spec.overlay import Placement
-from .http import json_response, parse, read_json
+from .http import json_response, read_json
+from .query import query_validator
 from .request_head import RequestHead
-from .validation import request_validator
+from .validation import BodyRules, request_validator
 
 if TYPE_CHECKING:
     from ..domain.tenant import Tenant, TenantRegistry
@@ -45,16 +45,16 @@ class HandlerSpec:
     """What `@operation` says of a handler."""
 
     operation_id: str
-    #: "spec": the body is checked against the operation's schema; a pydantic model: by that model
-    #: (rules the schema cannot say); None: the handler reads the body itself.
-    body: str | type[BaseModel] | None = "spec"
+    #: "spec": the body is checked against the operation's schema; `BodyRules`: against the schema,
+    #: then by those rules (what the schema cannot say); None: the handler reads the body itself.
+    body: str | BodyRules | None = "spec"
     #: Authenticate only when the handler asks (`call.tenant`): the real API finds the resource
     #: first for these, so an unknown id is a 404 even without a key.
     resolve_first: bool = False
 
 
 def operation(
-    operation_id: str, *, body: str | type[BaseModel] | None = "spec", resolve_first: bool = False
+    operation_id: str, *, body: str | BodyRules | None = "spec", resolve_first: bool = False
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a function as the handler of `operation_id`."""
 
@@ -163,20 +163,24 @@ async def checked_body(call: Call, handler: Handler) -> Any:
     if rule is None or call.request.method not in BODY_METHODS:
         return None
     operation = call.operation
-    if rule == "spec" and not operation.request_schemas:
+    schemas = operation.request_schemas
+    if not schemas:
         return None
     document = await read_json(call.request)
-    if rule == "spec":
-        validator = request_validator(operation, RequestHead.of(call.request.scope).media_type or "application/json")
-        return document if validator is None else validator(document)
-    assert isinstance(rule, type)
-    return parse(rule, document)
+    # One schema serves every media type; the request's is read only when there is a choice.
+    media_type = JSON if len(schemas) == 1 else RequestHead.of(call.request.scope).media_type or JSON
+    validator = request_validator(operation, media_type, rule if isinstance(rule, BodyRules) else None)
+    return document if validator is None else validator(document)
 
 
 async def run(call: Call, handler: Handler) -> Response:
     """The handler's answer: its `Response`, or its document as JSON with the success status."""
     if not handler.spec.resolve_first and call.placement.auth.credential == "x-api-key":
         call.tenant  # noqa: B018 - authenticate before anything else, as the real API does
+    if call.request.scope["query_string"]:
+        check_query = query_validator(call.operation)
+        if check_query is not None:
+            check_query(call.request.query_params)
     call.body = await checked_body(call, handler)
     result = handler.function(call)
     if handler.is_async:
