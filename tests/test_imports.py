@@ -251,7 +251,8 @@ def test_the_documented_400s(live: httpx.Client, monkeypatch: pytest.MonkeyPatch
     check(upload(live, CSV, name="sessions.xlsx"), {"file": [imports_domain.WRONG_FILE_TYPE]})
     check(live.post(IMPORTS, files={"file": ("a.csv", CSV.encode(), "text/csv")}),
           {"workflow_id": [imports_domain.WORKFLOW_REQUIRED]})
-    check(upload(live, CSV, workflow_id="not-a-workflow"), {"workflow_id": [imports_domain.INVALID_WORKFLOW]})
+    # A workflow id that is no UUID fails the document's `format: uuid`, as DRF's UUIDField answers it.
+    check(upload(live, CSV, workflow_id="not-a-workflow"), {"workflow_id": ["Must be a valid UUID."]})
     # A business import needs a KYB workflow.
     check(upload(live, CSV, import_type="business_verification"), {"workflow_id": [imports_domain.INVALID_WORKFLOW]})
     bad_type = upload(live, CSV, import_type="payroll")

@@ -80,6 +80,12 @@ QUERY_PARAMETER_FIXES: dict[str, dict[str, SchemaFix]] = {
         "session_kind": SchemaFix("", {"enum": None},
                                   "Didit reads it case-insensitively and answers its own message "
                                   "(didit-api.md §5.3); the handler checks it"),
+        "api_service": SchemaFix("", {"enum": [
+            "ID_VERIFICATION", "FACE_MATCH", "AGE_ESTIMATION", "FACE_SEARCH", "POA", "AML", "KYB_REGISTRY",
+            "PASSIVE_LIVENESS", "DATABASE_VALIDATION", "PHONE_VERIFICATION", "EMAIL_VERIFICATION",
+            "DOCUMENT_AI", "EMAIL_RISK", "PHONE_RISK", "IP_RISK"]},
+            "Saved Document AI and risk-API calls are API sessions too, and the document's enum has no value "
+            "for them (didit-api-families.md §1.0: PROPOSED DOCUMENT_AI, EMAIL_RISK, PHONE_RISK, IP_RISK)"),
     },
 }
 

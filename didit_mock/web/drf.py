@@ -41,14 +41,25 @@ def descend(root: dict[Any, Any], path: Sequence[Any]) -> dict[Any, Any]:
 
 
 def lists_for_indexes(node: Any) -> Any:
-    """DRF reports list items as a list of per-item errors (`{}` for valid items)."""
+    """Errors of list items as DRF reports them.
+
+    A list of objects (a nested serializer with `many=True`) gives a list of per-item errors, `{}`
+    for valid items; a list of values (a `ListField`) gives the bad items' messages by index:
+    `{"ids": {"1": ["Must be a valid UUID."]}}`.
+    """
     if not isinstance(node, dict):
         return node
     converted = {k: lists_for_indexes(v) for k, v in node.items()}
-    if converted and all(isinstance(k, int) for k in converted):
+    if converted and all(isinstance(k, int) for k in converted) \
+            and all(isinstance(v, (dict, list)) and not _messages(v) for v in converted.values()):
         size = max(converted) + 1
         return [converted.get(i, {}) for i in range(size)]
     return {str(k): v for k, v in converted.items()}
+
+
+def _messages(value: Any) -> bool:
+    """Whether `value` is a field's list of messages (not the errors of an object)."""
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def _is_union_tag(part: object) -> bool:
