@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image
+
+from didit_mock.server import MockServer
 
 BRANDING = "/v3/customization/"
 
@@ -71,3 +74,15 @@ def test_each_application_has_its_own_branding(client: httpx.Client, server) -> 
     client.patch(BRANDING, json={"app_public_name": "Mine"})
     other = httpx.get(server.url + BRANDING, headers={"x-api-key": "sk_test_other_branding"}).json()
     assert other["app_public_name"] != "Mine"
+
+
+def test_the_branding_survives_a_state_file_restart(tmp_path: Path) -> None:
+    state_file, key = tmp_path / "state.json", "sk_test_branding_restart"
+    with MockServer(state_file=str(state_file), warm_up=False) as first, \
+            httpx.Client(base_url=first.url, headers={"x-api-key": key}, timeout=10) as http:
+        kept = http.patch(BRANDING, files={"image_square": ("square.png", png(64, 64), "image/png")},
+                          data={"color_primary": "#123456"}).json()
+        assert kept["logo_square"] is not None
+    with MockServer(state_file=str(state_file), warm_up=False) as second, \
+            httpx.Client(base_url=second.url, headers={"x-api-key": key}, timeout=10) as http:
+        assert http.get(BRANDING).json() == kept
