@@ -209,6 +209,15 @@ def test_documents_orjson_cannot_render_exactly_take_the_standard_path(document:
     assert dumps(document) == json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+@pytest.mark.parametrize("number", [
+    0.0, -0.0, 1e-4, 0.000099999, 1.5e-4, -0.00012, 0.1, 0.5, 99.99, 123456789.123, 9.999999999999998e15,
+    1e16, -1e16, 1.2345e17, 5e-324, 1.7976931348623157e308, 2.209278197011611e-08,
+])
+def test_floats_either_side_of_the_exponent_thresholds_render_as_pythons(number: float) -> None:
+    document = {"score": number, "rows": [{"value": number}, number, 1, "x"]}
+    assert dumps(document) == json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 @settings(max_examples=200, deadline=None)
 @given(JSON_DOCUMENTS)
 def test_a_created_sessions_metadata_is_echoed_byte_for_byte_as_pythons_json(metadata: object) -> None:

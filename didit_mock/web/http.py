@@ -26,11 +26,12 @@ _ORJSON_EXACT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLA
 def dumps(body: Any) -> bytes:
     """Compact UTF-8 JSON, byte for byte as Django REST Framework (Python's `json`) renders it.
 
-    orjson renders it when it gives the same bytes: for every document without floats (it writes
-    some floats differently, such as `0.00001` for `1e-05`) and without what it refuses (integers
-    beyond 64 bits, non-string keys, lone surrogates); Python's encoder renders the rest.
+    orjson renders it when it gives the same bytes: for every document whose floats Python writes
+    without an exponent (orjson writes `1e-5` where Python writes `1e-05`) and without what orjson
+    refuses (integers beyond 64 bits, non-string keys, lone surrogates); Python's encoder renders
+    the rest (and refuses NaN and infinities, as DRF does).
     """
-    if not _holds_float(body):
+    if not _needs_python(body):
         try:
             return orjson.dumps(body, option=_ORJSON_EXACT)
         except TypeError:
@@ -41,18 +42,21 @@ def dumps(body: Any) -> bytes:
 _SCALARS = frozenset({str, int, bool, type(None)})
 
 
-def _holds_float(body: Any) -> bool:
-    """Whether a float is anywhere in `body` (containers of plain scalars are told at once)."""
+def _needs_python(body: Any) -> bool:
+    """Whether `body` holds a float Python and orjson write differently (one Python writes with an
+    exponent: below 1e-4 or from 1e16 on, or not finite); containers of plain scalars are told at once."""
     kind = type(body)
+    if kind is float:
+        return not (body == 0.0 or 1e-4 <= abs(body) < 1e16)
     if kind is dict:
         values: Any = body.values()
     elif kind is list or kind is tuple:
         values = body
     else:
-        return kind is float
+        return False
     if set(map(type, values)) <= _SCALARS:
         return False
-    return any(_holds_float(value) for value in values if type(value) not in _SCALARS)
+    return any(_needs_python(value) for value in values if type(value) not in _SCALARS)
 
 
 class JSONBody(Response):
