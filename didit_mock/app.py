@@ -5,22 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from . import downloads
+from . import webhook_delivery
 from .admin import auth as admin_auth
-from .admin import billing as admin_billing
-from .admin import dashboard, dashboard_account, openapi, scenarios, state
-from .admin import otp as admin_otp
-from .admin import routes as admin
-from .admin import standalone as admin_standalone
-from .admin import transactions as admin_transactions
-from .admin import webhooks as admin_webhooks
-from .domain.tenant import TenantConfig, TenantRegistry
+from .admin import scenarios, state
+from .domain.tenant import Tenant, TenantConfig, TenantRegistry
 from .handlers.handler_table import OPERATIONS as RULE_OPERATIONS
 from .handlers.index import MODULES as HANDLER_MODULES
 from .hosted import page as hosted
@@ -30,30 +25,33 @@ from .web.api import NotFound, build_api
 from .web.api_route import ApiRoute
 from .web.errors import EXCEPTION_HANDLERS
 from .web.gateway import Gateway
+from .web.lazy_routes import LazyRoutes
 
 log = logging.getLogger("didit_mock")
 
 #: Modules (under `didit_mock.handlers`) of handlers with real rules, marked `@operation(operation_id)`;
 #: each is imported on the first call of one of its operations.
 RULE_MODULES: tuple[str, ...] = HANDLER_MODULES
-#: Modules of the other routes (admin API, hosted page, dashboard); each exposes `routes` and may
-#: expose `install(app)` to wire itself (tenant hooks, background workers) into a new app.
-ROUTE_MODULES: tuple[Any, ...] = (
-    admin,
-    admin_webhooks,
-    hosted,
-    admin_otp,
-    openapi,
-    scenarios,
-    dashboard,
-    dashboard_account,
-    admin_auth,
-    admin_billing,
-    state,
-    admin_standalone,
-    admin_transactions,
-    downloads,
+#: The other routes (admin API, dashboard, downloads): modules under `didit_mock` exposing `routes`,
+#: each imported on the first request whose path starts with one of its prefixes (`web.lazy_routes`).
+#: The hosted page (its paths begin with a language) and the modules wiring an app are loaded at once.
+ROUTE_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("admin.routes", ("/_mock/clock", "/_mock/ratelimits", "/_mock/requests", "/_mock/reset", "/_mock/sessions",
+                      "/_mock/tenant")),
+    ("admin.webhooks", ("/_mock/webhook",)),
+    ("admin.otp", ("/_mock/email/", "/_mock/otp/", "/_mock/phone/")),
+    ("admin.openapi", ("/_mock/openapi.json",)),
+    ("admin.dashboard", ("/_mock/ui",)),
+    ("admin.dashboard_account", ("/_mock/ui/t/",)),
+    ("admin.billing", ("/_mock/billing",)),
+    ("admin.standalone", ("/_mock/fixtures/", "/_mock/kyb/", "/_mock/standalone/")),
+    ("admin.transactions", ("/_mock/transactions/", "/_mock/travel-rule/")),
+    ("downloads", ("/files/",)),
 )
+#: Modules whose routes load with the app, and `install(app)` what wires each into a new app (tenant
+#: hooks, state sections, background workers), in this order.
+EAGER_ROUTE_MODULES: tuple[Any, ...] = (hosted, scenarios, admin_auth, state)
+INSTALLS: tuple[Any, ...] = (webhook_delivery.install, scenarios.install, admin_auth.install, state.install)
 
 
 def tenant_defaults(settings: Settings) -> TenantConfig:
@@ -98,8 +96,9 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     lazy_rules = {operation_id: module for operation_id, module in RULE_OPERATIONS.items() if module in RULE_MODULES}
     api = build_api((), COLLECTIONS, validate_responses=settings.validate_responses, lazy_rules=lazy_rules)
     routes: list[BaseRoute] = [api]
-    for module in ROUTE_MODULES:
-        routes.extend(getattr(module, "routes", ()))
+    for module in EAGER_ROUTE_MODULES:
+        routes.extend(module.routes)
+    routes.extend(LazyRoutes(f"{__package__}.{name}", prefixes) for name, prefixes in ROUTE_MODULES)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: DiditApp) -> AsyncIterator[None]:
@@ -125,10 +124,10 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     app.registry = registry
     app.state.on_startup = []
     app.state.on_shutdown = []
-    for module in ROUTE_MODULES:
-        install = getattr(module, "install", None)
-        if install is not None:
-            install(app)
+    app.state.dashboard_secret = secrets.token_bytes(32)  # behind the dashboard forms' CSRF tokens
+    registry.wiring.transaction_submitter = _submit_transaction
+    for install in INSTALLS:
+        install(app)
     return app
 
 
@@ -143,3 +142,11 @@ async def _tick_forever(app: DiditApp) -> None:
                 tenant.tick()
             except Exception:  # a failing job must not stop the ticker
                 log.exception("scheduled job failed for a tenant")
+
+
+def _submit_transaction(tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
+    """How another family (a Travel Rule deposit between two applications) submits a transaction:
+    monitored with the receiving application's own rules."""
+    from .handlers.transactions import submit_transaction  # the handlers load on first use
+
+    return submit_transaction(tenant, body)[0]

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .domain import webhooks
 from .domain.tenant import Tenant
@@ -208,3 +208,15 @@ def _connect_error(exc: BaseException, url: str) -> str:
 
 def _elapsed(started: float) -> int:
     return int(round((time.monotonic() - started) * 1000))
+
+
+def install(app: Any) -> None:
+    """Create the app's sender, run it in the lifespan, and attach every tenant (present and future)."""
+    sender = WebhookSender()
+    app.state.webhook_sender = sender
+    app.state.on_startup.append(sender.start)
+    app.state.on_shutdown.append(sender.stop)
+    registry = app.registry
+    registry.on_create.append(sender.attach)
+    for tenant in registry.tenants():
+        sender.attach(tenant)

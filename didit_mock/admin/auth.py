@@ -23,7 +23,6 @@ from ..domain.state import StateInvalid, StateSection, register_section
 from ..handlers.auth import book_of
 from ..web.auth import registry_of
 from ..web.http import json_response, parse_body
-from .routes import AdvanceBody
 
 if TYPE_CHECKING:
     from ..app import DiditApp
@@ -39,6 +38,8 @@ async def auth_code(request: Request) -> Response:
 
 
 async def auth_clock_advance(request: Request) -> Response:
+    from .routes import AdvanceBody  # with the admin routes' models, on first use
+
     body = await parse_body(request, AdvanceBody)
     book = book_of(registry_of(request))
     book.clock.advance(body.seconds)
@@ -77,6 +78,6 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/_mock/auth/clock/advance"): {
         "summary": "Move the clock the sign-up accounts follow (codes, tokens, lockouts)",
-        "request": AdvanceBody, "responses": {200: _OBJECT}, "security": None,
+        "request": "routes:AdvanceBody", "responses": {200: _OBJECT}, "security": None,
     },
 }

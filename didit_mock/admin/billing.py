@@ -20,12 +20,10 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from ..domain import billing as domain
-from ..domain.state import StateInvalid, StateSection, register_section
 from ..web.auth import authenticate, registry_of
 from ..web.http import json_response, parse_body
 
 if TYPE_CHECKING:
-    from ..app import DiditApp
     from ..domain.tenant import Tenant
 
 
@@ -111,33 +109,6 @@ async def settle_checkout(request: Request) -> Response:
 
 async def cancel_checkout(request: Request) -> Response:
     return await _finish(request, paid=False)
-
-
-def _export(tenant: Tenant) -> dict[str, Any]:
-    return domain.billing(tenant).export_state()
-
-
-def _parse(value: Any, path: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise StateInvalid(f"{path}: an object is expected.")
-    try:
-        domain.BillingSettings(**value.get("settings", {}))
-        for item in value.get("checkouts", []):
-            domain.Checkout(**item)
-    except TypeError as problem:
-        raise StateInvalid(f"{path}: {problem}") from None
-    return value
-
-
-def _restore(tenant: Tenant, value: dict[str, Any]) -> None:
-    domain.billing(tenant).import_state(value)
-
-
-BILLING_SECTION = StateSection("billing", _export, _parse, _restore)
-
-
-def install(app: DiditApp) -> None:
-    register_section(app.registry, BILLING_SECTION)
 
 
 routes = [

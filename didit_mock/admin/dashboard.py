@@ -14,7 +14,7 @@ complete a session (`admin.complete`), advance the clock (`admin.advance_clock`)
 delivery (`webhooks.find_delivery` and the sender's `replay`), reset the tenant (`registry.reset`).
 Each answers 303 back to a page, with a flash message in a short-lived cookie. Every form carries a
 token derived from a per-server secret (CSRF). With `Settings.admin_token`, `/_mock/ui/login` sets
-the HttpOnly cookie that the gateway's admin gate (`admin.refusal`) accepts on dashboard paths.
+the HttpOnly cookie that the gateway's admin gate (`refusal`) accepts on dashboard paths.
 """
 
 from __future__ import annotations
@@ -24,14 +24,12 @@ import hashlib
 import hmac
 import json
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
-from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -55,7 +53,8 @@ from ..web.templating import favicon, templates
 from . import guard as admin_guard
 from . import routes as admin
 from . import webhooks
-from .routes import DASHBOARD_COOKIE, DASHBOARD_LOGIN, DASHBOARD_PREFIX, AdvanceBody, CompleteBody
+from .routes import AdvanceBody, CompleteBody
+from .token import DASHBOARD_COOKIE, DASHBOARD_LOGIN, DASHBOARD_PREFIX, same_secret
 
 log = logging.getLogger("didit_mock.dashboard")
 
@@ -323,7 +322,7 @@ async def login(request: Request) -> Response:
     if not expected:
         return redirect(target)
     offered = str(form.get("token") or "")
-    if not offered or not admin.same_secret(offered, expected):
+    if not offered or not same_secret(offered, expected):
         admin_guard.count_failure(request.scope)
         return render(request, "login.html", {"next": target, "failed": True}, status_code=401)
     response = redirect(target, "ok", "Signed in.")
@@ -790,13 +789,6 @@ async def reset_action(request: Request, ref: str, tenant: Tenant) -> Response:
     registry_of(request).reset(tenant.api_key)
     return redirect(f"{tenant_base(ref)}/sessions", "ok", "Tenant reset: every session, code, webhook and "
                     "journal entry is gone.")
-
-
-# ---------------------------------------------------------------- wiring
-
-def install(app: Starlette) -> None:
-    """The per-server secret behind the forms' CSRF tokens (forms of an earlier run stop working)."""
-    app.state.dashboard_secret = secrets.token_bytes(32)
 
 
 _PAGE = {"security": None, "responses": {200: "html"}}

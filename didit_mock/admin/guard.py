@@ -36,7 +36,7 @@ from ..domain.errors import DiditError
 from ..settings import Settings
 from ..web.http import json_response
 from ..web.request_head import RequestHead
-from . import routes as admin
+from . import token as admin
 from .throttle import FailureThrottle
 
 #: The scope key under which the guard leaves its throttle (the dashboard login counts failures in it).

@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from ..spec.document import HTTP_METHODS
 from ..web.http import json_response
+from ..web.lazy_routes import LazyRoutes
 from .openapi_api import api_components, api_paths, api_tags
 
 OPENAPI_PATH = "/_mock/openapi.json"
@@ -238,7 +239,7 @@ def route_operations(app: Any) -> list[tuple[str, str, BaseRoute]]:
     """Every (METHOD, document path, route) of the app beside the emulated API (HEAD is implied by
     GET and left out); the API route is documented from the spec."""
     found: list[tuple[str, str, BaseRoute]] = []
-    for route in app.router.routes:
+    for route in _expanded(app.router.routes):
         if isinstance(route, Route):
             path = document_path(route.path)
             for method in _route_methods(route):
@@ -246,6 +247,11 @@ def route_operations(app: Any) -> list[tuple[str, str, BaseRoute]]:
         elif isinstance(route, Mount):
             found.append(("GET", document_path(route.path.rstrip("/")) + "/{path}", route))
     return found
+
+
+def _expanded(routes: list[BaseRoute]) -> list[BaseRoute]:
+    """The routes, with each module loaded on demand (`LazyRoutes`) standing for its own routes."""
+    return [inner for route in routes for inner in (route.routes if isinstance(route, LazyRoutes) else [route])]
 
 
 def _route_methods(route: Route) -> list[str]:
@@ -258,10 +264,11 @@ def _route_methods(route: Route) -> list[str]:
 
 def registered_operations() -> dict[tuple[str, str], Operation]:
     """The seed table, with every route module's own `OPERATIONS` merged over it."""
-    from ..app import ROUTE_MODULES
+    from ..app import EAGER_ROUTE_MODULES, ROUTE_MODULES
 
     merged = dict(OPERATIONS)
-    for module in ROUTE_MODULES:
+    lazy = [importlib.import_module(f"didit_mock.{name}") for name, _ in ROUTE_MODULES]
+    for module in (*EAGER_ROUTE_MODULES, *lazy):
         if getattr(module, "__name__", None) == __name__:
             continue
         for (method, path), value in (getattr(module, "OPERATIONS", None) or {}).items():
@@ -433,7 +440,7 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
         if name in UUID_PARAMS:
             schema["format"] = "uuid"
         elif name == "language":
-            from ..handlers.session_models import LANGUAGES
+            from ..domain.languages import LANGUAGES
 
             schema["enum"] = list(LANGUAGES)
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})

@@ -67,7 +67,7 @@ async def put_scenario(request: Request) -> Response:
     read = functools.partial(load_text, text, REQUEST_SOURCE, default_name=REQUEST_SOURCE, scope=TENANT,
                              as_json=as_json)
     try:  # CPU work: off the event loop, a few documents at a time, so other requests keep flowing
-        loaded = await anyio.to_thread.run_sync(read, limiter=request.app.state.scenario_readers)
+        loaded = await anyio.to_thread.run_sync(read, limiter=_readers(request.app))
     except ScenarioInvalid as exc:
         return _invalid(exc.problems)
     if loaded.scenario.tenants:
@@ -93,12 +93,19 @@ def _invalid(problems: list[Problem]) -> Response:
                           "problems": [p.as_dict() for p in problems]}, 400)
 
 
+def _readers(app: DiditApp) -> anyio.CapacityLimiter:
+    """The app's limit on scenario documents read at once (made on first use, in the event loop)."""
+    readers: anyio.CapacityLimiter | None = getattr(app.state, "scenario_readers", None)
+    if readers is None:
+        readers = app.state.scenario_readers = anyio.CapacityLimiter(CONCURRENT_READERS)
+    return readers
+
+
 def install(app: DiditApp) -> None:
     """Create the engine, load the configured scenario files, and watch them for changes."""
     settings = app.settings
     engine = ScenarioEngine(app.registry, fixed_keys=settings.api_keys)
     app.state.scenarios = engine
-    app.state.scenario_readers = anyio.CapacityLimiter(CONCURRENT_READERS)
     paths = list(settings.scenarios or [])
     if not paths:
         return

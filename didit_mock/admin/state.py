@@ -36,6 +36,7 @@ from ..domain import statuses as st
 from ..domain import templates as templates_domain
 from ..domain import user_faces as user_faces_domain
 from ..domain.aml_monitoring_state import AML_MONITORING_SECTION
+from ..domain.billing_state import BILLING_SECTION
 from ..domain.kyb import KYB_SECTION
 from ..domain.questionnaire_state import QUESTIONNAIRES_SECTION
 from ..domain.standalone.persistence import STANDALONE_SECTION
@@ -61,7 +62,6 @@ from ..scenario.loader import TENANT, ScenarioInvalid, load_text
 from ..web.auth import authenticate, registry_of
 from ..web.http import json_response, read_json
 from ..web.pagination import page_bounds, page_urls
-from .routes import tenant_view
 
 if TYPE_CHECKING:
     from ..app import DiditApp
@@ -116,6 +116,8 @@ async def put_state(request: Request) -> Response:
     except Exception as exc:  # nothing is swapped in before the whole document is built
         log.exception("state import failed")
         return _invalid(f"the document could not be imported ({type(exc).__name__}: {exc})")
+    from .routes import tenant_view  # the admin routes load on their first request
+
     return json_response({"imported": [tenant_view(t) for t in tenants]})
 
 
@@ -161,7 +163,7 @@ routes = [
 def install(app: DiditApp) -> None:
     """Register the state sections of the app's components; with `Settings.state_file`, load it now
     and keep it durable while the server runs (see `durable.DurableState`)."""
-    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, RESOURCES_SECTION, ENTITIES_SECTION,
+    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, BILLING_SECTION, RESOURCES_SECTION, ENTITIES_SECTION,
                     QUESTIONNAIRES_SECTION, lists_domain.state_section(),
                     templates_domain.state_section(), STANDALONE_SECTION, TRANSACTIONS_SECTION,
                     TRAVEL_RULE_SECTION, AML_MONITORING_SECTION, KYB_SECTION,

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
@@ -68,15 +68,3 @@ routes = [
     Route("/_mock/travel-rule/{transfer_uuid}/advance", advance_transfer, methods=["POST"]),
     Route("/_mock/travel-rule/{transfer_uuid}/pickup", pickup, methods=["GET"]),
 ]
-
-
-def install(app: Any) -> None:
-    """Wire the transaction submitter other families use (a Travel Rule deposit between two
-    applications is monitored with the beneficiary's own rules)."""
-
-    def submit(tenant: Any, body: dict[str, Any]) -> dict[str, Any]:
-        from ..handlers.transactions import submit_transaction  # on first use: the handlers load lazily
-
-        return submit_transaction(tenant, body)[0]
-
-    app.registry.wiring.transaction_submitter = submit

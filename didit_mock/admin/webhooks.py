@@ -18,10 +18,9 @@ from ..domain.tenant import Tenant
 from ..web.auth import authenticate
 from ..web.http import json_response, parse_body
 from ..web.paths import uuid_param
-from ..webhook_delivery import WebhookSender
 
 if TYPE_CHECKING:
-    from ..app import DiditApp
+    pass
 
 from ..handlers.webhooks import sender_of
 
@@ -208,20 +207,6 @@ async def admin_replay(request: Request) -> Response:
     replayed = await sender_of(request).replay(tenant, delivery)
     with tenant.lock:
         return json_response(replayed.view())
-
-
-# ---------------------------------------------------------------- wiring
-
-def install(app: DiditApp) -> None:
-    """Create the app's sender, run it in the lifespan, and attach every tenant (present and future)."""
-    sender = WebhookSender()
-    app.state.webhook_sender = sender
-    app.state.on_startup.append(sender.start)
-    app.state.on_shutdown.append(sender.stop)
-    registry = app.registry
-    registry.on_create.append(sender.attach)
-    for tenant in registry.tenants():
-        sender.attach(tenant)
 
 
 routes = [

@@ -11,18 +11,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..domain.languages import LANGUAGES
 from ..web.validation import BodyRules
 from . import field_rules
 from .field_rules import canonical_uuid
 
 __all__ = ["CREATE_RULES", "LANGUAGES", "canonical_uuid", "portrait_digest"]
 
-LANGUAGES = (
-    "en", "ar", "bg", "bn", "bs", "ca", "cnr", "cs", "da", "de", "el", "es", "et", "fa", "fi", "fr", "he",
-    "hi", "hr", "hu", "hy", "id", "it", "ja", "ka", "kk", "ko", "ky", "lt", "lv", "mk", "mn", "ms", "nl", "no",
-    "pl", "pt-BR", "pt", "ro", "ru", "sk", "sl", "so", "sq", "sr", "sv", "th", "tr", "uk", "uz", "vi", "zh-CN",
-    "zh-TW", "zh",
-)
 DOCUMENT_TYPES = ("P", "ID", "DL", "RP", "HIC", "TC", "SSC")
 MAX_VENDOR_DATA_BYTES = 2000
 MAX_PORTRAIT_BYTES = 2 * 1024 * 1024

@@ -27,6 +27,7 @@ from ..domain import sessions as sessions_domain
 from ..domain import statuses as st
 from ..domain import workflows as wf
 from ..domain.errors import DiditError, HtmlNotFound
+from ..domain.languages import LANGUAGES
 from ..domain.outcomes import (
     DEFAULT_DECLINE_ORDER,
     DEFAULT_REVIEW_ORDER,
@@ -37,7 +38,6 @@ from ..domain.outcomes import (
 )
 from ..domain.sessions import Session
 from ..domain.tenant import Tenant
-from ..handlers.session_models import LANGUAGES
 from ..web.auth import registry_of
 from ..web.templating import favicon, templates
 

@@ -16,16 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from .locating import Locator, pydantic_problems, yaml_number_surprise
 from .problems import Problem, ScenarioInvalid, capped
 from .reading import MAX_DOCUMENT_BYTES, duplicate_keys, parse_json, parse_yaml, paused_gc, too_large
 
 if TYPE_CHECKING:
+    from pydantic import ValidationError
     from yaml.nodes import Node
 
+    from .locating import Locator
     from .schema import Loc, Scenario
+
+# The schema and its pydantic models load with the first scenario read, not with the server.
 
 SERVER = "server"
 TENANT = "tenant"
@@ -82,6 +83,8 @@ def load_text(
     as_json: bool = False,
 ) -> LoadedScenario:
     """Parse and validate one document; raises `ScenarioInvalid` with every problem found."""
+    from .locating import Locator
+
     with paused_gc():
         data, node = parse_json(text, source) if as_json else parse_yaml(text, source)
         scenario = validate(data, source, node, found=duplicate_keys(node, source))
@@ -102,6 +105,9 @@ def validate(data: Any, source: str, node: Node | None = None, found: Sequence[P
     it accepts, so a bad status does not hide a broken timeline further down. `found`: problems
     the reading already found (duplicate keys), reported with the others.
     """
+    from pydantic import ValidationError
+
+    from .locating import Locator, pydantic_problems
     from .schema import Scenario, semantic_errors
 
     locator = Locator(node)
@@ -124,6 +130,8 @@ def validate(data: Any, source: str, node: Node | None = None, found: Sequence[P
 
 def _accepted_part(data: Any, error: ValidationError) -> tuple[Scenario, dict[str, list[int]]] | None:
     """The document without the keys and list items the schema refused, and which items stayed."""
+    from pydantic import ValidationError
+
     from .schema import Scenario
 
     if not isinstance(data, dict):
@@ -155,6 +163,8 @@ def _accepted_part(data: Any, error: ValidationError) -> tuple[Scenario, dict[st
 
 def _number_surprises(scenario: Scenario, locator: Locator, kept: dict[str, list[int]]) -> list[tuple[Loc, str]]:
     """Match conditions written as numbers YAML reads differently (`vendor_data: 012345` is 5349)."""
+    from .locating import yaml_number_surprise
+
     found: list[tuple[Loc, str]] = []
     indices = kept.get("sessions")
     for i, rule in enumerate(scenario.sessions):

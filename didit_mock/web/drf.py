@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import FIELD_REQUIRED
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 _PREFIX = "Value error, "
 

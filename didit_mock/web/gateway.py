@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..admin import routes as admin
+from ..admin import token as admin
 from ..admin.guard import AdminGuard
 from ..domain import ratelimit
 from ..domain.errors import DiditError

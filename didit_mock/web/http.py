@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
-from pydantic import BaseModel
-from pydantic import ValidationError as PydanticValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ..domain.errors import ValidationFailed, not_a_dictionary
-from .drf import drf_errors
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -124,10 +124,14 @@ def parse(model: type[M], data: Any) -> M:
     """Validate `data` with `model`, turning failures into a DRF-shaped 400."""
     if not isinstance(data, dict):
         raise not_a_dictionary(data)
+    from pydantic import ValidationError  # loaded by the modules that define models, not at start-up
+
+    from .drf import drf_errors
+
     try:
         # `model_validate` without its wrapper, whose keyword checks cost a third of the call.
         return model.__pydantic_validator__.validate_python(data)  # type: ignore[no-any-return]
-    except PydanticValidationError as exc:
+    except ValidationError as exc:
         raise ValidationFailed(drf_errors(exc)) from None
 
 

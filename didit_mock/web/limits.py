@@ -34,6 +34,7 @@ from ..domain.errors import DiditError
 from ..spec.overlay import FREE_FORM_FIELDS
 from .drf import descend
 from .http import PARSED_JSON, dumps
+from .lazy_routes import LazyRoutes
 from .request_head import HEAD, RequestHead
 
 TOO_LARGE = "Request body is too large."
@@ -95,8 +96,12 @@ def with_allow_header(scope: Scope, message: Message) -> Message:
 def allowed_methods(scope: Scope) -> list[str]:
     """Every method some route of the app accepts at this path, in DRF's order."""
     methods: set[str] = set()
-    for route in scope["app"].router.routes:
-        match, _ = route.matches({**scope, "method": "GET"})
+    probe = {**scope, "method": "GET"}
+    routes = [inner for route in scope["app"].router.routes
+              for inner in (route.routes if isinstance(route, LazyRoutes) and route.matches(probe)[0] is not Match.NONE
+                            else [route])]
+    for route in routes:
+        match, _ = route.matches(probe)
         route_methods = getattr(route, "methods", None)
         if match != Match.NONE and route_methods:
             methods.update(route_methods)
