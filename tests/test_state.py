@@ -701,3 +701,14 @@ def test_a_version_1_document_of_an_earlier_server_imports_and_answers_the_same(
         with httpx.Client(base_url=fresh.url, headers={"x-api-key": imported[0].api_key}, timeout=WAIT) as http:
             answered = {path: raw(http, path).decode() for path in answers}
     assert answered == answers
+
+
+def test_each_lazily_loaded_section_declares_what_its_section_says() -> None:
+    """A family's section loads with the first state export or import; what registering and ordering
+    read before that (name, after, needs, fields) is declared beside it and must be the section's own."""
+    from didit_mock.admin.state import FAMILY_SECTIONS
+
+    for lazy in FAMILY_SECTIONS:
+        real = lazy.section()
+        assert (lazy.name, lazy.after, lazy.needs, lazy.fields) == (real.name, real.after, real.needs, real.fields)
+        assert lazy.export is real.export and lazy.restore is real.restore

@@ -29,18 +29,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import journal as journal_mod
-from ..domain import imports as imports_domain
-from ..domain import lists as lists_domain
 from ..domain import sessions as sessions_domain
 from ..domain import statuses as st
-from ..domain import templates as templates_domain
-from ..domain import user_faces as user_faces_domain
-from ..domain.aml_monitoring_state import AML_MONITORING_SECTION
-from ..domain.billing_state import BILLING_SECTION
-from ..domain.kyb import KYB_SECTION
-from ..domain.questionnaire_state import QUESTIONNAIRES_SECTION
-from ..domain.standalone.persistence import STANDALONE_SECTION
 from ..domain.state import (
+    LazySection,
     Reader,
     StateInvalid,
     StateSection,
@@ -52,11 +44,7 @@ from ..domain.state import (
 )
 from ..domain.state import document as state_document
 from ..domain.tenant import Tenant, TenantRegistry
-from ..domain.transactions.book import TRANSACTIONS_SECTION
-from ..domain.transactions.travel_rule import TRAVEL_RULE_SECTION
-from ..domain.users_state import ENTITIES_SECTION
 from ..durable import DurableState, StateFileError
-from ..resources.persistence import RESOURCES_SECTION
 from ..scenario.engine import FaultCounter, scenarios_of
 from ..scenario.loader import TENANT, ScenarioInvalid, load_text
 from ..web.auth import authenticate, registry_of
@@ -160,14 +148,27 @@ routes = [
 
 # ---------------------------------------------------------------- the state file
 
+#: The families' sections, each loaded with the first export or import of a state (not with the server).
+FAMILY_SECTIONS: tuple[LazySection, ...] = (
+    LazySection("billing", "didit_mock.domain.billing_state:BILLING_SECTION"),
+    LazySection("resources", "didit_mock.resources.persistence:RESOURCES_SECTION"),
+    LazySection("entities", "didit_mock.domain.users_state:ENTITIES_SECTION"),
+    LazySection("questionnaires", "didit_mock.domain.questionnaire_state:QUESTIONNAIRES_SECTION"),
+    LazySection("lists", "didit_mock.domain.lists:state_section"),
+    LazySection("biometric_templates", "didit_mock.domain.templates:state_section"),
+    LazySection("standalone", "didit_mock.domain.standalone.persistence:STANDALONE_SECTION"),
+    LazySection("transactions", "didit_mock.domain.transactions.book:TRANSACTIONS_SECTION"),
+    LazySection("travel_rule", "didit_mock.domain.transactions.travel_rule:TRAVEL_RULE_SECTION"),
+    LazySection("aml_monitoring", "didit_mock.domain.aml_monitoring_state:AML_MONITORING_SECTION"),
+    LazySection("kyb", "didit_mock.domain.kyb:KYB_SECTION"),
+    LazySection("session_imports", "didit_mock.domain.imports:state_section", after=("sessions",)),
+    LazySection("user_faces", "didit_mock.domain.user_faces:state_section"),
+)
+
 def install(app: DiditApp) -> None:
     """Register the state sections of the app's components; with `Settings.state_file`, load it now
     and keep it durable while the server runs (see `durable.DurableState`)."""
-    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, BILLING_SECTION, RESOURCES_SECTION, ENTITIES_SECTION,
-                    QUESTIONNAIRES_SECTION, lists_domain.state_section(),
-                    templates_domain.state_section(), STANDALONE_SECTION, TRANSACTIONS_SECTION,
-                    TRAVEL_RULE_SECTION, AML_MONITORING_SECTION, KYB_SECTION,
-                    imports_domain.state_section(), user_faces_domain.state_section()):
+    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, *FAMILY_SECTIONS):
         register_section(app.registry, section)
     path = app.settings.state_file
     if not path:

@@ -24,6 +24,7 @@ names the place, such as `tenants[0].sessions[2].status`) and changes nothing.
 
 from __future__ import annotations
 
+import importlib
 import math
 import random
 from collections.abc import Callable, Iterable
@@ -79,7 +80,36 @@ class StateSection:
     tokens: Callable[[Any], Iterable[str]] | None = None
 
 
-def register_section(registry: TenantRegistry, section: StateSection) -> None:
+class LazySection:
+    """A section whose module loads when a state is first exported or imported, not with the server.
+
+    Its `name`, `after`, `needs` and `fields` (what registering and ordering read) are declared
+    here; the rest comes from the section `target` names: `"package.module:NAME"`, a section or a
+    function returning one. A test checks that the declared attributes are the section's own.
+    """
+
+    def __init__(self, name: str, target: str, *, after: tuple[str, ...] = (), needs: tuple[str, ...] = (),
+                 fields: tuple[str, ...] = ()):
+        self.name = name
+        self.target = target
+        self.after = after
+        self.needs = needs
+        self.fields = fields
+        self._section: StateSection | None = None
+
+    def section(self) -> StateSection:
+        """The section itself (its module is imported now)."""
+        if self._section is None:
+            module, _, attribute = self.target.partition(":")
+            found = getattr(importlib.import_module(module), attribute)
+            self._section = found() if callable(found) and not isinstance(found, StateSection) else found
+        return self._section
+
+    def __getattr__(self, attribute: str) -> Any:  # export, parse, prepare, restore, rearm, tokens
+        return getattr(self.section(), attribute)
+
+
+def register_section(registry: TenantRegistry, section: StateSection | LazySection) -> None:
     """Add (or replace, by name) a section of `registry`'s tenants; their exports and imports include it.
 
     A registry starts with the domain's own sections (`domain.persistence`); each app registers
