@@ -38,3 +38,31 @@ def test_a_path_that_needs_a_second_look_is_still_found() -> None:
     assert found is not None and found.operation("GET").operation_id == "get_session_webhook"
     assert found.operation("HEAD") is found.operation("GET")
     assert found.operation("DELETE") is None
+
+
+def test_the_compact_table_is_what_the_documents_say() -> None:
+    import json
+
+    from didit_mock.spec.document import api_document
+    from didit_mock.spec.index import TABLE, table_rows
+    from didit_mock.spec.operation import operations_of
+
+    assert json.loads(TABLE.read_text("utf-8")) == table_rows(), "stale: run `python -m didit_mock.spec.index`"
+    full = {op.operation_id: op for op in operations_of(api_document())}
+    for op in api_operations():
+        whole = full[op.operation_id]
+        assert (op.method, op.path, op.tags, op.request_types, op.security, op.addition, op.success_status) == \
+            (whole.method, whole.path, whole.tags, whole.request_types, whole.security, whole.addition,
+             whole.success_status)
+        assert op.responses == whole.responses and op.request_schemas == whole.request_schemas  # read on demand
+
+
+def test_the_server_starts_without_reading_the_whole_document() -> None:
+    import subprocess
+    import sys
+
+    code = ("from didit_mock.app import create_app; from didit_mock.settings import Settings; "
+            "from didit_mock.spec import document; create_app(Settings.from_env(environ={}, port=0)); "
+            "print(document.didit_document.cache_info().currsize)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["0"]

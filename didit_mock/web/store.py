@@ -31,11 +31,7 @@ def store_handlers(collections: Iterable[Collection], table: OperationTable) -> 
     by_name = {c.name: c for c in collections}
     handlers: dict[str, Handler] = {}
     for collection in by_name.values():
-        shape = table.by_id[collection.shape_from]
-        template = blank(json_schema(shape.response_schema(shape.success_status)))
-        example = shape.response_example(shape.success_status)
-        if collection.singleton and isinstance(example, dict):
-            template = example  # a singleton starts as Didit documents its defaults
+        template = Template(table.by_id[collection.shape_from], collection.singleton)
         parent = by_name.get(collection.parent) if collection.parent else None
         for operation_id, role in collection.operations().items():
             if role == "transition":
@@ -45,6 +41,28 @@ def store_handlers(collections: Iterable[Collection], table: OperationTable) -> 
                 function = _ROLES[role](collection, template, parent, table.by_id[operation_id].success_status)
             handlers[operation_id] = Handler(function, HandlerSpec(operation_id), is_async=False, kind="store")
     return handlers
+
+
+class Template:
+    """A collection's new document as the spec shapes it, built on first use (not with the server).
+
+    A singleton starts as Didit documents its defaults (the documented example of its answer).
+    """
+
+    def __init__(self, shape: Operation, singleton: bool):
+        self.shape = shape
+        self.singleton = singleton
+        self._built: Document | None = None
+
+    def __call__(self) -> Document:
+        if self._built is None:
+            shape = self.shape
+            example = shape.response_example(shape.success_status)
+            if self.singleton and isinstance(example, dict):
+                self._built = example
+            else:
+                self._built = blank(json_schema(shape.response_schema(shape.success_status)))
+        return self._built
 
 
 def _scope(call: Call, parent: Collection | None, collection: Collection) -> str | None:
@@ -61,7 +79,7 @@ def _scope(call: Call, parent: Collection | None, collection: Collection) -> str
     return key
 
 
-def _list(collection: Collection, template: Document, parent: Collection | None, status: int) -> Callable[..., Any]:
+def _list(collection: Collection, template: Template, parent: Collection | None, status: int) -> Callable[..., Any]:
     def handler(call: Call) -> Any:
         owner = _scope(call, parent, collection)
         filters = {name: value for name in collection.filters if (value := call.query.get(name)) not in (None, "")}
@@ -89,23 +107,23 @@ def _list_extras(call: Call) -> dict[str, Any]:
     return copy.deepcopy(extras)
 
 
-def _create(collection: Collection, template: Document, parent: Collection | None, status: int) -> Callable[..., Any]:
+def _create(collection: Collection, template: Template, parent: Collection | None, status: int) -> Callable[..., Any]:
     def handler(call: Call) -> Any:
         owner = _scope(call, parent, collection)
         with call.tenant.lock:
-            document = store_of(call).create(collection, template, call.body or {}, owner)
+            document = store_of(call).create(collection, template(), call.body or {}, owner)
         return _json(document, status)
 
     return handler
 
 
-def _get(collection: Collection, template: Document, parent: Collection | None, status: int) -> Callable[..., Any]:
+def _get(collection: Collection, template: Template, parent: Collection | None, status: int) -> Callable[..., Any]:
     def handler(call: Call) -> Any:
         owner = _scope(call, parent, collection)
         with call.tenant.lock:
             store = store_of(call)
             if collection.singleton:
-                return singleton_view(collection, _singleton(store, collection, template))
+                return singleton_view(collection, _singleton(store, collection, template()))
             return store.get(collection, call.path[collection.id_param or ""], owner)
 
     return handler
@@ -128,20 +146,20 @@ def singleton_document(store: ResourceStore, collection: Collection, shape: Oper
     return _singleton(store, collection, template)
 
 
-def _update(collection: Collection, template: Document, parent: Collection | None, status: int) -> Callable[..., Any]:
+def _update(collection: Collection, template: Template, parent: Collection | None, status: int) -> Callable[..., Any]:
     def handler(call: Call) -> Any:
         owner = _scope(call, parent, collection)
         with call.tenant.lock:
             store = store_of(call)
             if collection.singleton:
-                key = _singleton(store, collection, template)[collection.id_field]
+                key = _singleton(store, collection, template())[collection.id_field]
                 return singleton_view(collection, store.update(collection, key, call.body or {}, owner))
             return store.update(collection, call.path[collection.id_param or ""], call.body or {}, owner)
 
     return handler
 
 
-def _delete(collection: Collection, template: Document, parent: Collection | None, status: int) -> Callable[..., Any]:
+def _delete(collection: Collection, template: Template, parent: Collection | None, status: int) -> Callable[..., Any]:
     def handler(call: Call) -> Any:
         owner = _scope(call, parent, collection)
         with call.tenant.lock:
