@@ -4,7 +4,8 @@ Faker, its providers, the PDF and image code and phonenumbers' carrier and geoco
 first use (half a second together), which a client with a short timeout would see on its first
 call. `start_warm_up` does that work in a daemon thread once the server listens, on a throwaway
 registry: no tenant, journal or webhook of the server is touched. It then imports the server's
-handler modules, which the app otherwise loads on the first call of each family.
+handler modules and reads Didit's whole document, which the app otherwise loads on the first call
+of each family and the first body check.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import logging
 import threading
 import time
 from typing import Any
+
+from .spec.document import api_document
 
 WORKFLOW = "d1d17000-0000-4000-8000-000000000001"
 PHONE = "+14155550100"
@@ -47,6 +50,7 @@ def start_warm_up(app: Any = None) -> threading.Thread:
             api = getattr(app, "api", None)
             if api is not None:
                 api.handlers.load_all()
+                api_document()  # the schemas the first body checks and shapes read
         except Exception:  # a warm-up is an optimisation: never an error for the user
             log.debug("warm-up failed", exc_info=True)
             return
