@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.conftest import KYC_WORKFLOW, create_session
+from tests.conftest import KYC_WORKFLOW, complete, create_session
 
 UNKNOWN = str(uuid.UUID(int=7))
 
@@ -104,6 +104,97 @@ def test_feature_status_takes_its_choices_from_the_spec(client: httpx.Client) ->
     assert response.status_code == 400 and response.json() == {"new_status": ['"Maybe" is not a valid choice.']}
     response = client.patch(path, json={})
     assert response.status_code == 400 and response.json() == {"new_status": ["This field is required."]}
+
+
+
+# The routes that find the session before they read the body check it the same way.
+def session_routes(client: httpx.Client) -> tuple[dict, dict[str, tuple[str, str, dict]]]:
+    """A finished session, and those routes by name: (method, path, headers)."""
+    session = create_session(client)
+    complete(client, session["session_id"], "In Review")
+    sid = session["session_id"]
+    fresh = create_session(client)
+    return session, {
+        "update-status": ("PATCH", f"/v3/session/{sid}/update-status/", {}),
+        "delete": ("DELETE", f"/v3/session/{sid}/delete/", {}),
+        "batch-delete": ("POST", "/v3/sessions/delete/", {}),
+        "share": ("POST", f"/v3/session/{sid}/share/", {}),
+        "review-note": ("POST", f"/v3/sessions/{sid}/reviews/", {}),
+        "arm": ("POST", f"/v3/session/{fresh['session_id']}/sandbox/arm/", {"Session-Token": fresh["session_token"]}),
+    }
+
+
+def test_null_for_a_required_field_is_the_same_message_on_the_session_routes(client: httpx.Client) -> None:
+    _, routes = session_routes(client)
+    for name, field in (("update-status", "new_status"), ("share", "for_application_id"), ("arm", "scenario")):
+        method, path, headers = routes[name]
+        response = client.request(method, path, json={field: None}, headers=headers)
+        assert response.status_code == 400, name
+        assert response.json() == {field: ["This field may not be null."]}, name
+
+
+def test_a_wrong_type_is_the_same_message_on_the_session_routes(client: httpx.Client) -> None:
+    _, routes = session_routes(client)
+    faults = {
+        "update-status": ({"new_status": "Approved", "send_email": "maybe"}, "send_email", "Must be a valid boolean."),
+        "delete": ({"face_retention_days": "soon"}, "face_retention_days", "A valid integer is required."),
+        "batch-delete": ({"delete_all": "maybe"}, "delete_all", "Must be a valid boolean."),
+        "share": ({"for_application_id": UNKNOWN, "ttl_in_seconds": "soon"}, "ttl_in_seconds",
+                  "A valid integer is required."),
+        "review-note": ({"comment": ["a"]}, "comment", "Not a valid string."),
+        "arm": ({"scenario": {"slug": "x"}}, "scenario", "Not a valid string."),
+    }
+    for name, (body, field, message) in faults.items():
+        method, path, headers = routes[name]
+        response = client.request(method, path, json=body, headers=headers)
+        assert response.status_code == 400, name
+        assert response.json() == {field: [message]}, name
+    # The same faults on a route that checks its body before anything else.
+    assert client.post("/v3/session/", json={"workflow_id": KYC_WORKFLOW, "vendor_data": ["a"]}).json() == {
+        "vendor_data": ["Not a valid string."]}
+    # Nothing was deleted by the refused deletes.
+    assert client.get("/v3/sessions/").json()["count"] == 2
+
+
+def test_a_body_that_is_not_an_object_is_the_same_message_on_the_session_routes(client: httpx.Client) -> None:
+    _, routes = session_routes(client)
+    for name, (method, path, headers) in routes.items():
+        response = client.request(method, path, json=["x"], headers=headers)
+        assert response.status_code == 400, name
+        assert response.json() == {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}, name
+
+
+def test_session_routes_read_uuids_and_numbers_as_drf_does(client: httpx.Client) -> None:
+    session, routes = session_routes(client)
+    method, path, _ = routes["share"]
+    bad = client.request(method, path, json={"for_application_id": UNKNOWN[:-1] + "x"})
+    assert bad.status_code == 400 and bad.json() == {"for_application_id": ["Must be a valid UUID."]}
+    spelled = client.request(method, path, json={"for_application_id": UNKNOWN.upper()})
+    assert spelled.json() == {"for_application_id": ["Target application does not exist."]}  # read, then looked up
+    method, path, _ = routes["batch-delete"]
+    kept = client.request(method, path, json={"session_numbers": [str(session["session_number"] + 100)]})
+    assert kept.status_code == 200 and kept.json() == {"results": []}
+
+
+def test_resubmit_nodes_are_checked_item_by_item(client: httpx.Client) -> None:
+    _, routes = session_routes(client)
+    method, path, _ = routes["update-status"]
+    response = client.request(method, path, json={"new_status": "Resubmitted", "comment": None, "nodes_to_resubmit": [
+        {"node_id": "feature_ocr_1", "feature": "POA"}, {"node_id": "x" * 256, "feature": "BOGUS"}, {"feature": "OCR"}]})
+    assert response.status_code == 400
+    errors = response.json()["nodes_to_resubmit"]
+    assert errors[0] == {}
+    assert errors[1]["node_id"] == ["Ensure this field has no more than 255 characters."]
+    assert errors[1]["feature"][0].startswith('"BOGUS" is not a valid choice. Valid choices are: OCR, ')
+    assert errors[2] == {"node_id": ["This field is required."]}
+
+
+def test_an_unknown_session_is_answered_before_its_body(client: httpx.Client) -> None:
+    for method, path in (("PATCH", f"/v3/session/{UNKNOWN}/update-status/"), ("DELETE", f"/v3/session/{UNKNOWN}/delete/"),
+                         ("POST", f"/v3/session/{UNKNOWN}/share/"), ("POST", f"/v3/sessions/{UNKNOWN}/reviews/")):
+        response = client.request(method, path, json={"new_status": 5, "face_retention_days": "x",
+                                                      "for_application_id": None, "comment": []})
+        assert response.status_code == 404, path
 
 
 # ---------------------------------------------------------------- query parameters

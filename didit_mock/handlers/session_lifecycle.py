@@ -7,9 +7,8 @@ Routes: `GET /v3/session/{id}/generate-pdf/` (and without the slash), `POST .../
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -22,14 +21,13 @@ from ..domain.outcomes import sandbox_scenario
 from ..domain.reports import ReportCache, check_reportable, render_report
 from ..domain.sessions import Review, Session
 from ..domain.tenant import Tenant
-from ..web.http import json_response, parse, read_json
+from ..web.http import json_response, read_json
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
+from ..web.validation import BodyRules
 from . import session_data
-from .session_models import STATUS_CHOICES, canonical_uuid
 from .sessions import resolve_then_authenticate
 
-DRF = ConfigDict(defer_build=True, extra="ignore", coerce_numbers_to_str=True)
 SESSION_TOKEN_HEADER = "session-token"
 
 
@@ -73,34 +71,24 @@ async def generate_pdf(call: Call) -> Response:
 
 # ---------------------------------------------------------------- sharing
 
-class ShareBody(BaseModel):
-    model_config = DRF
-    for_application_id: str
-    ttl_in_seconds: int = Field(sharing.DEFAULT_TTL, ge=sharing.MIN_TTL, le=sharing.MAX_TTL)
-
-    @field_validator("for_application_id")
-    @classmethod
-    def _uuid(cls, value: str) -> str:
-        return canonical_uuid(value)
-
-
-@operation("post_v3_session_share", body=None)
+@operation("post_v3_session_share", body_on_demand=True)
 async def share_session(call: Call) -> Response:
     """Mint a share token for another application (this route answers 401 on bad credentials)."""
     session_id = call.path["sessionId"]
     tenant = call.tenant
-    raw = await read_json(call.request)
+    await read_json(call.request)  # a body that is not JSON is refused before an unknown session
     with tenant.lock:
         session = domain.book(tenant).require(session_id)
-    body = parse(ShareBody, raw)
+    body = await call.checked_body()
+    target: str = body["for_application_id"]
     registry = call.registry
     with tenant.lock:
-        sharing.check_shareable(tenant, session, body.for_application_id, registry)
+        sharing.check_shareable(tenant, session, target, registry)
         token = sharing.mint(
-            session.session_id, tenant.application_id, body.for_application_id, tenant.clock.timestamp(),
-            body.ttl_in_seconds, sharing.signing_key(registry.global_seed),
+            session.session_id, tenant.application_id, target, tenant.clock.timestamp(),
+            body.get("ttl_in_seconds", sharing.DEFAULT_TTL), sharing.signing_key(registry.global_seed),
         )
-    return json_response({"share_token": token, "for_application_id": body.for_application_id, "session_kind": "user"})
+    return json_response({"share_token": token, "for_application_id": target, "session_kind": "user"})
 
 
 @operation("post_v3_session_import_shared")
@@ -125,12 +113,16 @@ async def import_shared(call: Call) -> Response:
 
 # ---------------------------------------------------------------- sandbox arm
 
-class ArmBody(BaseModel):
-    model_config = DRF
-    scenario: str
+def known_scenario(slug: str) -> str:
+    if sandbox_scenario(slug) is None:
+        raise ValueError(f"Unknown sandbox scenario: '{slug}'.")
+    return slug
 
 
-@operation("post_v3_session_sandbox_arm", body=None)
+ARM_RULES = BodyRules({"scenario": known_scenario})
+
+
+@operation("post_v3_session_sandbox_arm", body=ARM_RULES, body_on_demand=True)
 async def arm_sandbox(call: Call) -> Response:
     """Arm a sandbox scenario on a Not Started session, authenticated by its own Session-Token."""
     request = call.request
@@ -146,15 +138,13 @@ async def arm_sandbox(call: Call) -> Response:
         session = domain.book(tenant).get(session_id)
         if session is None or session.session_token != token:
             raise NotFound()
-    body = parse(ArmBody, await read_json(request))
-    if sandbox_scenario(body.scenario) is None:
-        raise ValidationFailed.field("scenario", f"Unknown sandbox scenario: '{body.scenario}'.")
+    scenario: str = (await call.checked_body())["scenario"]
     with tenant.lock:
         if session.status != st.NOT_STARTED:
             raise ValidationFailed(["Scenario can only be armed before the verification starts."])
-        session.sandbox_scenario = body.scenario
+        session.sandbox_scenario = scenario
         session.touch()
-        return json_response({"session_id": session.session_id, "scenario": body.scenario, "status": session.status})
+        return json_response({"session_id": session.session_id, "scenario": scenario, "status": session.status})
 
 
 # ---------------------------------------------------------------- reviews feed
@@ -164,12 +154,6 @@ REVIEW_ORDERING_FIELDS = (
     "comment", "created_at",
 )
 DEFAULT_REVIEW_LIMIT = 50
-
-
-class ReviewNoteBody(BaseModel):
-    model_config = DRF
-    new_status: Literal[STATUS_CHOICES] | None = None  # type: ignore[valid-type]
-    comment: str | None = None
 
 
 def review_item(review: Review) -> dict[str, Any]:
@@ -236,17 +220,17 @@ async def list_reviews(call: Call) -> Response:
     return json_response({"count": len(ordered), "next": following, "previous": preceding, "results": rows})
 
 
-@operation("create_session_review", body=None)
+@operation("create_session_review", body_on_demand=True)
 async def add_review_note(call: Call) -> Response:
     """Record a note on the session's feed; the session itself does not change and no webhook fires."""
     tenant, session = _owned_session(call)
-    body = parse(ReviewNoteBody, await read_json(call.request))
+    body = await call.checked_body()
     with tenant.lock:
         if domain.book(tenant).get(session.session_id) is None:
             raise NotFound("Session not found.")
         review = domain.add_review(
-            tenant, session, activity_type="STATUS_UPDATED", new_status=body.new_status, previous_status=None,
-            comment=body.comment, actor_type="CONSOLE_USER", actor_display="Unknown",
+            tenant, session, activity_type="STATUS_UPDATED", new_status=body.get("new_status"), previous_status=None,
+            comment=body.get("comment"), actor_type="CONSOLE_USER", actor_display="Unknown",
         )
     return json_response(
         {"user": "Unknown", "new_status": review.new_status, "comment": review.comment,

@@ -1,5 +1,5 @@
-"""Request bodies of the session routes: the create's rules beyond its schema, and the models of
-the routes that read their body after finding the session (delete, update-status, share, arm)."""
+"""Request bodies of the session routes: what their schemas cannot say (create, update-status,
+delete, batch delete), as `BodyRules` for the spec's check."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import base64
 import binascii
 import hashlib
 import re
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
+from ..domain.errors import ValidationFailed
 from ..domain.languages import LANGUAGES
 from ..web.validation import BodyRules
 from . import field_rules
@@ -23,9 +22,6 @@ MAX_VENDOR_DATA_BYTES = 2000
 MAX_PORTRAIT_BYTES = 2 * 1024 * 1024
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
-
-DRF = ConfigDict(defer_build=True, extra="ignore", coerce_numbers_to_str=True, str_strip_whitespace=False)
-
 
 # ---------------------------------------------------------------- create: what its schema cannot say
 
@@ -94,6 +90,8 @@ CREATE_RULES = BodyRules({
 })
 
 
+# ---------------------------------------------------------------- update-status
+
 STATUS_CHOICES = (
     "Not Started", "In Progress", "Approved", "Declined", "In Review", "Expired", "Abandoned", "Kyc Expired",
     "Resubmitted", "Awaiting User",
@@ -106,56 +104,70 @@ RESUBMIT_FEATURE_CHOICES = (
 )
 ALIASES = {"ID_VERIFICATION": "OCR", "POA": "PROOF_OF_ADDRESS", "PHONE": "PHONE_VERIFICATION",
            "EMAIL": "EMAIL_VERIFICATION"}
+SETTABLE_STATUSES = ("Approved", "Declined", "Resubmitted")
 
 
-class ResubmitNode(BaseModel):
-    model_config = DRF
-    node_id: str = Field(max_length=255)
-    feature: str
-
-    @field_validator("feature")
-    @classmethod
-    def _feature(cls, value: str) -> str:
-        if value not in RESUBMIT_FEATURE_CHOICES:
-            raise ValueError(
-                f'"{value}" is not a valid choice. Valid choices are: {", ".join(RESUBMIT_FEATURE_CHOICES)}'
-            )
-        return ALIASES.get(value, value)
+def resubmit_feature(value: str) -> str:
+    """A feature to resubmit, its alias resolved (`POA` is `PROOF_OF_ADDRESS`)."""
+    if value not in RESUBMIT_FEATURE_CHOICES:
+        raise ValueError(f'"{value}" is not a valid choice. Valid choices are: {", ".join(RESUBMIT_FEATURE_CHOICES)}')
+    return ALIASES.get(value, value)
 
 
-class UpdateStatusBody(BaseModel):
-    model_config = DRF
-    new_status: str
-    comment: str | None = None
-    nodes_to_resubmit: list[ResubmitNode] | None = None
-    send_email: bool = False
-    email_address: str | None = None
-    email_language: str = "en"
-
-    @field_validator("new_status")
-    @classmethod
-    def _status(cls, value: str) -> str:
-        if value not in STATUS_CHOICES:
-            raise ValueError(f'"{value}" is not a valid choice.')
-        if value not in ("Approved", "Declined", "Resubmitted"):
-            raise ValueError("You can only update the status to 'Approved', 'Declined', or 'Resubmitted'.")
-        return value
-
-    @field_validator("email_address")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return None if value is None else field_rules.email_address(value)
+def settable_status(value: str) -> str:
+    """A status the API may set (Didit's field knows every status, and refuses the others its own way)."""
+    if value not in STATUS_CHOICES:
+        raise ValueError(f'"{value}" is not a valid choice.')
+    if value not in SETTABLE_STATUSES:
+        raise ValueError("You can only update the status to 'Approved', 'Declined', or 'Resubmitted'.")
+    return value
 
 
-class DeleteBody(BaseModel):
-    model_config = DRF
-    retain_face_embeddings: bool | None = None
-    face_retention_days: int | None = Field(None, ge=1, le=3650)
-    face_retention_deadline: str | None = None
-    deletion_instruction: Literal["operational_session_delete", "privacy_erasure"] = "operational_session_delete"
-    instruction_id: str | None = Field(None, max_length=255)
+def email_needs_address(body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("send_email") and not body.get("email_address"):
+        raise ValidationFailed.field("email_address", "Email address is required when send_email is true.")
+    return body
 
 
-class BatchDeleteBody(DeleteBody):
-    session_numbers: list[Any] | None = None
-    delete_all: bool = False
+#: The update-status body's rules beyond its schema.
+UPDATE_STATUS_RULES = BodyRules({
+    "new_status": settable_status,
+    "nodes_to_resubmit.[].feature": resubmit_feature,
+    "email_address": field_rules.email_address,
+    "": email_needs_address,
+})
+
+
+# ---------------------------------------------------------------- delete: retention and batch
+
+def retention_is_finite(body: dict[str, Any]) -> dict[str, Any]:
+    """Retained face templates need a finite retention, and never survive a privacy erasure."""
+    if body.get("retain_face_embeddings"):
+        if body.get("deletion_instruction") == "privacy_erasure":
+            raise ValidationFailed.field("retain_face_embeddings", "Privacy erasure cannot retain biometric templates.")
+        if body.get("face_retention_days") is None and body.get("face_retention_deadline") is None:
+            raise ValidationFailed.detail("A finite biometric-template retention duration is required.")
+    return body
+
+
+def batch_targets(body: dict[str, Any]) -> dict[str, Any]:
+    """The retention rules, then `session_numbers` (as numbers) unless `delete_all` (then it is ignored)."""
+    retention_is_finite(body)
+    if body.get("delete_all"):
+        return body
+    numbers = body.get("session_numbers")
+    if numbers is None:
+        raise ValidationFailed.field("session_numbers", "This field is required unless delete_all is true.")
+    if not numbers:
+        raise ValidationFailed.field("session_numbers", "This list may not be empty.")
+    read: list[int] = []
+    for raw in numbers:
+        text = str(raw).strip() if isinstance(raw, (str, int, float)) and not isinstance(raw, bool) else ""
+        if not text.isdigit():
+            raise ValidationFailed.field("session_numbers", "All session_numbers must be numeric.")
+        read.append(int(text))
+    return {**body, "session_numbers": read}
+
+
+DELETE_RULES = BodyRules({"": retention_is_finite})
+BATCH_DELETE_RULES = BodyRules({"": batch_targets})

@@ -15,11 +15,11 @@ from ..domain.errors import NotFound, PermissionDenied, ValidationFailed
 from ..domain.search import session_matches
 from ..domain.sessions import NewSession, Session
 from ..domain.tenant import Tenant
-from ..web.http import JSONBytes, dumps, json_response, parse, read_json
+from ..web.http import JSONBytes, dumps, json_response, read_json
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
 from ..web.paths import is_canonical_uuid
-from .session_models import CREATE_RULES, BatchDeleteBody, DeleteBody, UpdateStatusBody
+from .session_models import BATCH_DELETE_RULES, CREATE_RULES, DELETE_RULES, UPDATE_STATUS_RULES
 
 DEFAULT_LIMIT = 50
 
@@ -229,31 +229,26 @@ def _slice(items: Any, offset: int, limit: int) -> list[Session]:
 
 # ---------------------------------------------------------------- delete
 
-def _face_outcome(session: Session, body: DeleteBody, tenant: Tenant) -> tuple[str, str | None]:
+def _face_outcome(session: Session, body: dict[str, Any], tenant: Tenant) -> tuple[str, str | None]:
     has_face = bool(session.outcomes) and any(f in (session.outcomes or {}) for f in ("LIVENESS", "FACE_MATCH"))
     if not has_face:
         return "none", None
-    if body.retain_face_embeddings:
+    if body.get("retain_face_embeddings"):
         if session.vendor_data is None:
             return "ineligible_no_vendor_user", None
         return "retained_with_user", tenant.rng.uuid4()
     return "deleted", None
 
 
-def _check_retention(body: DeleteBody) -> None:
-    if body.retain_face_embeddings and body.deletion_instruction == "privacy_erasure":
-        raise ValidationFailed.field("retain_face_embeddings", "Privacy erasure cannot retain biometric templates.")
-    if body.retain_face_embeddings and body.face_retention_days is None and body.face_retention_deadline is None:
-        raise ValidationFailed.detail("A finite biometric-template retention duration is required.")
-
-
-def _delete(tenant: Tenant, session: Session, body: DeleteBody) -> dict[str, Any]:
+def _delete(tenant: Tenant, session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    """Delete `session` as the checked delete `body` says (its face template kept if asked)."""
     outcome, template = _face_outcome(session, body, tenant)
     domain.delete_session(tenant, session)
     if template is not None and session.vendor_data is not None:
-        templates.retain(tenant, template, session.vendor_data, retention_days=body.face_retention_days,
-                         deadline=body.face_retention_deadline, instruction_class=body.deletion_instruction,
-                         instruction_id=body.instruction_id)
+        templates.retain(tenant, template, session.vendor_data, retention_days=body.get("face_retention_days"),
+                         deadline=body.get("face_retention_deadline"),
+                         instruction_class=body.get("deletion_instruction") or "operational_session_delete",
+                         instruction_id=body.get("instruction_id"))
     return {
         "session_id": session.session_id,
         "session_number": session.session_number,
@@ -262,11 +257,10 @@ def _delete(tenant: Tenant, session: Session, body: DeleteBody) -> dict[str, Any
     }
 
 
-@operation("delete_v3_session_by_id", resolve_first=True, body=None)
+@operation("delete_v3_session_by_id", resolve_first=True, body=DELETE_RULES, body_on_demand=True)
 async def delete_session(call: Call) -> Response:
     tenant, session = resolve_then_authenticate(call, deleted_message="Not found.")
-    body = parse(DeleteBody, await read_json(call.request))
-    _check_retention(body)
+    body = await call.checked_body()
     with tenant.lock:
         if domain.book(tenant).get(session.session_id) is None:
             raise NotFound()
@@ -276,29 +270,18 @@ async def delete_session(call: Call) -> Response:
     return json_response(result)
 
 
-@operation("batch_delete_sessions", body=None)
+@operation("batch_delete_sessions", body=BATCH_DELETE_RULES, body_on_demand=True)
 async def batch_delete(call: Call) -> Response:
     tenant = call.tenant
     if call.request.headers.get("authorization", "").lower().startswith("bearer "):
         raise PermissionDenied()
-    body = parse(BatchDeleteBody, await read_json(call.request))
-    _check_retention(body)
-    numbers: list[int] = []
-    if not body.delete_all:
-        if body.session_numbers is None:
-            raise ValidationFailed.field("session_numbers", "This field is required unless delete_all is true.")
-        if not body.session_numbers:
-            raise ValidationFailed.field("session_numbers", "This list may not be empty.")
-        for raw in body.session_numbers:
-            text = str(raw).strip() if not isinstance(raw, bool) else ""
-            if not text.isdigit():
-                raise ValidationFailed.field("session_numbers", "All session_numbers must be numeric.")
-            numbers.append(int(text))
+    body = await call.checked_body()
     with tenant.lock:
         sessions = domain.book(tenant)
-        if body.delete_all:
+        if body.get("delete_all"):
             targets = list(sessions.by_id.values())
         else:
+            numbers: list[int] = body["session_numbers"]  # numbers, by the body's rule
             targets = [sessions.by_number[n] for n in dict.fromkeys(numbers) if n in sessions.by_number]
         results = [_delete(tenant, s, body) for s in targets]
     if tenant.config.delete_returns_204:
@@ -308,19 +291,18 @@ async def batch_delete(call: Call) -> Response:
 
 # ---------------------------------------------------------------- update-status
 
-@operation("patch_v3_session_update_status", resolve_first=True, body=None)
+@operation("patch_v3_session_update_status", resolve_first=True, body=UPDATE_STATUS_RULES, body_on_demand=True)
 async def update_status(call: Call) -> Response:
     tenant, session = resolve_then_authenticate(call, deleted_message="Not found.")
-    raw = await read_json(call.request)
+    await read_json(call.request)  # a body that is not JSON is refused before the session's state
     with tenant.lock:
         domain.check_overridable(session)
-    body = parse(UpdateStatusBody, raw)
-    if body.new_status == session.status:
+    body = await call.checked_body()
+    new_status = body["new_status"]
+    if new_status == session.status:
         raise ValidationFailed(["The new status is the same as the current status."])
-    if body.send_email and not body.email_address:
-        raise ValidationFailed.field("email_address", "Email address is required when send_email is true.")
-    nodes = [n.model_dump() for n in body.nodes_to_resubmit] if body.nodes_to_resubmit else None
+    nodes = body.get("nodes_to_resubmit") or None  # `{node_id, feature}` items, aliases resolved
     with tenant.lock:
-        domain.update_status(tenant, session, body.new_status, body.comment, nodes)
+        domain.update_status(tenant, session, new_status, body.get("comment"), nodes)
     return json_response({"session_id": session.session_id})
 

@@ -37,7 +37,30 @@ _MODEL_LIMIT = "Didit's model limits this field (the document omits the limit)"
 _DJANGO_EMAIL = ("Didit checks an address with Django's EmailValidator after trimming it (DRF's EmailField); "
                  "the handler's rule does, where the checker's `email` format differs at the edges")
 
+_RETENTION = ("face_retention_days", "face_retention_deadline", "instruction_id")
+
 REQUEST_SCHEMA_FIXES: dict[str, tuple[SchemaFix, ...]] = {
+    "delete_v3_session_by_id": _nullable(*_RETENTION),
+    "batch_delete_sessions": (
+        *_nullable(*_RETENTION, "session_numbers"),
+        SchemaFix("session_numbers", {"minItems": None},
+                  "with `delete_all: true` Didit ignores the list without checking it (didit-api.md §5.5); "
+                  "otherwise the handler's rule refuses an empty one with the same message"),
+        SchemaFix("session_numbers.[]", {"type": None, "pattern": None},
+                  "Didit reads JSON numbers as digit strings and refuses any other item with one message under "
+                  "the list (didit-api.md §5.5: \"All session_numbers must be numeric.\"), the handler's rule"),
+    ),
+    "patch_v3_session_update_status": (
+        *_nullable("comment", "nodes_to_resubmit", "email_address"),
+        SchemaFix("new_status", {"enum": None},
+                  "Didit's field takes every session status and refuses those it cannot set with its own message "
+                  "(didit-api.md §5.6: \"You can only update the status to ...\"), the handler's rule"),
+        SchemaFix("nodes_to_resubmit.[].feature", {"enum": None},
+                  "Didit's message lists the valid choices and it takes the feature aliases "
+                  "(didit-api.md §5.6), the handler's rule"),
+        SchemaFix("nodes_to_resubmit.[].node_id", {"maxLength": 255}, _MODEL_LIMIT),
+        SchemaFix("email_address", {"format": None}, _DJANGO_EMAIL),
+    ),
     "post_v3_session_create": (
         *_nullable("vendor_data", "callback", "language", "contact_details", "contact_details.email",
                    "contact_details.email_lang", "contact_details.phone", "expected_details",

@@ -51,15 +51,20 @@ class HandlerSpec:
     #: Authenticate only when the handler asks (`call.tenant`): the real API finds the resource
     #: first for these, so an unknown id is a 404 even without a key.
     resolve_first: bool = False
+    #: The body is checked when the handler asks (`await call.checked_body()`), once it has found
+    #: the resource: the real API answers an unknown session (or one in the wrong state) before a
+    #: bad body. Otherwise it is checked before the handler runs and given as `call.body`.
+    body_on_demand: bool = False
 
 
 def operation(
-    operation_id: str, *, body: str | BodyRules | None = "spec", resolve_first: bool = False
+    operation_id: str, *, body: str | BodyRules | None = "spec", resolve_first: bool = False,
+    body_on_demand: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a function as the handler of `operation_id`."""
 
     def mark(function: Callable[..., Any]) -> Callable[..., Any]:
-        setattr(function, MARK, HandlerSpec(operation_id, body, resolve_first))
+        setattr(function, MARK, HandlerSpec(operation_id, body, resolve_first, body_on_demand))
         return function
 
     return mark
@@ -90,7 +95,8 @@ def handlers_in(modules: Iterable[ModuleType], kind: str = "rules") -> dict[str,
 class Call:
     """One request to an operation, as its handler sees it."""
 
-    __slots__ = ("request", "operation", "placement", "path", "body", "_tenant", "_registry", "_settings")
+    __slots__ = ("request", "operation", "placement", "path", "body", "_tenant", "_registry", "_settings",
+                 "_body_rule")
 
     def __init__(self, request: Request, operation: Operation, placement: Placement, path: dict[str, str]):
         self.request = request
@@ -99,6 +105,7 @@ class Call:
         self.path = path
         self.body: Any = None
         self._tenant: Tenant | None = None
+        self._body_rule: str | BodyRules | None = None
         app = request.scope["app"]
         self._registry: TenantRegistry = app.registry
         self._settings: Settings = app.settings
@@ -122,6 +129,10 @@ class Call:
         if tenant is None:
             tenant = self._tenant = authenticate(self.request, self.placement, self._registry, self._settings)
         return tenant
+
+    async def checked_body(self) -> Any:
+        """The body, checked as the handler's `@operation` says (for `body_on_demand` handlers)."""
+        return await check_body(self, self._body_rule)
 
     def peek_tenant(self) -> Tenant | None:
         """The tenant of the request's key if it is accepted, without refusing anything."""
@@ -157,9 +168,8 @@ def _refusal(status: int, body: dict[str, Any]) -> DiditError:
     return denied
 
 
-async def checked_body(call: Call, handler: Handler) -> Any:
-    """The request body, checked as the handler asks (see `HandlerSpec.body`)."""
-    rule = handler.spec.body
+async def check_body(call: Call, rule: str | BodyRules | None) -> Any:
+    """The request body, checked as `rule` says (see `HandlerSpec.body`)."""
     if rule is None or call.request.method not in BODY_METHODS:
         return None
     operation = call.operation
@@ -181,7 +191,10 @@ async def run(call: Call, handler: Handler) -> Response:
         check_query = query_validator(call.operation)
         if check_query is not None:
             check_query(call.request.query_params)
-    call.body = await checked_body(call, handler)
+    if handler.spec.body_on_demand:
+        call._body_rule = handler.spec.body
+    else:
+        call.body = await check_body(call, handler.spec.body)
     result = handler.function(call)
     if handler.is_async:
         result = await result  # type: ignore[misc]

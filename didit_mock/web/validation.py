@@ -45,7 +45,9 @@ class BodyRules:
     included); its `ValueError` is reported under that path, beside the schema's own errors. A
     field's own rule runs after those of the fields under it (it sees their results); the whole
     body's rules run last, only when nothing else failed (DRF's `validate`), and report under
-    `non_field_errors`.
+    `non_field_errors`. A `[]` step names every item of a list (`nodes.[].feature`). A rule whose
+    answer Didit shapes its own way (a message under another field, a `detail`) raises that
+    `ValidationFailed` itself.
     """
 
     fields: Mapping[str, FieldRule] = field(default_factory=dict)
@@ -145,8 +147,18 @@ def _uuid_as_pattern(node: Any) -> Any:
     return out
 
 
-def _apply(rule: FieldRule, path: tuple[str, ...], document: Any, errors: dict[Any, Any]) -> Any:
-    """`document` with the value at `path` replaced by what `rule` makes of it (or its error noted)."""
+def _apply(rule: FieldRule, path: tuple[Any, ...], document: Any, errors: dict[Any, Any]) -> Any:
+    """`document` with the value at `path` replaced by what `rule` makes of it (or its error noted).
+
+    A `[]` step in `path` runs the rule on every item of that list (errors under the item's index).
+    """
+    if "[]" in path:
+        at = path.index("[]")
+        items = _value_at(document, path[:at])
+        if isinstance(items, list):
+            for index in range(len(items)):
+                _apply(rule, (*path[:at], index, *path[at + 1:]), document, errors)
+        return document
     if errors and _refused(errors, path):
         return document
     if not path:
@@ -155,21 +167,39 @@ def _apply(rule: FieldRule, path: tuple[str, ...], document: Any, errors: dict[A
         except ValueError as exc:
             errors.setdefault("non_field_errors", []).append(str(exc))
             return document
-    container = document
-    for part in path[:-1]:
-        container = container.get(part) if isinstance(container, dict) else None
-    if not isinstance(container, dict) or container.get(path[-1]) is None:
+    container = _value_at(document, path[:-1])
+    last = path[-1]
+    if isinstance(container, dict):
+        current = container.get(last)
+    elif isinstance(container, list) and isinstance(last, int) and last < len(container):
+        current = container[last]
+    else:
+        return document
+    if current is None:
         return document
     try:
-        container[path[-1]] = rule(container[path[-1]])
+        container[last] = rule(current)
     except ValueError as exc:
-        messages = descend(errors, path[:-1]).setdefault(path[-1], [])
+        messages = descend(errors, path[:-1]).setdefault(last, [])
         if isinstance(messages, list):
             messages.append(str(exc))
     return document
 
 
-def _refused(errors: dict[Any, Any], path: tuple[str, ...]) -> bool:
+def _value_at(document: Any, path: tuple[Any, ...]) -> Any:
+    """The value at `path` (keys of objects, indexes of lists), or None."""
+    node = document
+    for part in path:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def _refused(errors: dict[Any, Any], path: tuple[Any, ...]) -> bool:
     """Whether the schema reported a problem at `path`, under it, or at a value above it."""
     node: Any = errors
     for part in path:
