@@ -18,7 +18,6 @@ from .admin import scenarios, state
 from .domain.tenant import Tenant, TenantConfig, TenantRegistry
 from .handlers.handler_table import OPERATIONS as RULE_OPERATIONS
 from .handlers.index import MODULES as HANDLER_MODULES
-from .hosted import page as hosted
 from .resources.families import COLLECTIONS
 from .settings import Settings
 from .web.api import NotFound, build_api
@@ -34,8 +33,9 @@ log = logging.getLogger("didit_mock")
 RULE_MODULES: tuple[str, ...] = HANDLER_MODULES
 #: The other routes (admin API, dashboard, downloads): modules under `didit_mock` exposing `routes`,
 #: each imported on the first request whose path starts with one of its prefixes (`web.lazy_routes`).
-#: The hosted page (its paths begin with a language) and the modules wiring an app are loaded at once.
-ROUTE_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+#: The modules wiring an app are loaded at once.
+ROUTE_MODULES: tuple[tuple[str, tuple[str, ...]] | tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("hosted.page", ("/favicon.ico", "/session/"), ("/session/",)),  # also /{language}/session/{token}
     ("admin.routes", ("/_mock/clock", "/_mock/ratelimits", "/_mock/requests", "/_mock/reset", "/_mock/sessions",
                       "/_mock/tenant")),
     ("admin.webhooks", ("/_mock/webhook",)),
@@ -50,7 +50,7 @@ ROUTE_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 #: Modules whose routes load with the app, and `install(app)` what wires each into a new app (tenant
 #: hooks, state sections, background workers), in this order.
-EAGER_ROUTE_MODULES: tuple[Any, ...] = (hosted, scenarios, admin_auth, state)
+EAGER_ROUTE_MODULES: tuple[Any, ...] = (scenarios, admin_auth, state)
 INSTALLS: tuple[Any, ...] = (webhook_delivery.install, scenarios.install, admin_auth.install, state.install)
 
 
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     routes: list[BaseRoute] = [api]
     for module in EAGER_ROUTE_MODULES:
         routes.extend(module.routes)
-    routes.extend(LazyRoutes(f"{__package__}.{name}", prefixes) for name, prefixes in ROUTE_MODULES)
+    routes.extend(LazyRoutes(f"{__package__}.{entry[0]}", *entry[1:]) for entry in ROUTE_MODULES)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: DiditApp) -> AsyncIterator[None]:

@@ -267,7 +267,7 @@ def registered_operations() -> dict[tuple[str, str], Operation]:
     from ..app import EAGER_ROUTE_MODULES, ROUTE_MODULES
 
     merged = dict(OPERATIONS)
-    lazy = [importlib.import_module(f"didit_mock.{name}") for name, _ in ROUTE_MODULES]
+    lazy = [importlib.import_module(f"didit_mock.{entry[0]}") for entry in ROUTE_MODULES]
     for module in (*EAGER_ROUTE_MODULES, *lazy):
         if getattr(module, "__name__", None) == __name__:
             continue

@@ -20,11 +20,13 @@ MATCHED = "didit_mock.lazy_route"
 
 
 class LazyRoutes(BaseRoute):
-    """The `routes` of module `module`, loaded when a path first starts with one of `prefixes`."""
+    """The `routes` of module `module`, loaded when a path first starts with one of `prefixes`
+    (or holds one of `infixes`, for routes whose path begins with a parameter)."""
 
-    def __init__(self, module: str, prefixes: tuple[str, ...]):
+    def __init__(self, module: str, prefixes: tuple[str, ...], infixes: tuple[str, ...] = ()):
         self.module = module
         self.prefixes = prefixes
+        self.infixes = infixes
         self._routes: list[BaseRoute] | None = None
         self._loading = threading.Lock()
 
@@ -38,7 +40,10 @@ class LazyRoutes(BaseRoute):
         return self._routes
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        path: str = scope["path"]
+        if not path.startswith(self.prefixes) and not any(infix in path for infix in self.infixes):
             return Match.NONE, {}
         partial: tuple[Scope, BaseRoute] | None = None
         for route in self.routes:
@@ -64,4 +69,4 @@ class LazyRoutes(BaseRoute):
         raise NoMatchFound(name, path_params)
 
     def __repr__(self) -> str:
-        return f"LazyRoutes({self.module!r}, {self.prefixes!r})"
+        return f"LazyRoutes({self.module!r}, {self.prefixes!r}, {self.infixes!r})"
