@@ -70,42 +70,80 @@ def _is_union_tag(part: object) -> bool:
     return text.startswith(("function-", "constrained-")) or text in ("str", "int", "float", "bool", "dict")
 
 
+# ---------------------------------------------------------------- DRF's words, for every checker
+
+NOT_A_STRING = "Not a valid string."
+NOT_AN_INTEGER = "A valid integer is required."
+NOT_A_NUMBER = "A valid number is required."
+NOT_A_BOOLEAN = "Must be a valid boolean."
+NOT_A_UUID = "Must be a valid UUID."
+NOT_A_DATE = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
+LIST_EMPTY = "This list may not be empty."
+
+
+def not_a_dictionary_of(value: Any) -> str:
+    return f'Expected a dictionary of items but got type "{type_name(value)}".'
+
+
+def not_a_list_of(value: Any) -> str:
+    return f'Expected a list of items but got type "{type_name(value)}".'
+
+
+def not_a_choice(value: Any) -> str:
+    return f'"{display(value)}" is not a valid choice.'
+
+
+def too_long(limit: Any) -> str:
+    return f"Ensure this field has no more than {limit} characters."
+
+
+def too_short(limit: Any) -> str:
+    return "This field may not be blank." if limit == 1 else f"Ensure this field has at least {limit} characters."
+
+
+def at_most(limit: Any) -> str:
+    return f"Ensure this value is less than or equal to {limit}."
+
+
+def at_least(limit: Any) -> str:
+    return f"Ensure this value is greater than or equal to {limit}."
+
+
 def drf_message(item: dict[str, Any]) -> str:
+    """DRF's text for one problem a pydantic model found."""
     kind = item["type"]
     ctx = item.get("ctx") or {}
     value = item.get("input")
     if kind == "missing":
         return FIELD_REQUIRED
     if kind in ("literal_error", "enum"):
-        return f'"{display(value)}" is not a valid choice.'
+        return not_a_choice(value)
     if kind in ("string_type",):
-        return "Not a valid string."
+        return NOT_A_STRING
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return "A valid integer is required."
+        return NOT_AN_INTEGER
     if kind in ("float_type", "float_parsing"):
-        return "A valid number is required."
+        return NOT_A_NUMBER
     if kind in ("bool_type", "bool_parsing"):
-        return "Must be a valid boolean."
+        return NOT_A_BOOLEAN
     if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f'Expected a dictionary of items but got type "{type_name(value)}".'
+        return not_a_dictionary_of(value)
     if kind == "list_type":
-        return f'Expected a list of items but got type "{type_name(value)}".'
+        return not_a_list_of(value)
     if kind in ("uuid_type", "uuid_parsing", "uuid_version"):
-        return "Must be a valid UUID."
+        return NOT_A_UUID
     if kind == "less_than_equal":
-        return f"Ensure this value is less than or equal to {ctx.get('le')}."
+        return at_most(ctx.get("le"))
     if kind == "greater_than_equal":
-        return f"Ensure this value is greater than or equal to {ctx.get('ge')}."
+        return at_least(ctx.get("ge"))
     if kind == "string_too_long":
-        return f"Ensure this field has no more than {ctx.get('max_length')} characters."
+        return too_long(ctx.get("max_length"))
     if kind == "string_too_short":
-        return "This field may not be blank." if ctx.get("min_length") == 1 else (
-            f"Ensure this field has at least {ctx.get('min_length')} characters."
-        )
+        return too_short(ctx.get("min_length"))
     if kind == "too_short":
-        return "This list may not be empty."
+        return LIST_EMPTY
     if kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
-        return "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
+        return NOT_A_DATE
     if kind in ("datetime_type", "datetime_parsing", "datetime_from_date_parsing"):
         return "Datetime has wrong format."
     if kind == "value_error" or kind == "assertion_error":

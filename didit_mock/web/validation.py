@@ -22,7 +22,8 @@ from ..domain.errors import FIELD_REQUIRED, ValidationFailed, not_a_dictionary
 from ..spec.fixes import request_schema_fixes
 from ..spec.operation import Operation
 from ..spec.schemas import json_schema, with_fixes
-from .drf import descend, display, lists_for_indexes, type_name
+from . import drf
+from .drf import descend, lists_for_indexes
 
 Validator = Callable[[Any], Any]
 #: A hand-written check of one value the schema accepted: the value to keep, or `ValueError(message)`.
@@ -248,26 +249,25 @@ def message(kind: Any, instance: Any) -> str:
         wanted = [t for t in kind.types if t != "null"]
         first = wanted[0] if wanted else "string"
         return {
-            "string": "Not a valid string.",
-            "integer": "A valid integer is required.",
-            "number": "A valid number is required.",
-            "boolean": "Must be a valid boolean.",
-            "object": f'Expected a dictionary of items but got type "{type_name(instance)}".',
-            "array": f'Expected a list of items but got type "{type_name(instance)}".',
+            "string": drf.NOT_A_STRING,
+            "integer": drf.NOT_AN_INTEGER,
+            "number": drf.NOT_A_NUMBER,
+            "boolean": drf.NOT_A_BOOLEAN,
+            "object": drf.not_a_dictionary_of(instance),
+            "array": drf.not_a_list_of(instance),
         }.get(first, "Invalid value.")
     if name == "enum":
         if instance is None:
             return "This field may not be null."
-        return f'"{instance if isinstance(instance, str) else display(instance)}" is not a valid choice.'
+        return drf.not_a_choice(instance)
     if name == "maxLength":
-        return f"Ensure this field has no more than {kind.limit} characters."
+        return drf.too_long(kind.limit)
     if name == "minLength":
-        return "This field may not be blank." if kind.limit == 1 else (
-            f"Ensure this field has at least {kind.limit} characters.")
+        return drf.too_short(kind.limit)
     if name == "maximum":
-        return f"Ensure this value is less than or equal to {_number(kind.limit)}."
+        return drf.at_most(_number(kind.limit))
     if name == "minimum":
-        return f"Ensure this value is greater than or equal to {_number(kind.limit)}."
+        return drf.at_least(_number(kind.limit))
     if name == "exclusiveMaximum":
         return f"Ensure this value is less than {_number(kind.limit)}."
     if name == "exclusiveMinimum":
@@ -275,13 +275,12 @@ def message(kind: Any, instance: Any) -> str:
     if name == "maxItems":
         return f"Ensure this field has no more than {kind.limit} elements."
     if name == "minItems":
-        return "This list may not be empty." if kind.limit == 1 else (
-            f"Ensure this field has at least {kind.limit} elements.")
+        return drf.LIST_EMPTY if kind.limit == 1 else f"Ensure this field has at least {kind.limit} elements."
     if name == "format":
         return {
-            "uuid": "Must be a valid UUID.",
+            "uuid": drf.NOT_A_UUID,
             "email": "Enter a valid email address.",
-            "date": "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
+            "date": drf.NOT_A_DATE,
             "date-time": "Datetime has wrong format. Use one of these formats instead: "
                          "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
             "uri": "Enter a valid URL.",
@@ -289,7 +288,7 @@ def message(kind: Any, instance: Any) -> str:
         }.get(kind.format, "Invalid value.")
     if name == "pattern":
         if kind.pattern == UUID_PATTERN:
-            return "Must be a valid UUID."
+            return drf.NOT_A_UUID
         return "This value does not match the required pattern."
     if name == "uniqueItems":
         return "Items must be unique."
