@@ -93,6 +93,5 @@ async def email_check(call: Call) -> Response:
         return json_response(otp.check_email(tenant, check))
 
 
-
 def _actions(body: dict[str, Any], *names: str) -> dict[str, str]:
     return {name: body.get(name, "NO_ACTION") for name in names}
