@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
-from ..domain.errors import DiditError, HtmlNotFound
+from ..spec.operation import Operation
 from ..spec.overlay import Placement
 from ..spec.table import Found, OperationTable
 from .errors import render_exception
@@ -24,7 +24,6 @@ from .response_check import ResponseCheck
 
 #: Where the gateway leaves the table's answer for a request's path (so it is looked up once).
 FOUND = "didit_mock.found"
-RENDERED = (DiditError, HtmlNotFound)
 
 
 def found_for(table: OperationTable, scope: Scope) -> Found | None:
@@ -62,7 +61,6 @@ class ApiRoute(BaseRoute):
         found = found_for(self.table, scope)
         assert found is not None
         operation = found.operation(scope["method"])
-        request = Request(scope, receive, send)
         if operation is None:
             allowed = set(found.allowed())
             if "GET" in allowed:
@@ -71,12 +69,20 @@ class ApiRoute(BaseRoute):
                                      headers={"Allow": ", ".join(m for m in METHOD_ORDER if m in allowed)})
             await response(scope, receive, send)
             return
-        call = Call(request, operation, self.placements[operation.operation_id], scope["path_params"])
+        await self.serve(scope, receive, send, operation, scope["path_params"])
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send, operation: Operation,
+                    path: dict[str, str]) -> None:
+        """Run `operation`'s handler and send its answer (an error Didit renders included)."""
+        scope["path_params"] = path
+        request = Request(scope, receive, send)
+        call = Call(request, operation, self.placements[operation.operation_id], path)
         try:
             response = await run(call, self.handlers[operation.operation_id])
-        except RENDERED as exc:
+        except Exception as exc:
             rendered = await render_exception(request, exc)
-            assert rendered is not None
+            if rendered is None:
+                raise
             response = rendered
         if self.check is not None:
             self.check(operation, response)

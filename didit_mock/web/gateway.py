@@ -144,7 +144,12 @@ class Gateway:
             except DiditError as refused:
                 await error_response(refused)(scope, receive, observed)
                 return
-            await self.app(scope, receive, observed)
+            if operation is None:
+                await self.app(scope, receive, observed)
+            else:  # an operation of the API: straight to its handler, past the router
+                path_values = found.values  # type: ignore[union-attr]
+                await self.api.serve(scope, receive, observed, operation,
+                                     dict(zip(operation.path_names, path_values, strict=True)) if path_values else {})
         except Exception as exc:
             if response_start is not None:  # too late for a 500: the server cuts the connection
                 raise
