@@ -13,7 +13,6 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from . import webhook_delivery
-from .admin import auth as admin_auth
 from .admin import scenarios, state
 from .domain.tenant import Tenant, TenantConfig, TenantRegistry
 from .handlers.handler_table import OPERATIONS as RULE_OPERATIONS
@@ -38,6 +37,7 @@ ROUTE_MODULES: tuple[tuple[str, tuple[str, ...]] | tuple[str, tuple[str, ...], t
     ("hosted.page", ("/favicon.ico", "/session/"), ("/session/",)),  # also /{language}/session/{token}
     ("admin.routes", ("/_mock/clock", "/_mock/ratelimits", "/_mock/requests", "/_mock/reset", "/_mock/sessions",
                       "/_mock/tenant")),
+    ("admin.auth", ("/_mock/auth/",)),
     ("admin.webhooks", ("/_mock/webhook",)),
     ("admin.otp", ("/_mock/email/", "/_mock/otp/", "/_mock/phone/")),
     ("admin.openapi", ("/_mock/openapi.json",)),
@@ -50,8 +50,8 @@ ROUTE_MODULES: tuple[tuple[str, tuple[str, ...]] | tuple[str, tuple[str, ...], t
 )
 #: Modules whose routes load with the app, and `install(app)` what wires each into a new app (tenant
 #: hooks, state sections, background workers), in this order.
-EAGER_ROUTE_MODULES: tuple[Any, ...] = (scenarios, admin_auth, state)
-INSTALLS: tuple[Any, ...] = (webhook_delivery.install, scenarios.install, admin_auth.install, state.install)
+EAGER_ROUTE_MODULES: tuple[Any, ...] = (scenarios, state)
+INSTALLS: tuple[Any, ...] = (webhook_delivery.install, scenarios.install, state.install)
 
 
 def tenant_defaults(settings: Settings) -> TenantConfig:

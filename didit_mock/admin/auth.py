@@ -11,7 +11,7 @@ The accounts are persisted with the tenant each one provisioned (state section `
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,13 +19,10 @@ from starlette.routing import Route
 
 from ..domain import accounts
 from ..domain.clock import iso
-from ..domain.state import StateInvalid, StateSection, register_section
+from ..domain.state import StateInvalid, StateSection
 from ..handlers.auth import book_of
 from ..web.auth import registry_of
 from ..web.http import json_response, parse_body
-
-if TYPE_CHECKING:
-    from ..app import DiditApp
 
 
 async def auth_code(request: Request) -> Response:
@@ -54,10 +51,6 @@ def _parse(value: Any, path: str) -> accounts.Account | None:
 
 
 AUTH_SECTION = StateSection("auth_account", accounts.export_account, _parse, accounts.restore_account)
-
-
-def install(app: DiditApp) -> None:
-    register_section(app.registry, AUTH_SECTION)
 
 
 routes = [

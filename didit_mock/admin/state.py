@@ -148,6 +148,8 @@ routes = [
 
 # ---------------------------------------------------------------- the state file
 
+#: The programmatic accounts (the auth API) of the tenants they provisioned.
+AUTH_SECTION = LazySection("auth_account", "didit_mock.admin.auth:AUTH_SECTION")
 #: The families' sections, each loaded with the first export or import of a state (not with the server).
 FAMILY_SECTIONS: tuple[LazySection, ...] = (
     LazySection("billing", "didit_mock.domain.billing_state:BILLING_SECTION"),
@@ -168,7 +170,7 @@ FAMILY_SECTIONS: tuple[LazySection, ...] = (
 def install(app: DiditApp) -> None:
     """Register the state sections of the app's components; with `Settings.state_file`, load it now
     and keep it durable while the server runs (see `durable.DurableState`)."""
-    for section in (JOURNAL_SECTION, SCENARIOS_SECTION, *FAMILY_SECTIONS):
+    for section in (AUTH_SECTION, JOURNAL_SECTION, SCENARIOS_SECTION, *FAMILY_SECTIONS):
         register_section(app.registry, section)
     path = app.settings.state_file
     if not path:
