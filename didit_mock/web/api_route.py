@@ -2,7 +2,8 @@
 
 `ApiRoute` is a `BaseRoute` (Starlette's extension point for routing): it matches a request
 whose path is an operation's, answers a 405 with `Allow` when the method is not among the
-path's operations, and otherwise runs the operation's handler (see `web.operations`).
+path's operations, and otherwise runs the operation's handler (see `web.operations`). The
+gateway, which finds the operation first, calls `serve` itself for the requests it can answer.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ first:
    a body that stops arriving for `Settings.body_timeout` seconds is a 408 (`body_deadline`);
 6. the complete `Allow` header on 405s.
 
+A request for an operation of the API then goes straight to its handler (`ApiRoute.serve`), since
+the operation is already found; anything else goes on to the app's exception layer and router.
+
 One layer instead of a stack of six keeps the cost of these rules to one header scan, one
 wrapper around `send` and one body read per request.
 """
