@@ -18,6 +18,7 @@ ORG = "/v3/organization/{organization_id}/application/{application_id}"
 CASE = ORG + "/cases/{case_uuid}"
 CHECKER = {"X-Didit-Mock-Actor": "checker@example.com"}
 POOL = ["7d1e0c52-7a43-4a53-9d1c-0f7f3e1f2a10"]
+OTHER = "0b6f1f1e-3c1d-4d8e-9a57-2f4b1c9d8e21"
 
 
 @pytest.fixture
@@ -351,3 +352,13 @@ def test_reports_and_bulk_changes_are_logged_on_the_case(client: httpx.Client, o
     assert events(client, org, case) == ["CREATED", "REPORT_CREATED", "REPORT_FINALIZED", "ASSIGNED", "RESOLVED"]
     printed = httpx.get(client.get(f"{org}/cases/{case['uuid']}/print/").json()["url"], timeout=10)
     assert printed.status_code == 200 and printed.content.startswith(b"%PDF")
+
+
+def test_an_assignee_has_only_the_name_and_email_given(client: httpx.Client, org: str) -> None:
+    """CaseAssignee's `email` is an e-mail address: an assignment without one leaves it out, as it
+    does the name, rather than making up an empty string the schema refuses."""
+    first, second = new_case(client, org), new_case(client, org)
+    client.post(f"{org}/cases/bulk/assign/", json={"case_uuids": [first["uuid"]], "assignee_user_id": POOL[0]})
+    client.post(f"{org}/cases/{second['uuid']}/assign/", json={"assignee_user_id": OTHER, "assignee_name": "Ana"})
+    assert client.get(f"{org}/cases/{first['uuid']}/").json()["assigned_to"] == {"uuid": POOL[0]}
+    assert client.get(f"{org}/cases/{second['uuid']}/").json()["assigned_to"] == {"uuid": OTHER, "full_name": "Ana"}

@@ -80,8 +80,9 @@ def bulk_assign(call: Call) -> dict[str, Any]:
     body = call.body
     if body.get("assignee_user_id") is None:
         return _bulk(call, {ASSIGNED: None, "assigned_at": None}, "UNASSIGNED")
-    assignee = {"uuid": body["assignee_user_id"], "full_name": body.get("assignee_name") or "",
-                "email": body.get("assignee_email") or ""}
+    assignee = {"uuid": body["assignee_user_id"]}  # the name and e-mail only when given
+    assignee.update((key, body[field]) for key, field in (("full_name", "assignee_name"), ("email", "assignee_email"))
+                    if body.get(field))
     return _bulk(call, {ASSIGNED: assignee, "assigned_at": call.tenant.component(ResourceStore).now()}, "ASSIGNED")
 
 

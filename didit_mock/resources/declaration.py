@@ -11,7 +11,8 @@ class Transition:
     """An action endpoint that moves a document: from which states, to which field values.
 
     `sets` values may be `$now` (the tenant clock), `$body.<field>` (from the request or the values a
-    handler passes) or `$self.<path>` (the document before the change). The action is refused
+    handler passes), `$self.<path>` (the document before the change) or `{"$if": <value>, "then": ...,
+    "else": ...}`; a member of an object set to `$omit` is left out of it. The action is refused
     (`refused`) when `field` is not one of `allowed_from` (if given) or is one of `refused_when`.
     """
 

@@ -42,8 +42,8 @@ CASES = Collection(
         Transition("assign_case", {  # a null assignee unassigns
             "assigned_to": {"$if": "$body.assignee_user_id", "else": None, "then": {
                 "uuid": "$body.assignee_user_id",
-                "full_name": {"$if": "$body.assignee_name", "then": "$body.assignee_name", "else": ""},
-                "email": {"$if": "$body.assignee_email", "then": "$body.assignee_email", "else": ""}}},
+                "full_name": {"$if": "$body.assignee_name", "then": "$body.assignee_name", "else": "$omit"},
+                "email": {"$if": "$body.assignee_email", "then": "$body.assignee_email", "else": "$omit"}}},
             "assigned_at": {"$if": "$body.assignee_user_id", "then": "$now", "else": None}}),
         # The target blueprint comes from the case rules (the current blueprint's escalation target).
         Transition("escalate_case", {"blueprint": "$body.blueprint"}, allowed_from=OPEN_STATES,

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 Document = dict[str, Any]
 
+#: A member declared as `"$omit"` is left out of the object it belongs to.
+OMIT = "$omit"
+OMITTED = object()
+
 
 class ResourceStore:
     """Every declared collection of one tenant (a tenant component)."""
@@ -132,13 +136,17 @@ class ResourceStore:
 
     def value(self, spec: Any, body: Document, document: Document | None = None) -> Any:
         """A declared value: `$now`, `$body.<field>`, `$self.<path>`, `{"$if": <value>, "then": ...,
-        "else": ...}`, or the value itself (objects value by value)."""
+        "else": ...}`, or the value itself (objects value by value, leaving out the members whose
+        value is `$omit`)."""
         if isinstance(spec, dict) and "$if" in spec:
             test = self.value(spec["$if"], body, document)
             chosen = spec["then"] if test not in (None, "", False) else spec.get("else")
             return self.value(chosen, body, document)
         if isinstance(spec, dict):
-            return {name: self.value(item, body, document) for name, item in spec.items()}
+            return {name: value for name, item in spec.items()
+                    if (value := self.value(item, body, document)) is not OMITTED}
+        if spec == OMIT:
+            return OMITTED
         if spec == "$now":
             return self.now()
         if isinstance(spec, str) and spec.startswith("$body."):
