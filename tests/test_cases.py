@@ -362,3 +362,40 @@ def test_an_assignee_has_only_the_name_and_email_given(client: httpx.Client, org
     client.post(f"{org}/cases/{second['uuid']}/assign/", json={"assignee_user_id": OTHER, "assignee_name": "Ana"})
     assert client.get(f"{org}/cases/{first['uuid']}/").json()["assigned_to"] == {"uuid": POOL[0]}
     assert client.get(f"{org}/cases/{second['uuid']}/").json()["assigned_to"] == {"uuid": OTHER, "full_name": "Ana"}
+
+
+def test_an_automatic_blueprint_assigns_to_the_least_busy_member_below_its_limit(client: httpx.Client,
+                                                                                   org: str) -> None:
+    """AUTOMATIC: each new case goes to the pool member with the fewest active cases (pool order among
+    equals); members at max_active_cases are passed over; when all are full the case stays unassigned."""
+    pool = [POOL[0], OTHER]
+    elsewhere = new_case(client, org, blueprint=blueprint(client, org)["uuid"])  # counts for its own blueprint only
+    client.post(f"{org}/cases/{elsewhere['uuid']}/assign/", json={"assignee_user_id": POOL[0]})
+    routed = blueprint(client, org, assignee_pool=pool, assignment_method="AUTOMATIC", max_active_cases=1)
+    first, second, third = (new_case(client, org, blueprint=routed["uuid"]) for _ in range(3))
+    assert [c["assigned_to"] for c in (first, second)] == [{"uuid": POOL[0]}, {"uuid": OTHER}]
+    assert first["assigned_at"] is not None and third["assigned_to"] is None
+    assert events(client, org, first) == ["CREATED", "ASSIGNED"]
+    client.post(f"{org}/cases/{first['uuid']}/resolve/", json={"resolution": "FALSE_POSITIVE"})
+    fourth = new_case(client, org, blueprint=routed["uuid"])  # a resolved case frees its assignee
+    assert fourth["assigned_to"] == {"uuid": POOL[0]}
+    manual = blueprint(client, org)
+    assert new_case(client, org, blueprint=manual["uuid"])["assigned_to"] is None
+
+
+def test_an_inactive_blueprint_takes_no_case(client: httpx.Client, org: str) -> None:
+    asleep = blueprint(client, org, is_active=False)
+    refused = client.post(f"{org}/cases/", json={"title": "case", "blueprint": asleep["uuid"]})
+    assert refused.status_code == 400
+    assert refused.json() == {"blueprint": ["This blueprint is inactive: it takes no new cases."]}
+    source = blueprint(client, org, transfer_enabled=True)
+    case = new_case(client, org, blueprint=source["uuid"])
+    moved = client.post(f"{org}/cases/{case['uuid']}/transfer/", json={"target_blueprint": asleep["uuid"]})
+    assert moved.status_code == 400 and list(moved.json()) == ["target_blueprint"]
+    assert client.get(f"{org}/cases/{case['uuid']}/").json()["blueprint"]["uuid"] == source["uuid"]
+
+
+def test_documented_defaults_fill_what_a_create_leaves_out(client: httpx.Client, org: str) -> None:
+    made = blueprint(client, org)
+    assert (made["is_active"], made["assignment_method"], made["transfer_enabled"]) == (True, "MANUAL", False)
+    assert new_case(client, org)["priority"] == "MEDIUM"

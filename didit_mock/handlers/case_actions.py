@@ -26,6 +26,7 @@ from ..resources.families import (
 from ..resources.store import Document, ResourceStore
 from ..web.http import json_response
 from ..web.operations import Call, operation
+from ..web.store import created_fields
 from .case_files import attachments
 from .case_log import (
     actor,
@@ -39,6 +40,7 @@ from .case_log import (
     record,
     template,
 )
+from .case_routing import active_blueprint, automatic_assignee
 
 STEPS = {step.operation: step for step in CASES.transitions}
 NOTE_REQUIRED = "A resolution note is required by this case's blueprint."
@@ -56,10 +58,10 @@ def _snapshot(blueprint: Document) -> Document:
 @operation("create_case")
 def create_case(call: Call) -> Response:
     store = console_store(call)
-    body = call.body or {}
+    body = created_fields(call)
     who = actor(call)
     with call.tenant.lock:
-        blueprint = find_blueprint(store, body["blueprint"], "blueprint") if body.get("blueprint") else None
+        blueprint = active_blueprint(store, body["blueprint"], "blueprint") if body.get("blueprint") else None
         case = store.create(CASES, template("get_case"), body)
         if blueprint is not None:
             case["blueprint"] = _snapshot(blueprint)
@@ -70,6 +72,11 @@ def create_case(call: Call) -> Response:
                     "label": str(item.get("label") or ""), "order": item.get("order", position),
                     "is_completed": False, "completed_by": None, "completed_at": None}, parent=case["uuid"])
         record(store, case, "CREATED", who, new_status=case["status"])
+        assignee = automatic_assignee(store, blueprint) if blueprint is not None and not case.get("assigned_to") \
+            else None
+        if assignee is not None:
+            case.update(assigned_to={"uuid": assignee}, assigned_at=store.now())
+            record(store, case, "ASSIGNED", who, metadata={"assignee_user_id": assignee, "automatic": True})
         return json_response(detail(store, case), 201)
 
 
@@ -174,7 +181,7 @@ def escalate_case(call: Call) -> Document:
         blueprint = blueprint_of(store, case) or {}
         if not blueprint.get("escalation_enabled") or not blueprint.get("escalation_blueprint"):
             raise DiditError({"detail": "Escalation is not enabled on this case's blueprint."}, 400)
-        target = find_blueprint(store, blueprint["escalation_blueprint"], "escalation_blueprint")
+        target = active_blueprint(store, blueprint["escalation_blueprint"], "escalation_blueprint")
         return _move(call, store, case, "escalate_case", {"blueprint": _snapshot(target)}, "ESCALATED",
                      {"from_blueprint": blueprint["uuid"], "to_blueprint": target["uuid"]})
 
@@ -188,7 +195,7 @@ def transfer_case(call: Call) -> Document:
         blueprint = blueprint_of(store, case) or {}
         if not blueprint.get("transfer_enabled"):
             raise DiditError({"detail": "Transfers are not enabled on this case's blueprint."}, 400)
-        target = find_blueprint(store, call.body["target_blueprint"], "target_blueprint")
+        target = active_blueprint(store, call.body["target_blueprint"], "target_blueprint")
         if target["uuid"] == blueprint["uuid"]:
             raise DiditError({"target_blueprint": ["The case is already on this blueprint."]}, 400)
         return _move(call, store, case, "transfer_case", {"blueprint": _snapshot(target)}, "TRANSFERRED",
@@ -232,7 +239,7 @@ def reject_resolution(call: Call) -> Document:
 @operation("create_case_note")
 def create_note(call: Call) -> Response:
     store, case = case_of(call)
-    body = dict(call.body or {})
+    body = created_fields(call)
     who = actor(call)
     with call.tenant.lock:
         body["attachments"] = attachments(call, store, case, body.get("attachments") or [])

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from ..domain.errors import NotFound
 from ..resources.declaration import Collection, Transition
 from ..resources.store import Document, ResourceStore
-from ..spec.operation import Operation
+from ..spec.operation import JSON, Operation
 from ..spec.schemas import blank, json_schema
 from ..spec.table import OperationTable
 from .operations import Call, Handler, HandlerSpec
@@ -107,11 +107,20 @@ def _list_extras(call: Call) -> dict[str, Any]:
     return copy.deepcopy(extras)
 
 
+def created_fields(call: Call) -> Document:
+    """A create's body with the defaults its request schema documents for the fields it leaves out
+    (as DRF's serializer fills them in)."""
+    schema = json_schema(call.operation.request_schemas.get(JSON), for_request=True)
+    defaults = {name: copy.deepcopy(field["default"]) for name, field in (schema.get("properties") or {}).items()
+                if isinstance(field, dict) and "default" in field}
+    return {**defaults, **(call.body or {})}
+
+
 def _create(collection: Collection, template: Template, parent: Collection | None, status: int) -> Callable[..., Any]:
     def handler(call: Call) -> Any:
         owner = _scope(call, parent, collection)
         with call.tenant.lock:
-            document = store_of(call).create(collection, template(), call.body or {}, owner)
+            document = store_of(call).create(collection, template(), created_fields(call), owner)
         return _json(document, status)
 
     return handler
