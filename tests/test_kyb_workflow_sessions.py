@@ -222,3 +222,20 @@ def test_the_company_of_a_kyb_session_survives_a_state_file_restart(tmp_path: Pa
             httpx.Client(base_url=second.url, headers={"x-api-key": key}, timeout=10) as http:
         _still_works(http, session_id, before)
         assert not conformance_errors("GET", DECISION, 200, before)
+
+
+def test_a_resubmitted_kyb_session_keeps_its_company_and_edits(client: httpx.Client) -> None:
+    workflow_id = kyb_workflow(client, "KYB_REGISTRY", "OCR")
+    session_id = kyb_session(client, workflow_id)
+    complete(client, session_id, "Declined")
+    body = decision(client, session_id)
+    assert body["features"] == ["KYB_REGISTRY", "ID_VERIFICATION"]
+    assert body["id_verifications"][0]["status"] == "Declined"  # a KYC step takes a plain decline
+    assert body["registry_checks"][0]["status"] == "Approved"
+    company = company_of(body)
+    client.patch(f"/v3/session/{session_id}/kyb/{company['uuid']}/update-data/", json={"company_name": "Kept Ltd"})
+    resubmitted = client.patch(f"/v3/session/{session_id}/update-status/", json={"new_status": "Resubmitted"})
+    assert resubmitted.status_code == 200, resubmitted.text
+    complete(client, session_id, "Approved")
+    again = company_of(decision(client, session_id))
+    assert again["uuid"] == company["uuid"] and again["company_name"] == "Kept Ltd"
