@@ -21,6 +21,7 @@ from .events import DATA_UPDATED, DomainEvent
 from .kyb_companies import RECORD_KEYS, Company, candidate, find, profile
 from .outcomes import FeatureOutcome
 from .people import session_day
+from .rng import TenantRandom, derive_seed
 from .standalone import record
 from .standalone.armed import Directive, armed
 from .state import StateInvalid, StateSection
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 ENDPOINT = "kyb"
 FEATURE = "KYB_REGISTRY"
+KEY_PEOPLE = "KYB_KEY_PEOPLE"
 NODE_ID = "feature_kyb_registry"
 TIERS = ("basic", "shareholders", "ubo")
 HANDLE_SECONDS = 3600
@@ -315,6 +317,71 @@ def resolve(tenant: Tenant, request_id: str) -> dict[str, Any]:
     session.touch()
     sessions_domain.set_status(tenant, session, status)
     return {"request_id": request_id, "resolved": "retrieval", **retrieval_body(session)}
+
+
+# ---------------------------------------------------------------- the company of a KYB workflow's session
+
+WORKFLOW_REGISTRY_NODE = "feature_kyb_registry_1"
+#: The registry a KYB workflow's session searches when its expected_details name none.
+WORKFLOW_COUNTRY = "GB"
+
+
+def _workflow_company(tenant: Tenant, session: Session) -> Company:
+    """The company the user of a KYB workflow's session picked in the registry step.
+
+    The registry search is the mock's (`kyb_companies.find`): by `expected_details` (company_name,
+    registration_number, registry_country) when the session names them, else by the words of its
+    `vendor_data`; a search that finds nothing falls back to a company made up from the seed.
+    """
+    expected = session.expected_details or {}
+    country = str(expected.get("registry_country") or WORKFLOW_COUNTRY).strip().upper()
+    number = str(expected.get("registration_number") or "").strip() or None
+    name = str(expected.get("company_name") or "").strip() or None
+    if name is None and number is None:
+        words = "".join(c if c.isalnum() else " " for c in session.vendor_data or "").split()
+        name = " ".join(words) or None
+    found = find(tenant.seed, country, name, number) or find(tenant.seed, country, None, None)
+    company = found[0]
+    return Company(company.name, company.registration_number, company.country_code, company.status, company.type,
+                   company.kind)
+
+
+def _workflow_status(session: Session) -> str:
+    outcomes = session.outcomes or {}
+    for feature in (FEATURE, KEY_PEOPLE):
+        if feature in outcomes:
+            return outcomes[feature].status
+    return st.APPROVED
+
+
+def attach_company(tenant: Tenant, session: Session) -> None:
+    """The `session_finished` hook: a KYB workflow's session gets its company, once, as a registry
+    retrieval's business session has one (same record, same update-data and parties routes).
+
+    Everything is derived from the tenant's seed and the session (its `vendor_data` or
+    `expected_details`, its id), so the same requests on the same seed give the same company.
+    A second finish (after a resubmission) keeps the company and its edits, and updates its status.
+    """
+    if not session.workflow.kyb_features:
+        return
+    status = _workflow_status(session)
+    data = session.data_overrides.get(FEATURE)
+    if data is not None:
+        data["final_status"] = status
+        data["check"]["status"] = data["check"]["company"]["status"] = status
+        return
+    company = _workflow_company(tenant, session)
+    ids = TenantRandom(derive_seed(tenant.seed, "kyb-workflow-company", session.session_id))
+    uuids = [ids.uuid4() for _ in range(4)]
+    company_record = _resolved_record(tenant, session, company, uuids, "ubo", status)
+    company_record["node_id"] = WORKFLOW_REGISTRY_NODE
+    check = _check(company_record)
+    check["node_id"] = WORKFLOW_REGISTRY_NODE
+    session.data_overrides[FEATURE] = {
+        "check": check, "company": company.to_dict(), "uuids": uuids, "tier": "ubo", "final_status": status,
+        "pending": False, "parties": {}, "source": "workflow",
+    }
+    book(tenant).companies[uuids[0]] = session.session_id
 
 
 # ---------------------------------------------------------------- session data: company and parties

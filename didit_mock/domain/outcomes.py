@@ -93,13 +93,17 @@ DEFAULT_RISKS = {
     wf.DATABASE_VALIDATION: ("DATABASE_NO_MATCH", "DATABASE_PARTIAL_MATCH"),
     wf.QUESTIONNAIRE: ("QUESTIONNAIRE_ANSWER_FLAGGED", "QUESTIONNAIRE_ANSWER_FLAGGED"),
     wf.AGE_ESTIMATION: ("MINIMUM_AGE_NOT_MET", "MINIMUM_AGE_NOT_MET"),
+    # Didit documents no KYB risk codes; these are PROPOSED.
+    wf.KYB_REGISTRY: ("KYB_REGISTRY_MISMATCH", "KYB_REGISTRY_MISMATCH"),
+    wf.KYB_KEY_PEOPLE: ("KYB_KEY_PEOPLE_DECLINED", "KYB_KEY_PEOPLE_IN_REVIEW"),
 }
 
 #: Which feature a test's plain "Declined" or "In Review" lands on, in order of preference.
 DEFAULT_DECLINE_ORDER = [wf.ID_VERIFICATION, wf.LIVENESS, wf.FACE_MATCH, wf.POA, wf.AGE_ESTIMATION,
-                         wf.AML, wf.QUESTIONNAIRE, wf.PHONE, wf.EMAIL_VERIFICATION, wf.IP_ANALYSIS]
+                         wf.AML, wf.QUESTIONNAIRE, wf.PHONE, wf.EMAIL_VERIFICATION, wf.IP_ANALYSIS,
+                         wf.KYB_REGISTRY, wf.KYB_KEY_PEOPLE]
 DEFAULT_REVIEW_ORDER = [wf.AML, wf.FACE_MATCH, wf.LIVENESS, wf.POA, wf.ID_VERIFICATION, wf.QUESTIONNAIRE,
-                        wf.PHONE, wf.EMAIL_VERIFICATION, wf.IP_ANALYSIS]
+                        wf.PHONE, wf.EMAIL_VERIFICATION, wf.IP_ANALYSIS, wf.KYB_REGISTRY, wf.KYB_KEY_PEOPLE]
 
 
 @dataclass(slots=True)
@@ -244,7 +248,8 @@ def plan_outcome(
     sandbox scenario (or approval) decide. `features` maps a feature name to a status string or
     to `{"status", "risk", "data"}`.
     """
-    workflow_features = list(session.workflow.features)
+    workflow = session.workflow
+    workflow_features = [*workflow.features, *(f for f in workflow.kyb_features if f in wf.KYB_OUTCOME_FEATURES)]
     outcomes = {f: FeatureOutcome(f) for f in workflow_features}
     scenario = sandbox_scenario(session.sandbox_scenario) if session.sandbox_scenario else None
     explicit = {normalise_feature(k): v for k, v in (features or {}).items()}

@@ -391,9 +391,18 @@ def finish_session(
     session.finished_at = tenant.clock.timestamp()
     session.resubmit_nodes = None
     _cancel_expiry(tenant, session)
+    _finished(tenant, session)
     set_status(tenant, session, final)
     _schedule_document_expiry(tenant, session)
     return session
+
+
+def _finished(tenant: Tenant, session: Session) -> None:
+    """The wiring's `session_finished` hooks (a KYB workflow's session gets its company)."""
+    if session.outcomes is None:
+        return
+    for hook in tenant.registry.wiring.session_finished:
+        hook(tenant, session)
 
 
 # ---------------------------------------------------------------- expiry

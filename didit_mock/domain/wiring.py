@@ -44,6 +44,8 @@ class Wiring:
     session_imported: list[SessionHook] = field(default_factory=list)
     #: Called after a standalone API call is saved as a session (the user it belongs to).
     api_call_saved: list[SessionHook] = field(default_factory=list)
+    #: Called when a session gets its outcome, before its status moves (a KYB workflow's company).
+    session_finished: list[SessionHook] = field(default_factory=list)
     #: Called after a session is deleted (the blocklist hides its entries).
     session_deleted: list[SessionHook] = field(default_factory=list)
     #: Applied to every planned outcome (the blocklist declines a match).
@@ -67,7 +69,7 @@ class Wiring:
 
 def domain_wiring() -> Wiring:
     """The domain's own cross-family rules."""
-    from . import blocklist, lists, ratelimit, users, workflow_versions
+    from . import blocklist, kyb, lists, ratelimit, users, workflow_versions
     from .otp.render import verification_decision
 
     return Wiring(
@@ -75,6 +77,7 @@ def domain_wiring() -> Wiring:
         session_created=[ratelimit.count_sandbox_session, users.record_session],
         session_imported=[users.record_session],
         api_call_saved=[users.record_session],
+        session_finished=[kyb.attach_company],
         session_deleted=[blocklist.forget_deleted],
         outcome_policies=[blocklist.decline_blocklisted, lists.decline_listed],
         decision_lookups=[verification_decision],

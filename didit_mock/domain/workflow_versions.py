@@ -271,8 +271,14 @@ def session_workflow(version: WorkflowVersion) -> wf.Workflow:
         workflow_id=version.workflow_id, label=version.label, template=kind, features=decision,
         version=version.version, expiration_seconds=int(version.options["session_expiration_time"]),
         requires_portrait="FACE_MATCH" in names and "OCR" not in names, builtin=False,
-        extra={"settings_uuid": version.uuid, **_questionnaire_link(version)},
+        extra={"settings_uuid": version.uuid, **_questionnaire_link(version), **_kyb_steps(names)},
     )
+
+
+def _kyb_steps(names: list[str]) -> dict[str, Any]:
+    """The KYB steps of a version (they have no decision feature of their own)."""
+    steps = [n for n in wf.KYB_FEATURES if n in names]
+    return {"kyb_features": steps} if steps else {}
 
 
 def _questionnaire_link(version: WorkflowVersion) -> dict[str, Any]:

@@ -27,6 +27,15 @@ FEATURE_ORDER = [
     QUESTIONNAIRE, DATABASE_VALIDATION, AML, IP_ANALYSIS,
 ]
 
+# The steps of a KYB (business) workflow, in Didit's order. They have no KYC feature array: a
+# session that runs them carries a company (`registry_checks`, `key_people_checks`).
+KYB_REGISTRY = "KYB_REGISTRY"
+KYB_DOCUMENTS = "KYB_DOCUMENTS"
+KYB_KEY_PEOPLE = "KYB_KEY_PEOPLE"
+KYB_FEATURES = (KYB_REGISTRY, KYB_DOCUMENTS, KYB_KEY_PEOPLE)
+#: The KYB steps that get a feature outcome (KYB_DOCUMENTS is listed, not emulated).
+KYB_OUTCOME_FEATURES = (KYB_REGISTRY, KYB_KEY_PEOPLE)
+
 
 @dataclass(frozen=True)
 class Workflow:
@@ -45,6 +54,18 @@ class Workflow:
 
     def has(self, feature: str) -> bool:
         return feature in self.features
+
+    @property
+    def kyb_features(self) -> tuple[str, ...]:
+        """The KYB steps this workflow runs (none for a KYC workflow), in Didit's order.
+
+        An API-made KYB workflow names them in `extra["kyb_features"]`; a KYB workflow that does not
+        (a state document written before they were kept) runs the registry step.
+        """
+        named = self.extra.get("kyb_features") if self.extra else None
+        if isinstance(named, list):
+            return tuple(f for f in KYB_FEATURES if f in named)
+        return (KYB_REGISTRY,) if self.template == "kyb" else ()
 
 
 KYC_ID = "d1d17000-0000-4000-8000-000000000001"

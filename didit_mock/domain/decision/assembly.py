@@ -16,6 +16,7 @@ from .email_verification import email_verification_item
 from .face_match import face_match_item
 from .id_verification import id_verification_item
 from .ip_analysis import ip_analysis_item
+from .key_people import key_people_item
 from .layout import API_TEMPLATE, ARRAY_OF, FEATURE_ARRAYS, TOP_LEVEL_KEYS
 from .liveness import liveness_item
 from .nfc import nfc_item
@@ -141,8 +142,9 @@ def _reviews(session: Session) -> list[dict[str, Any]]:
 
 
 def feature_names(session: Session) -> list[str]:
-    """The decision's `features`: the workflow's, then any other feature that ran, in Didit's order."""
-    names = list(session.workflow.features)
+    """The decision's `features`: the workflow's (its KYB steps first), then any other feature that ran, in
+    Didit's order."""
+    names = [*session.workflow.kyb_features, *session.workflow.features]
     names += [f for f in wf.FEATURE_ORDER if f in (session.outcomes or {}) and f not in names]
     return names
 
@@ -156,7 +158,7 @@ def build_decision(tenant: Tenant, session: Session) -> dict[str, Any]:
     arrays = feature_arrays(tenant, session)
     decision: dict[str, Any] = {
         "session_id": session.session_id,
-        "session_kind": "user",
+        "session_kind": "business" if session.workflow.kyb_features else "user",
         "session_number": session.session_number,
         "session_url": session.url,
         "status": session.status,
@@ -182,7 +184,8 @@ def build_decision(tenant: Tenant, session: Session) -> dict[str, Any]:
 
 
 def _stored_results(session: Session, decision: dict[str, Any]) -> None:
-    """What a saved Document AI call or KYB registry retrieval keeps as rendered results."""
+    """What a saved Document AI call, a KYB registry retrieval or a KYB workflow's session keeps as rendered
+    results: the company in `registry_checks` and its people in `key_people_checks`."""
     overrides = session.data_overrides
     document_ai = overrides.get("DOCUMENT_AI")
     if document_ai and isinstance(document_ai.get("group"), dict):
@@ -191,6 +194,13 @@ def _stored_results(session: Session, decision: dict[str, Any]) -> None:
     if registry and isinstance(registry.get("check"), dict):
         check = copy.deepcopy(registry["check"])
         company = check.get("company") or {}
+        outcomes = session.outcomes or {}
+        if registry.get("source") == "workflow" and wf.KYB_REGISTRY in outcomes:
+            # A workflow's registry step: its status and warnings are the step's outcome (update-status can
+            # change it).
+            outcome = outcomes[wf.KYB_REGISTRY]
+            check["status"] = company["status"] = outcome.status
+            check["warnings"] = [w.to_dict(check.get("node_id")) for w in outcome.warnings]
         # The decision's company says its risk level as an enum and always has user-provided data.
         risk = str(company.get("risk_level") or "").split(" ")[0].upper()
         company["risk_level"] = risk if risk in ("LOW", "MEDIUM", "HIGH") else None
@@ -198,6 +208,7 @@ def _stored_results(session: Session, decision: dict[str, Any]) -> None:
             company["user_provided_data"] = {}
         decision["session_kind"] = "business"
         decision["registry_checks"] = [check]
+        decision["key_people_checks"] = [key_people_item(registry, outcomes.get(wf.KYB_KEY_PEOPLE))]
 
 
 def _build_imported(tenant: Tenant, session: Session) -> dict[str, Any]:
