@@ -239,3 +239,31 @@ def test_a_resubmitted_kyb_session_keeps_its_company_and_edits(client: httpx.Cli
     complete(client, session_id, "Approved")
     again = company_of(decision(client, session_id))
     assert again["uuid"] == company["uuid"] and again["company_name"] == "Kept Ltd"
+
+
+def test_the_session_list_gives_business_sessions_their_kyb_rows(client: httpx.Client) -> None:
+    """`session_kind=business` lists KYB workflows' sessions and registry retrievals as KYB rows; the
+    default (user) list leaves them out; `all` appends the KYB page to the KYC one and adds the counts."""
+    from tests.test_kyb import first_handle, select
+
+    person = create_session(client, vendor_data="person-1")["session_id"]
+    workflow_session = kyb_session(client)
+    handle = first_handle(client, "Tesco")
+    retrieval = select(client, handle, vendor_data="tesco-co").json()["request_id"]
+    users = client.get("/v3/sessions/").json()
+    assert [row["session_id"] for row in users["results"]] == [person] and users["count"] == 1
+    business = client.get("/v3/sessions/", params={"session_kind": "business"}).json()
+    assert_conforms("GET", "/v3/sessions/", 200, business)
+    rows = {row["session_id"]: row for row in business["results"]}
+    assert [row["session_id"] for row in business["results"]] == [retrieval, workflow_session]  # newest first
+    assert {row["session_kind"] for row in rows.values()} == {"business"}
+    assert {row["workflow_type"] for row in rows.values()} == {"kyb"}
+    assert rows[retrieval]["company_name"] == "Tesco PLC" and rows[retrieval]["registration_number"] == "00445790"
+    assert rows[workflow_session]["company_name"] is None  # no company before the user picks one
+    complete(client, workflow_session, "Approved")
+    finished = client.get("/v3/sessions/", params={"session_kind": "business"}).json()["results"][1]
+    assert (finished["company_name"], finished["country"], finished["status"]) == ("ACME CO LTD", "GB", "Approved")
+    both = client.get("/v3/sessions/", params={"session_kind": "all", "limit": 1}).json()
+    assert_conforms("GET", "/v3/sessions/", 200, both)
+    assert both["count"] == 3 and [row["session_kind"] for row in both["results"]] == ["user", "business"]
+    assert both["next"] is None  # the KYC side has one row: the pages follow it

@@ -188,33 +188,54 @@ async def list_sessions(call: Call) -> Response:
     }
     with tenant.lock:
         sessions = domain.book(tenant)
-        business = kyb_domain.business_session_ids(tenant)
-        if kind == "business":  # the business sessions of KYB registry retrievals
-            found = (sessions.get(session_id) for session_id in reversed(business))
-            matched = [s for s in found if s is not None and _matches(tenant, s, filters)]
-            count = len(matched)
-            rows = [list_row_json(tenant, s) for s in matched[offset:offset + limit]]
-        else:
-            candidates = _candidates(sessions, filters)
-            simple = not (filters["date_from"] or filters["date_to"] or filters["search"] or filters["session_type"]
-                          or filters["api_service"])
-            if kind == "user" and business:
-                hidden = set(business)
-                pool = candidates if candidates is not None else list(sessions.newest_first())
-                candidates, simple = [s for s in pool if s.session_id not in hidden], False
-            if candidates is None and simple:
-                count = len(sessions)
-                page = _slice(sessions.newest_first(), offset, limit)
-            else:
-                pool = candidates if candidates is not None else list(sessions.newest_first())
-                matched = [s for s in pool if _matches(tenant, s, filters)]
-                count = len(matched)
-                page = matched[offset:offset + limit]
-            rows = [list_row_json(tenant, s) for s in page]
-        following, preceding = page_urls(call.request, count, limit, offset)
+        business = _business_sessions(tenant, sessions)
+        user_count = business_count = 0
+        rows: list[bytes] = []
+        if kind in ("user", "all"):
+            user_count, page = _user_page(tenant, sessions, business, filters, offset, limit)
+            rows += [list_row_json(tenant, s) for s in page]
+        if kind in ("business", "all"):
+            matched = [s for s in business if _matches(tenant, s, filters)]
+            business_count = len(matched)
+            rows += [list_row_json(tenant, s) for s in matched[offset:offset + limit]]
+        # KYC rows page the answer (`all` appends the KYB page after the KYC one); KYB counts stop at 100.
+        paged = user_count if kind != "business" else business_count
+        following, preceding = page_urls(call.request, paged, limit, offset)
+        count = user_count + min(business_count, BUSINESS_COUNT_CAP)
     # The rows are cached JSON: the page is spliced around them, as DRF would render it.
     head = dumps({"count": count, "next": following, "previous": preceding, "results": []})[:-3]
     return JSONBytes(head + b"[" + b",".join(rows) + b"]}")
+
+
+#: Didit counts KYB rows up to this many (`next` tells whether there are more).
+BUSINESS_COUNT_CAP = 100
+
+
+def _business_sessions(tenant: Tenant, sessions: domain.SessionBook) -> list[Session]:
+    """The business (KYB) sessions, newest first: KYB registry retrievals and KYB workflows' sessions."""
+    found = {s.session_id: s for i in kyb_domain.business_session_ids(tenant) if (s := sessions.get(i)) is not None}
+    for group in sessions.by_workflow.values():
+        first = next(iter(group.values()), None)
+        if first is not None and first.workflow.kyb_features:
+            found.update(group)
+    return sorted(found.values(), key=lambda s: s.session_number, reverse=True)
+
+
+def _user_page(tenant: Tenant, sessions: domain.SessionBook, business: list[Session], filters: dict[str, Any],
+               offset: int, limit: int) -> tuple[int, list[Session]]:
+    """How many user (KYC) sessions match, and the page of them."""
+    candidates = _candidates(sessions, filters)
+    simple = not (filters["date_from"] or filters["date_to"] or filters["search"] or filters["session_type"]
+                  or filters["api_service"])
+    if business:
+        hidden = {s.session_id for s in business}
+        pool = candidates if candidates is not None else list(sessions.newest_first())
+        candidates, simple = [s for s in pool if s.session_id not in hidden], False
+    if candidates is None and simple:
+        return len(sessions), _slice(sessions.newest_first(), offset, limit)
+    pool = candidates if candidates is not None else list(sessions.newest_first())
+    matched = [s for s in pool if _matches(tenant, s, filters)]
+    return len(matched), matched[offset:offset + limit]
 
 
 def _slice(items: Any, offset: int, limit: int) -> list[Session]:

@@ -1,4 +1,5 @@
-"""The KYC row of GET /v3/sessions/ (§5.3), built from the session and its v3 decision."""
+"""The rows of GET /v3/sessions/ (§5.3), built from the session and its v3 decision: the KYC row of a
+user session, the KYB row of a business session."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def _blocked(item: dict[str, Any]) -> bool:
 
 def build_row(tenant: Tenant, session: Session, decision: dict[str, Any]) -> dict[str, Any]:
     """The list row of a session, every key present (uncached: callers go through `rendering`)."""
+    if decision.get("session_kind") == "business":
+        return business_row(session, decision)
     idv = first_item(decision, "id_verifications")
     liveness = first_item(decision, "liveness_checks")
     document_type = idv.get("document_type") if idv else None
@@ -113,3 +116,23 @@ def _additional_details(decision: dict[str, Any]) -> dict[str, Any] | None:
                                          "is_undeliverable": bool(email.get("is_undeliverable")),
                                          "is_blocklisted": _blocked(email)}
     return details or None
+
+
+def business_row(session: Session, decision: dict[str, Any]) -> dict[str, Any]:
+    """The KYB row of a business session: its registry company (null until one is picked)."""
+    check = first_item(decision, "registry_checks")
+    company = (check or {}).get("company") or {}
+    return {
+        "session_id": session.session_id,
+        "session_kind": "business",
+        "session_number": session.session_number,
+        "status": session.status,
+        "vendor_data": session.vendor_data,
+        "created_at": decision.get("created_at"),
+        "workflow_id": decision.get("workflow_id"),
+        "workflow_type": "kyb",
+        "workflow_label": session.workflow.label,
+        "company_name": company.get("company_name"),
+        "registration_number": company.get("registration_number"),
+        "country": company.get("country_code"),
+    }
