@@ -399,3 +399,29 @@ def test_documented_defaults_fill_what_a_create_leaves_out(client: httpx.Client,
     made = blueprint(client, org)
     assert (made["is_active"], made["assignment_method"], made["transfer_enabled"]) == (True, "MANUAL", False)
     assert new_case(client, org)["priority"] == "MEDIUM"
+
+
+def test_a_report_from_the_reports_page_joins_its_case(client: httpx.Client, org: str) -> None:
+    """The standalone create names its case and template: the template seeds the draft, the case's
+    linked transactions are attached, and the report is the case's (its list, its event log)."""
+    case = new_case(client, org)
+    transaction = "6c1f3a2e-1111-4a5b-8c9d-0e1f2a3b4c5d"
+    client.post(f"{org}/cases/{case['uuid']}/links/", json={"entity_type": "transaction", "entity_uuid": transaction})
+    template = client.post(f"{org}/report-templates/", json={
+        "name": "goAML NL", "jurisdiction": "NL", "report_type": "UTR",
+        "field_config": {"rentity_id": "R-9", "currency_code_local": "EUR"}}).json()
+    made = client.post(f"{org}/regulatory-reports/", json={"case": case["uuid"], "template": template["uuid"],
+                                                          "rentity_id": "R-1"})
+    assert made.status_code == 201, made.text
+    report = made.json()
+    assert (report["case_uuid"], report["case_number"]) == (case["uuid"], case["case_number"])
+    assert (report["report_type"], report["jurisdiction"], report["rentity_id"], report["currency_code_local"]) == (
+        "UTR", "NL", "R-1", "EUR")  # the body wins over the template
+    assert report["transactions"] == [transaction]
+    listed = client.get(f"{org}/cases/{case['uuid']}/regulatory-reports/").json()
+    assert [r["uuid"] for r in listed["results"]] == [report["uuid"]]
+    assert events(client, org, case)[-1] == "REPORT_CREATED"
+    unknown = client.post(f"{org}/regulatory-reports/", json={"case": case["uuid"], "template": transaction})
+    assert unknown.status_code == 400 and list(unknown.json()) == ["template"]
+    bare = client.post(f"{org}/cases/{case['uuid']}/regulatory-reports/", json={})
+    assert bare.json() == {"report_type": ["This field is required."], "jurisdiction": ["This field is required."]}

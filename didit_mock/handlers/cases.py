@@ -7,20 +7,23 @@ the rules a declaration cannot say, on the same documents.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from starlette.responses import Response
 
 from ..domain.clock import parse_iso
-from ..domain.errors import NotFound
+from ..domain.errors import DiditError, NotFound
 from ..domain.sessions import book as session_book
-from ..resources.families import BLUEPRINTS, CASES, REGULATORY_REPORTS
-from ..resources.store import ResourceStore
+from ..resources.declaration import Collection
+from ..resources.families import BLUEPRINTS, CASE_LINKS, CASES, REGULATORY_REPORTS, REPORT_TEMPLATES
+from ..resources.store import Document, ResourceStore
 from ..spec.schemas import blank, json_schema
 from ..spec.table import api_operations
 from ..web.http import json_response
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
+from ..web.store import created_fields
 from .case_log import actor, console_store, record, template
 
 #: Didit's blueprint presets (`GET .../cases/blueprints/presets/`).
@@ -173,12 +176,50 @@ def create_case_report(call: Call) -> Response:
     store = console_store(call)
     with call.tenant.lock:
         case = store.get(CASES, call.path["case_uuid"])
-        report = store.create(REGULATORY_REPORTS, template("get_regulatory_report"), call.body or {})
-        report["case_uuid"] = case["uuid"]
-        report["case_number"] = case.get("case_number")
-        record(store, case, "REPORT_CREATED", actor(call), metadata={
-            "report_uuid": report["uuid"], "report_type": report.get("report_type")})
-    return json_response(report, 201)
+        return json_response(_new_report(call, store, case), 201)
+
+
+@operation("create_standalone_regulatory_report")
+def create_report(call: Call) -> Response:
+    """The Reports page's create: the case is named in the body (the report joins it as from the case)."""
+    store = console_store(call)
+    with call.tenant.lock:
+        case = _known(store, CASES, call.body["case"], "case")
+        return json_response(_new_report(call, store, case), 201)
+
+
+def _known(store: ResourceStore, collection: Collection, key: Any, field: str) -> Document:
+    try:
+        return store.get(collection, str(key))
+    except NotFound:
+        raise DiditError({field: [f'Invalid pk "{key}" - object does not exist.']}, 400) from None
+
+
+def _new_report(call: Call, store: ResourceStore, case: Document) -> Document:
+    """A DRAFT report of `case`: a template gives what the body leaves out (its report type, its
+    jurisdiction, its `field_config`), and the transactions default to those linked to the case."""
+    body = created_fields(call)
+    body.pop("case", None)
+    given_template = body.pop("template", None)
+    if given_template is not None:
+        chosen = _known(store, REPORT_TEMPLATES, given_template, "template")
+        for name, value in {"report_type": chosen.get("report_type"), "jurisdiction": chosen.get("jurisdiction"),
+                            **(chosen.get("field_config") or {})}.items():
+            if body.get(name) is None:
+                body[name] = copy.deepcopy(value)
+    missing = {name: ["This field is required."] for name in ("report_type", "jurisdiction") if not body.get(name)}
+    if missing:
+        raise DiditError(missing, 400)
+    if body.get("transactions") is None:
+        body["transactions"] = [link["linked_entity_uuid"] for link in store.all(CASE_LINKS, case["uuid"])
+                                if link.get("linked_entity_type") == "transaction"]
+    report = store.create(REGULATORY_REPORTS, template("get_regulatory_report"), body)
+    who = actor(call)
+    report.update(case_uuid=case["uuid"], case_number=case.get("case_number"), created_by_email=who[0],
+                  created_by_name=who[1])
+    record(store, case, "REPORT_CREATED", who, metadata={"report_uuid": report["uuid"],
+                                                       "report_type": report.get("report_type")})
+    return report
 
 
 # ---------------------------------------------------------------- networks: none yet

@@ -42,6 +42,7 @@ OPERATIONS = MappingProxyType({
     "create_list_entry": "lists",
     "create_questionnaire": "questionnaires",
     "create_session_review": "session_lifecycle",
+    "create_standalone_regulatory_report": "cases",
     "create_user": "users",
     "create_webhook_destination": "webhooks",
     "create_workflow": "workflows",

@@ -84,6 +84,11 @@ BLUEPRINTS = Collection(
     update="update_case_blueprint", delete="delete_case_blueprint",
 )
 
+REPORT_TEMPLATES = Collection(
+    "report-templates", shape_from="get_report_template", id_param="template_uuid",
+    list="list_report_templates", create="create_report_template", get="get_report_template",
+    update="update_report_template", delete="delete_report_template",
+)
 REGULATORY_REPORTS = Collection(
     "regulatory-reports", shape_from="get_regulatory_report", id_param="report_uuid",
     list="list_regulatory_reports", create="create_standalone_regulatory_report", get="get_regulatory_report",
@@ -109,11 +114,7 @@ COLLECTIONS: tuple[Collection, ...] = (
     CASE_CHECKLIST,
     CASE_FILES,
     BLUEPRINTS,
-    Collection(
-        "report-templates", shape_from="get_report_template", id_param="template_uuid",
-        list="list_report_templates", create="create_report_template", get="get_report_template",
-        update="update_report_template", delete="delete_report_template",
-    ),
+    REPORT_TEMPLATES,
     REGULATORY_REPORTS,
     Collection(
         "transaction-rules", shape_from="getTransactionRule", id_param="rule_uuid",

@@ -87,7 +87,8 @@ def _install_again(c: Ctx) -> httpx.Response:
 @case("GET", f"{ORG}/cases/{{case_uuid}}/regulatory-reports/", "200")
 def _case_reports(c: Ctx) -> httpx.Response:
     made = new_case(c)
-    c.client.post(f"{org(c)}/cases/{made['uuid']}/regulatory-reports/", json={"report_type": "SAR"})
+    c.client.post(f"{org(c)}/cases/{made['uuid']}/regulatory-reports/", json={"report_type": "SAR",
+                                                                              "jurisdiction": "US"})
     answer = c.client.get(f"{org(c)}/cases/{made['uuid']}/regulatory-reports/")
     assert answer.json()["count"] == 1 and answer.json()["results"][0]["case_uuid"] == made["uuid"]
     return answer
@@ -96,8 +97,28 @@ def _case_reports(c: Ctx) -> httpx.Response:
 @case("POST", f"{ORG}/cases/{{case_uuid}}/regulatory-reports/", "201")
 def _case_report(c: Ctx) -> httpx.Response:
     made = new_case(c)
-    answer = c.client.post(f"{org(c)}/cases/{made['uuid']}/regulatory-reports/", json={"report_type": "STR"})
+    answer = c.client.post(f"{org(c)}/cases/{made['uuid']}/regulatory-reports/", json={"report_type": "STR",
+                                                                                       "jurisdiction": "GB"})
     assert answer.json()["case_number"] == made["case_number"] and answer.json()["status"] == "DRAFT"
+    return answer
+
+
+@case("POST", f"{ORG}/regulatory-reports/", "201")
+def _standalone_report(c: Ctx) -> httpx.Response:
+    made = new_case(c)
+    template = c.client.post(f"{org(c)}/report-templates/", json={
+        "name": "goAML", "jurisdiction": "NL", "report_type": "UTR", "field_config": {"rentity_id": "R-7"}}).json()
+    answer = c.client.post(f"{org(c)}/regulatory-reports/", json={"case": made["uuid"], "template": template["uuid"]})
+    report = answer.json()
+    assert (report["case_uuid"], report["report_type"], report["jurisdiction"], report["rentity_id"]) == (
+        made["uuid"], "UTR", "NL", "R-7")
+    return answer
+
+
+@case("POST", f"{ORG}/regulatory-reports/", "400")
+def _standalone_report_400(c: Ctx) -> httpx.Response:
+    answer = c.client.post(f"{org(c)}/regulatory-reports/", json={"case": UNKNOWN, "template": UNKNOWN})
+    assert answer.json() == {"case": [f'Invalid pk "{UNKNOWN}" - object does not exist.']}
     return answer
 
 
