@@ -1,7 +1,7 @@
 """`GET /files/{application_id}/{key}?signature=...`: the files the API hands out as presigned URLs
-(case note attachments, printed cases, regulatory report files). The signature names the file
-(`domain.files`), so the link works without an API key, as a presigned storage URL does; the key's
-first segment says which family keeps the file."""
+(case note attachments, printed cases, regulatory report files, branding logos). The signature
+names the file (`domain.files`), so the link works without an API key, as a presigned storage URL
+does; the key's first segment says which family keeps the file."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from .domain import files
 from .handlers.case_files import case_file
+from .handlers.customization import logo_file
 from .web.http import json_response
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ def open_file(tenant: Tenant, key: str, given: str) -> files.StoredFile | None:
     kind = key.split("/", 1)[0]
     if kind in ("cases", "regulatory-reports"):
         return case_file(tenant, key)
+    if kind == "customization":
+        return logo_file(tenant, key)
     return None
 
 
