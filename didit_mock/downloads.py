@@ -1,7 +1,7 @@
 """`GET /files/{application_id}/{key}?signature=...`: the files the API hands out as presigned URLs
-(case note attachments, printed cases, regulatory report files, branding logos). The signature
-names the file (`domain.files`), so the link works without an API key, as a presigned storage URL
-does; the key's first segment says which family keeps the file."""
+(case note attachments, printed cases, regulatory report files, branding logos, user faces). The
+signature names the file (`domain.files`), so the link works without an API key, as a presigned
+storage URL does; the key's first segment says which family keeps the file."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .domain import files
+from .domain import files, user_faces
 from .handlers.case_files import case_file
 from .handlers.customization import logo_file
 from .web.http import json_response
@@ -31,6 +31,8 @@ def open_file(tenant: Tenant, key: str, given: str) -> files.StoredFile | None:
         return case_file(tenant, key)
     if kind == "customization":
         return logo_file(tenant, key)
+    if kind == "user-faces":
+        return user_faces.face_file(tenant, key)
     return None
 
 
