@@ -28,8 +28,8 @@ def test_an_uploaded_logo_is_answered_as_a_url_and_can_be_deleted(client: httpx.
                            data={"app_public_name": "Acme Verify", "border_radius_buttons": "16"})
     assert changed.status_code == 200, changed.text
     body = changed.json()
-    assert body["logo_square"].startswith("https://cdn.didit.me/white_label/logo_square/")
-    assert body["logo_square"].endswith(".png") and body["logo_rectangular"].endswith(".png")
+    assert "/files/" in body["logo_square"] and "/customization/logo_square/" in body["logo_square"]
+    assert ".png?signature=" in body["logo_square"] and ".png?signature=" in body["logo_rectangular"]
     assert (body["app_public_name"], body["border_radius_buttons"]) == ("Acme Verify", 16)  # form fields too
     assert body["color_primary"] == before["color_primary"]
     assert client.get(BRANDING).json() == body

@@ -2,9 +2,9 @@
 
 Colors are `#RRGGBB` or `#RRGGBBAA`; the custom domain and white-label e-mail fields belong to the
 Business Console and are refused. An uploaded logo must have its aspect ratio (square 1:1,
-rectangular 2:1); the favicon at most 500 KB. A stored image is answered as a URL on Didit's CDN
-(`https://cdn.didit.me/white_label/<kind>/<application>/<digest>.<ext>`), which the mock does not
-serve; `delete_logo_square`, `delete_logo_rectangular` and `delete_favicon` clear one.
+rectangular 2:1); the favicon at most 500 KB. An accepted logo is kept by the web layer and answered
+as the signed URL it is served at (`domain.files`); `delete_logo_square`, `delete_logo_rectangular`
+and `delete_favicon` clear one.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ CONSOLE_ONLY = ("domain", "from_email", "verify_domain", "force_remove_domain", 
                 "force_remove_email_domain")
 CONSOLE_MESSAGE = "Manage this field in the Business Console."
 FAVICON_MAX_BYTES = 500 * 1024
-CDN = "https://cdn.didit.me/white_label"
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,7 @@ class Upload:
     size: int
     digest: str
     extension: str
+    data: bytes = b""
 
 
 def refuse_console_fields(raw: dict[str, Any]) -> None:
@@ -64,11 +64,11 @@ WEIGHT_NAMES = ("thin", "extralight", "light", "regular", "normal", "medium", "s
                 "black")
 
 
-def changes(values: dict[str, Any], uploads: dict[str, Upload], application_id: str,
-            font_family: str = "Inter") -> dict[str, Any]:
+def changes(values: dict[str, Any], uploads: dict[str, Upload], font_family: str = "Inter") -> dict[str, Any]:
     """The branding fields a valid update sets, or Didit's 400 naming every bad field.
 
-    `font_family` is the family kept so far (the update may change it too).
+    `font_family` is the family kept so far (the update may change it too). A logo field of an
+    accepted upload is not set here: the caller keeps the file and sets its URL (`accepted`).
     """
     errors: dict[str, list[str]] = {}
     result: dict[str, Any] = {}
@@ -93,10 +93,15 @@ def changes(values: dict[str, Any], uploads: dict[str, Upload], application_id: 
         if problem:
             errors[logo.field] = [problem]
         else:
-            result[logo.shown_as] = f"{CDN}/{logo.shown_as}/{application_id}/{upload.digest[:32]}.{upload.extension}"
+            result.pop(logo.shown_as, None)  # the upload wins over a delete flag of the same logo
     if errors:
         raise ValidationFailed(errors)
     return result
+
+
+def accepted(uploads: dict[str, Upload]) -> list[tuple[Logo, Upload]]:
+    """The uploaded logos of an update `changes` accepted, with where each is shown."""
+    return [(logo, uploads[logo.field]) for logo in LOGOS if logo.field in uploads]
 
 
 def _problem(logo: Logo, upload: Upload) -> str | None:

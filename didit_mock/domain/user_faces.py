@@ -4,6 +4,9 @@ An uploaded face is trusted: it is kept on the user (at most `MAX_FACES`) and en
 tenant's face index, where a face search finds it as an `imported` match; it is never blocklisted.
 It is the same face as a searched image when both show the same person (a fixture's person, the
 user's vendor_data) or are the same bytes. A deleted user's faces leave the index.
+
+The uploaded bytes are kept (base64 in the state document) and served at the face's signed
+`image_url` (`domain.files`) until the user is deleted.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from . import files
 from .errors import NotFound, ValidationFailed
 from .standalone.images import ImageFacts
 
@@ -38,9 +42,17 @@ class UserFace:
     digest: str
     comment: str
     created_at: float
+    #: The uploaded image (base64) and its media type; empty in a state document of an earlier server.
+    content: str = ""
+    media_type: str = ""
+
+    @property
+    def key(self) -> str:
+        """The face's file key (`domain.files`)."""
+        return f"user-faces/{self.uuid}.{'png' if self.media_type == 'image/png' else 'jpg'}"
 
     def view(self, tenant: Tenant) -> dict[str, Any]:
-        return {"uuid": self.uuid, "image_url": image_url(tenant, self.uuid), "comment": self.comment,
+        return {"uuid": self.uuid, "image_url": image_url(tenant, self), "comment": self.comment,
                 "uploaded_by": "api", "created_at": _iso(self.created_at)}
 
 
@@ -59,8 +71,28 @@ def book(tenant: Tenant) -> FaceBook:
     return tenant.component(FaceBook)
 
 
-def image_url(tenant: Tenant, face_uuid: str) -> str:
-    return f"{tenant.config.public_base_url.rstrip('/')}/_mock/media/user-faces/{face_uuid}.jpg"
+def image_url(tenant: Tenant, face: UserFace) -> str:
+    """The signed URL the face's image is served at (on the tenant's public base URL)."""
+    return files.signed_url(tenant.config.public_base_url, tenant, face.key)
+
+
+def face_file(tenant: Tenant, key: str) -> files.StoredFile | None:
+    """The image of a live user's uploaded face, by its file key, or None."""
+    from .users import USER
+    from .users import book as entities
+
+    users = entities(tenant).entities[USER]
+    face = next((f for f in book(tenant).faces if f.key == key), None)
+    if face is None or not face.content or face.user_id not in users:
+        return None
+    return files.StoredFile(base64.b64decode(face.content), face.media_type, key.rsplit("/", 1)[-1])
+
+
+def forget(tenant: Tenant, user_ids: list[str]) -> None:
+    """Drop the faces (and images) of deleted users."""
+    gone = set(user_ids)
+    faces = book(tenant)
+    faces.faces = [f for f in faces.faces if f.user_id not in gone]
 
 
 def decode(image: Any) -> bytes:
@@ -92,13 +124,15 @@ def check_room(tenant: Tenant, user: Entity) -> None:
         raise ValidationFailed.detail(TOO_MANY)
 
 
-def upload(tenant: Tenant, user: Entity, image: ImageFacts, comment: str) -> UserFace:
-    """Keep the face on the user and enroll it in the face index (a tiny image shows no face)."""
+def upload(tenant: Tenant, user: Entity, image: ImageFacts, data: bytes, comment: str) -> UserFace:
+    """Keep the face (and its bytes, a JPG or PNG) on the user and enroll it in the face index (a tiny
+    image shows no face)."""
     check_room(tenant, user)
     if not image.usable or image.scenario == "no_face":
         raise ValidationFailed.field("image", NO_FACE, as_list=False)
+    media_type = files.IMAGE_TYPES["png"] if data.startswith(b"\x89PNG") else files.IMAGE_TYPES["jpg"]
     face = UserFace(tenant.rng.uuid4(), user.didit_internal_id, image.identity(user.vendor_data), image.digest,
-                    comment, tenant.clock.timestamp())
+                    comment, tenant.clock.timestamp(), base64.b64encode(data).decode("ascii"), media_type)
     book(tenant).faces.append(face)
     return face
 
@@ -127,7 +161,7 @@ def search_match(tenant: Tenant, face: UserFace, user: Entity, similarity: float
         "vendor_data": user.vendor_data, "vendor_user_id": user.didit_internal_id, "biometric_template_id": None,
         "verification_date": datetime.fromtimestamp(face.created_at, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "user_details": {"full_name": full_name, "document_type": None, "document_number": None},
-        "match_image_url": image_url(tenant, face.uuid), "status": None, "is_blocklisted": False,
+        "match_image_url": image_url(tenant, face), "status": None, "is_blocklisted": False,
         "is_allowlisted": False, "api_service": None,
     }
 

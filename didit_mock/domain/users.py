@@ -192,6 +192,10 @@ class EntityBook:
             entity = book.pop(internal_id)
             if entity.vendor_data is not None:
                 self._by_vendor.pop((kind, entity.vendor_data), None)
+        if kind == USER and doomed:
+            from .user_faces import forget
+
+            forget(self.tenant, doomed)
         return len(doomed)
 
     def _touch(self, entity: Entity) -> None:

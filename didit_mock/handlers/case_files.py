@@ -1,21 +1,18 @@
 """The files of cases and reports (§2.1, §2.3): note attachments uploaded and downloaded, a case
 printed as a PDF, a finalized regulatory report as PDF or XML.
 
-Every file is served by the mock itself at a signed URL, `<base>/files/<application_id>/<key>?
-signature=...` (`didit_mock.downloads`): the signature is an HMAC of the key under a secret
-derived from the tenant's API key, so a link works without the key, survives a restart with
-`--state-file`, and does not expire. Printed cases and reports are rendered when downloaded.
+Every file is served by the mock itself at a signed URL (`domain.files`, `didit_mock.downloads`).
+Printed cases and reports are rendered when downloaded.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
+from ..domain import files
 from ..domain.case_report import render_case, render_report_pdf, render_report_xml
 from ..domain.errors import DiditError, NotFound, ValidationFailed
 from ..resources.families import CASE_FILES, CASES, REGULATORY_REPORTS
@@ -37,25 +34,13 @@ NOT_FINAL = "Only a finalized report can be downloaded."
 
 # ---------------------------------------------------------------- signed URLs
 
-def _secret(tenant: Tenant) -> bytes:
-    return hashlib.sha256(b"didit-mock files:" + tenant.api_key.encode()).digest()
-
-
-def signature(tenant: Tenant, key: str) -> str:
-    return hmac.new(_secret(tenant), key.encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def signed_url(call: Call, key: str) -> str:
     """The absolute URL of a file of the caller's application (from the request's base URL)."""
-    tenant = call.tenant
-    base = str(call.request.base_url).rstrip("/")
-    return f"{base}/files/{tenant.application_id}/{key}?signature={signature(tenant, key)}"
+    return files.signed_url(str(call.request.base_url), call.tenant, key)
 
 
-def open_file(tenant: Tenant, key: str, given: str) -> tuple[bytes, str, str] | None:
-    """(content, media type, file name) of a signed key of the tenant, or None."""
-    if not hmac.compare_digest(signature(tenant, key), given):
-        return None
+def case_file(tenant: Tenant, key: str) -> files.StoredFile | None:
+    """A case's printed PDF, a note attachment or a finalized report's file, by its key, or None."""
     store = tenant.component(ResourceStore)
     parts = key.split("/")
     try:
@@ -63,16 +48,17 @@ def open_file(tenant: Tenant, key: str, given: str) -> tuple[bytes, str, str] | 
             case = store.get(CASES, parts[1])
             reports = [r for r in store.all(REGULATORY_REPORTS) if r.get("case_uuid") == case["uuid"]]
             data = render_case(detail(store, case), reports, tenant.clock.now())
-            return data, "application/pdf", f"{case.get('case_number') or case['uuid']}.pdf"
+            return files.StoredFile(data, "application/pdf", f"{case.get('case_number') or case['uuid']}.pdf")
         if len(parts) == 3 and parts[0] == "regulatory-reports" and parts[2] in ("report.pdf", "report.xml"):
             report = store.get(REGULATORY_REPORTS, parts[1])
             if parts[2] == "report.xml":
-                return render_report_xml(report), REPORT_FILES["xml"], f"{report['uuid']}.xml"
-            return render_report_pdf(report, tenant.clock.now()), REPORT_FILES["pdf"], f"{report['uuid']}.pdf"
+                return files.StoredFile(render_report_xml(report), REPORT_FILES["xml"], f"{report['uuid']}.xml")
+            return files.StoredFile(render_report_pdf(report, tenant.clock.now()), REPORT_FILES["pdf"],
+                                    f"{report['uuid']}.pdf")
         if len(parts) >= 4 and parts[0] == "cases" and parts[2] == "notes":
             found = _stored(store, parts[1], key)
             if found is not None:
-                return base64.b64decode(found["content"]), found["content_type"], found["filename"]
+                return files.StoredFile(base64.b64decode(found["content"]), found["content_type"], found["filename"])
     except NotFound:
         return None
     return None

@@ -168,7 +168,7 @@ async def upload_user_face(call: Call) -> dict[str, Any]:
                          {"image": user_faces.NOT_AN_IMAGE})
     with tenant.lock:
         user = user_faces.user_by_id(tenant, path["didit_internal_id"])
-        return user_faces.upload(tenant, user, image, str(body.get("comment") or "")).view(tenant)
+        return user_faces.upload(tenant, user, image, data, str(body.get("comment") or "")).view(tenant)
 
 
 # ---------------------------------------------------------------- businesses

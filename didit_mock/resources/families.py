@@ -105,6 +105,8 @@ REGULATORY_REPORTS = Collection(
 #: The branding singleton; `PATCH` has rules (handlers/customization.py), `GET` is the store's.
 CUSTOMIZATION = Collection("customization", shape_from="get_customization", get="get_customization",
                            update="update_customization", singleton=True)
+#: The uploaded logo files of the branding (bytes in base64), served at their signed URLs; no route of its own.
+CUSTOMIZATION_LOGOS = Collection("customization-logos", shape_from="update_customization")
 
 COLLECTIONS: tuple[Collection, ...] = (
     CASES,
@@ -124,6 +126,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         defaults={"source": "CUSTOM", "library_key": None, "latest_triggered_at": None},
     ),
     CUSTOMIZATION,
+    CUSTOMIZATION_LOGOS,
     Collection("networks", shape_from="get_network", id_param="network_uuid", list="list_networks",
                get="get_network", filters=("status",), read_only=True),
 )
