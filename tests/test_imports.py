@@ -332,7 +332,9 @@ def test_a_business_import_into_a_kyb_workflow_makes_businesses(live: httpx.Clie
     assert (business["legal_name"], business["registration_number"], business["country_code"]) == \
         ("Acme Ltd", "12345", "GB")
     assert business["session_count"] == 1 and live.get("/v3/users/acme/").status_code == 404
-    session = live.get("/v3/sessions/").json()["results"][0]
+    assert live.get("/v3/sessions/").json()["count"] == 0  # a business session: not in the user list
+    session = live.get("/v3/sessions/", params={"session_kind": "business"}).json()["results"][0]
+    assert session["session_kind"] == "business" and session["vendor_data"] == "acme"
     assert live.get(f"/v3/session/{session['session_id']}/decision/").json()["session_kind"] == "business"
     error = live.get(f"{IMPORTS}{done['uuid']}/errors/").json()["results"][0]
     assert error["error"] == "country_code: invalid value 'GBR'"
