@@ -67,9 +67,17 @@ class Wiring:
             hooks.append(hook)
 
 
+def attach_kyb_company(tenant: Tenant, session: Session) -> None:
+    """A KYB workflow's finished session gets its company (`kyb.attach_company`, loaded for the first)."""
+    if session.workflow.kyb_features:
+        from .kyb import attach_company
+
+        attach_company(tenant, session)
+
+
 def domain_wiring() -> Wiring:
     """The domain's own cross-family rules."""
-    from . import blocklist, kyb, lists, ratelimit, users, workflow_versions
+    from . import blocklist, lists, ratelimit, users, workflow_versions
     from .otp.render import verification_decision
 
     return Wiring(
@@ -77,7 +85,7 @@ def domain_wiring() -> Wiring:
         session_created=[ratelimit.count_sandbox_session, users.record_session],
         session_imported=[users.record_session],
         api_call_saved=[users.record_session],
-        session_finished=[kyb.attach_company],
+        session_finished=[attach_kyb_company],
         session_deleted=[blocklist.forget_deleted],
         outcome_policies=[blocklist.decline_blocklisted, lists.decline_listed],
         decision_lookups=[verification_decision],
