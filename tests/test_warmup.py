@@ -67,3 +67,25 @@ def test_the_warm_up_starts_after_serve_announces_and_logs_when_done() -> None:
     finally:
         process.terminate()
         process.communicate(timeout=20)
+
+
+SWITCHES = """
+import sys, threading, time
+from didit_mock import warmup
+
+seen = []
+original = warmup.warm_up
+warmup.warm_up = lambda: (seen.append(sys.getswitchinterval()), original())
+before = sys.getswitchinterval()
+warmup.start_warm_up().join(120)
+print(before, seen[0], sys.getswitchinterval())
+"""
+
+
+def test_the_warm_up_yields_the_interpreter_often_while_it_runs_and_restores_it_after() -> None:
+    """A request arriving during the warm-up is not kept waiting a whole 5 ms switch interval, and the
+    process (a test suite's, with the in-process server) keeps its own interval afterwards."""
+    result = subprocess.run([sys.executable, "-c", SWITCHES], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                            check=True)
+    before, during, after = map(float, result.stdout.split())
+    assert during < before / 10 and after == before
