@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import statuses as st
@@ -197,7 +197,7 @@ class SandboxScenario:
 
 
 def _load_slugs() -> list[str]:
-    raw = resources.files(__package__).joinpath("sandbox_scenarios.json").read_text("utf-8")
+    raw = Path(__file__).with_name("sandbox_scenarios.json").read_text("utf-8")
     return list(json.loads(raw)["expected_slugs"])
 
 

@@ -11,7 +11,6 @@ import logging
 import threading
 from typing import Any
 
-import jsonschema_rs
 import orjson
 from starlette.responses import Response
 
@@ -42,6 +41,8 @@ class ResponseCheck:
             schema = operation.response_schema(status)
             if schema is None:
                 return
+            import jsonschema_rs  # only when answers are checked (`validate_responses`)
+
             validator = self._validators[key] = jsonschema_rs.Draft4Validator(json_schema(schema))
         try:
             document = orjson.loads(body)

@@ -16,8 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema_rs
-
 from ..domain.errors import FIELD_REQUIRED, ValidationFailed, not_a_dictionary
 from ..spec.fixes import request_schema_fixes
 from ..spec.operation import Operation
@@ -79,6 +77,8 @@ def request_validator(operation: Operation, media_type: str, rules: BodyRules | 
 
 def compile_schema(schema: dict[str, Any], rules: BodyRules | None = None) -> Validator:
     """A function that returns the document read as DRF reads it, or raises a DRF-shaped 400."""
+    import jsonschema_rs  # with the first body check, not with the server
+
     compiled = jsonschema_rs.Draft4Validator(_uuid_as_pattern(schema), validate_formats=True)
     declared = frozenset(schema.get("properties") or ())
     # The rules by the top-level field they concern (in their order), those of the whole body last.
