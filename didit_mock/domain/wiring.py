@@ -75,10 +75,16 @@ def attach_kyb_company(tenant: Tenant, session: Session) -> None:
         attach_company(tenant, session)
 
 
+def otp_decision(tenant: Tenant, request_id: str) -> dict[str, Any] | None:
+    """The decision of an OTP verification (`otp.render`, loaded with the first look-up)."""
+    from .otp.render import verification_decision
+
+    return verification_decision(tenant, request_id)
+
+
 def domain_wiring() -> Wiring:
     """The domain's own cross-family rules."""
     from . import blocklist, lists, ratelimit, users, workflow_versions
-    from .otp.render import verification_decision
 
     return Wiring(
         session_guards=[workflow_versions.guard_session, users.guard_session],
@@ -88,5 +94,5 @@ def domain_wiring() -> Wiring:
         session_finished=[attach_kyb_company],
         session_deleted=[blocklist.forget_deleted],
         outcome_policies=[blocklist.decline_blocklisted, lists.decline_listed],
-        decision_lookups=[verification_decision],
+        decision_lookups=[otp_decision],
     )

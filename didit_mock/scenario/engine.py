@@ -31,7 +31,7 @@ from ..domain import sessions as sessions_domain
 from ..domain import statuses as st
 from ..domain.clock import parse_iso
 from ..domain.errors import DiditError
-from ..domain.otp import otp_config
+from ..domain.otp.config import otp_config
 from ..domain.outcomes import plan_outcome, sandbox_scenario
 from ..domain.rng import TenantRandom, derive_seed
 from ..domain.sessions import Session

@@ -16,7 +16,6 @@ from ..state import Reader, StateInvalid, StateSection, check, dataclass_from, j
 from ..tenant import Tenant
 from .config import OtpConfig, otp_config
 from .email_facts import EmailFacts
-from .engine import arm_expiry
 from .phone_facts import PhoneFacts
 from .records import PENDING, LifecycleEvent, Verification, book
 
@@ -150,6 +149,8 @@ def _restore(tenant: Tenant, parsed: ParsedOtp) -> None:
 
 def _rearm(tenant: Tenant) -> None:
     """The expiry of every pending verification."""
+    from .engine import arm_expiry  # with the first state that holds OTP verifications, not at start
+
     for verification in book(tenant).by_id.values():
         if verification.status == PENDING:
             arm_expiry(tenant, verification)
