@@ -707,8 +707,9 @@ def test_each_lazily_loaded_section_declares_what_its_section_says() -> None:
     """A family's section loads with the first state export or import; what registering and ordering
     read before that (name, after, needs, fields) is declared beside it and must be the section's own."""
     from didit_mock.admin.state import AUTH_SECTION, FAMILY_SECTIONS
+    from didit_mock.domain.persistence import DOMAIN_SECTIONS
 
-    for lazy in (AUTH_SECTION, *FAMILY_SECTIONS):
+    for lazy in (*DOMAIN_SECTIONS, AUTH_SECTION, *FAMILY_SECTIONS):
         real = lazy.section()
         assert (lazy.name, lazy.after, lazy.needs, lazy.fields) == (real.name, real.after, real.needs, real.fields)
         assert lazy.export is real.export and lazy.restore is real.restore

@@ -9,21 +9,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .blocklist_state import BLOCKLIST_SECTION
-from .otp.persistence import OTP_SECTION
-from .ratelimit_state import RATE_LIMITS_SECTION
-from .session_state import SESSIONS_SECTION
-from .sharing_state import SHARED_IMPORTS_SECTION
-from .webhook_state import WEBHOOKS_SECTION
-from .workflow_state import WORKFLOWS_SECTION
+from .state import LazySection
 
 if TYPE_CHECKING:
     from .state import StateSection
 
-DOMAIN_SECTIONS = (WORKFLOWS_SECTION, SESSIONS_SECTION, OTP_SECTION, BLOCKLIST_SECTION, WEBHOOKS_SECTION,
-                   RATE_LIMITS_SECTION, SHARED_IMPORTS_SECTION)
+
+def _section(module: str, name: str) -> str:
+    return f"{__package__}.{module}:{name}"
 
 
-def domain_sections() -> dict[str, StateSection]:
+#: Each loads its module with the first state export or import (what ordering reads is declared here).
+DOMAIN_SECTIONS = (
+    LazySection("workflows", _section("workflow_state", "WORKFLOWS_SECTION"),
+                fields=("workflows", "workflow_versions", "retired_workflows")),
+    LazySection("sessions", _section("session_state", "SESSIONS_SECTION"), needs=("workflows",), fields=("sessions",)),
+    LazySection("otp", _section("otp.persistence", "OTP_SECTION"), needs=("sessions",), fields=("otp",)),
+    LazySection("blocklist", _section("blocklist_state", "BLOCKLIST_SECTION"), fields=("blocklist",)),
+    LazySection("webhooks", _section("webhook_state", "WEBHOOKS_SECTION"), fields=("webhooks",)),
+    LazySection("rate_limits", _section("ratelimit_state", "RATE_LIMITS_SECTION"), fields=("rate_limits",)),
+    LazySection("shared_imports", _section("sharing_state", "SHARED_IMPORTS_SECTION"), fields=("shared_imports",)),
+)
+
+
+def domain_sections() -> dict[str, StateSection | LazySection]:
     """A registry's first sections, by name (a new dict: each registry adds its own to it)."""
     return {section.name: section for section in DOMAIN_SECTIONS}
