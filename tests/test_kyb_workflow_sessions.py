@@ -4,6 +4,7 @@ KYB session-data routes on it, and its state across an export/import and a state
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -353,3 +354,21 @@ def test_a_scenario_rule_chooses_a_kyb_step_outcome(client: httpx.Client) -> Non
     assert (status, registry["status"], people["status"]) == ("Declined", "Approved", "Declined")
     assert [w["risk"] for w in people["warnings"]] == ["KYB_KEY_PEOPLE_DECLINED"]
     assert decision(client, person)["status"] == "Approved"
+
+
+def test_the_hosted_page_lists_the_kyb_steps_and_declines_the_one_chosen(client: httpx.Client,
+                                                                          server: MockServer) -> None:
+    made = client.post("/v3/session/", json={"workflow_id": kyb_workflow(client), "vendor_data": "acme-co"})
+    assert made.status_code == 201, made.text
+    session = made.json()
+    path = urlsplit(session["url"]).path
+    with httpx.Client(base_url=server.url, timeout=10, follow_redirects=False) as browser:
+        html = browser.get(path).text
+        assert "<strong>Company registry</strong>" in html and "<strong>Key people</strong>" in html
+        assert 'value="KYB_KEY_PEOPLE:KYB_KEY_PEOPLE_DECLINED"' in html
+        wrong = browser.post(path, data={"outcome": "decline", "feature": "LIVENESS"})
+        assert wrong.status_code == 400 and "is not a step of this workflow" in wrong.text
+        done = browser.post(path, data={"outcome": "decline", "reason": "KYB_KEY_PEOPLE:KYB_KEY_PEOPLE_DECLINED"})
+        assert done.status_code == 200, done.text
+    status, registry, people = _steps(client, session["session_id"])
+    assert (status, registry["status"], people["status"]) == ("Declined", "Approved", "Declined")

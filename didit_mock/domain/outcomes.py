@@ -50,7 +50,7 @@ FEATURE_ALIASES = {
 #: The KYB steps a test may give an outcome, only on a session whose workflow runs them.
 KYB_STEP_ALIASES = {wf.KYB_REGISTRY: wf.KYB_REGISTRY, wf.KYB_KEY_PEOPLE: wf.KYB_KEY_PEOPLE}
 #: Every feature name an outcome may choose (admin API, scenario outcomes).
-OUTCOME_ALIASES = {**FEATURE_ALIASES, **KYB_STEP_ALIASES}
+STEP_ALIASES = {**FEATURE_ALIASES, **KYB_STEP_ALIASES}
 
 #: Risk code -> (short description, long description).
 RISKS: dict[str, tuple[str, str]] = {
@@ -186,9 +186,9 @@ class FeatureOutcome:
 
 def normalise_feature(name: str) -> str:
     key = str(name).strip().upper().replace("-", "_").replace(" ", "_")
-    if key not in OUTCOME_ALIASES:
+    if key not in STEP_ALIASES:
         raise ValidationFailed({"features": {str(name): [f'"{name}" is not a known feature.']}})
-    return OUTCOME_ALIASES[key]
+    return STEP_ALIASES[key]
 
 
 def not_a_step(name: str) -> ValidationFailed:

@@ -40,7 +40,7 @@ from pydantic_core import CoreSchema
 from ..domain import statuses as st
 from ..domain.clock import parse_iso
 from ..domain.otp.phone_facts import LINE_TYPE_VALUES
-from ..domain.outcomes import FEATURE_ALIASES, OUTCOME_ALIASES, SANDBOX_SLUGS, sandbox_scenario
+from ..domain.outcomes import FEATURE_ALIASES, SANDBOX_SLUGS, STEP_ALIASES, sandbox_scenario
 from ..domain.risks import risk_problem
 from ..domain.standalone.armed import ENDPOINTS
 from ..domain.workflows import BUILTIN_WORKFLOWS
@@ -56,8 +56,8 @@ TEMPLATES = ("KYC", "Adaptive Age Verification", "Biometric Authentication", "Ad
 FEATURE_NAMES = tuple(sorted(FEATURE_ALIASES))
 CANONICAL_FEATURES = tuple(sorted(set(FEATURE_ALIASES.values())))
 #: An outcome may also choose the KYB steps (for sessions of KYB workflows).
-OUTCOME_FEATURE_NAMES = tuple(sorted(OUTCOME_ALIASES))
-CANONICAL_OUTCOME_FEATURES = tuple(sorted(set(OUTCOME_ALIASES.values())))
+OUTCOME_FEATURE_NAMES = tuple(sorted(STEP_ALIASES))
+CANONICAL_OUTCOME_FEATURES = tuple(sorted(set(STEP_ALIASES.values())))
 PRESETS = tuple(slug for slug in SANDBOX_SLUGS if sandbox_scenario(slug) is not None)
 FeatureStatus = Literal["Approved", "Declined", "In Review", "Not Finished"]
 OutcomeStatus = Literal["Approved", "Declined", "In Review", "Abandoned"]
@@ -464,7 +464,7 @@ def canonical_feature(name: str) -> str | None:
 def outcome_feature(name: str) -> str | None:
     """The canonical name of a feature an outcome chooses (a KYC feature or a KYB step)."""
     key = str(name).strip().upper().replace("-", "_").replace(" ", "_")
-    return OUTCOME_ALIASES.get(key)
+    return STEP_ALIASES.get(key)
 
 
 def semantic_errors(scenario: Scenario) -> list[tuple[Loc, str]]:
