@@ -4,6 +4,7 @@ KYB session-data routes on it, and its state across an export/import and a state
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -267,3 +268,107 @@ def test_the_session_list_gives_business_sessions_their_kyb_rows(client: httpx.C
     assert_conforms("GET", "/v3/sessions/", 200, both)
     assert both["count"] == 3 and [row["session_kind"] for row in both["results"]] == ["user", "business"]
     assert both["next"] is None  # the KYC side has one row: the pages follow it
+
+
+# ---------------------------------------------------------------- choosing the outcome of each KYB step
+
+def _steps(client: httpx.Client, session_id: str) -> tuple[str, dict, dict]:
+    body = decision(client, session_id)
+    return body["status"], body["registry_checks"][0], body["key_people_checks"][0]
+
+
+def _company_status(client: httpx.Client, session_id: str, check: dict) -> str:
+    """The stored company's own status, as update-data answers it (an empty change is a no-op echo)."""
+    echoed = client.patch(f"/v3/session/{session_id}/kyb/{check['company']['uuid']}/update-data/", json={})
+    assert echoed.status_code == 200, echoed.text
+    return echoed.json()["status"]
+
+
+def test_registry_approved_and_key_people_declined_declines_the_session(client: httpx.Client) -> None:
+    session_id = kyb_session(client)
+    finished = complete(client, session_id, None, KYB_REGISTRY="Approved", KYB_KEY_PEOPLE="Declined")
+    assert finished["status"] == "Declined"
+    status, registry, people = _steps(client, session_id)
+    assert status == "Declined"
+    assert registry["status"] == registry["company"]["status"] == "Approved" and registry["warnings"] == []
+    assert people["status"] == "Declined"
+    assert [(w["risk"], w["log_type"], w["node_id"]) for w in people["warnings"]] == [
+        ("KYB_KEY_PEOPLE_DECLINED", "error", "feature_kyb_key_people_1")]
+    assert _company_status(client, session_id, registry) == "Approved"
+
+
+def test_registry_declined_and_key_people_approved_declines_the_session(client: httpx.Client) -> None:
+    session_id = kyb_session(client)
+    complete(client, session_id, None, KYB_REGISTRY={"status": "Declined", "risk": "KYB_REGISTRY_MISMATCH"},
+             KYB_KEY_PEOPLE="Approved")
+    status, registry, people = _steps(client, session_id)
+    assert status == "Declined"
+    assert registry["status"] == registry["company"]["status"] == "Declined"
+    assert [w["risk"] for w in registry["warnings"]] == ["KYB_REGISTRY_MISMATCH"]
+    assert people["status"] == "Approved" and people["warnings"] == []
+    assert _company_status(client, session_id, registry) == "Declined"
+    # In Review on one step, Approved on the other: the session waits for a reviewer
+    reviewed = kyb_session(client, vendor_data="maybe-co")
+    complete(client, reviewed, None, KYB_KEY_PEOPLE="In Review")
+    status, registry, people = _steps(client, reviewed)
+    assert (status, registry["status"], people["status"]) == ("In Review", "Approved", "In Review")
+    assert [w["risk"] for w in people["warnings"]] == ["KYB_KEY_PEOPLE_IN_REVIEW"]
+
+
+def test_a_kyb_step_the_workflow_does_not_run_is_refused(client: httpx.Client) -> None:
+    session_id = create_session(client)["session_id"]
+    refused = client.post(f"/_mock/sessions/{session_id}/complete",
+                          json={"status": None, "features": {"KYB_REGISTRY": "Approved"}})
+    assert refused.status_code == 400
+    assert refused.json() == {"features": {"KYB_REGISTRY": ['"KYB_REGISTRY" is not a step of this workflow.']}}
+    registry_only = kyb_session(client, kyb_workflow(client, "KYB_REGISTRY"))
+    refused = client.post(f"/_mock/sessions/{registry_only}/complete",
+                          json={"status": None, "features": {"KYB_KEY_PEOPLE": "Declined"}})
+    assert refused.status_code == 400
+    assert refused.json() == {"features": {"KYB_KEY_PEOPLE": ['"KYB_KEY_PEOPLE" is not a step of this workflow.']}}
+    wrong_risk = client.post(f"/_mock/sessions/{registry_only}/complete",
+                             json={"features": {"KYB_REGISTRY": {"status": "Declined", "risk": "DOCUMENT_EXPIRED"}}})
+    assert wrong_risk.status_code == 400 and "KYB_REGISTRY" in wrong_risk.json()["features"]
+    assert decision(client, session_id)["status"] == "Not Started"  # nothing happened
+    assert decision(client, registry_only)["status"] == "Not Started"
+
+
+KYB_SCENARIO = """
+sessions:
+  - name: key people fail
+    match: {vendor_data: "kyb-*"}
+    outcome:
+      features:
+        KYB_KEY_PEOPLE: {status: Declined, risks: [KYB_KEY_PEOPLE_DECLINED]}
+"""
+
+
+def test_a_scenario_rule_chooses_a_kyb_step_outcome(client: httpx.Client) -> None:
+    from tests.scenario_helpers import advance, put_scenario
+
+    put_scenario(client, KYB_SCENARIO)
+    session_id = kyb_session(client, vendor_data="kyb-acme")
+    person = create_session(client, vendor_data="kyb-person")["session_id"]  # a KYC session: the choice skips it
+    advance(client, 1)
+    status, registry, people = _steps(client, session_id)
+    assert (status, registry["status"], people["status"]) == ("Declined", "Approved", "Declined")
+    assert [w["risk"] for w in people["warnings"]] == ["KYB_KEY_PEOPLE_DECLINED"]
+    assert decision(client, person)["status"] == "Approved"
+
+
+def test_the_hosted_page_lists_the_kyb_steps_and_declines_the_one_chosen(client: httpx.Client,
+                                                                          server: MockServer) -> None:
+    made = client.post("/v3/session/", json={"workflow_id": kyb_workflow(client), "vendor_data": "acme-co"})
+    assert made.status_code == 201, made.text
+    session = made.json()
+    path = urlsplit(session["url"]).path
+    with httpx.Client(base_url=server.url, timeout=10, follow_redirects=False) as browser:
+        html = browser.get(path).text
+        assert "<strong>Company registry</strong>" in html and "<strong>Key people</strong>" in html
+        assert 'value="KYB_KEY_PEOPLE:KYB_KEY_PEOPLE_DECLINED"' in html
+        wrong = browser.post(path, data={"outcome": "decline", "feature": "LIVENESS"})
+        assert wrong.status_code == 400 and "is not a step of this workflow" in wrong.text
+        done = browser.post(path, data={"outcome": "decline", "reason": "KYB_KEY_PEOPLE:KYB_KEY_PEOPLE_DECLINED"})
+        assert done.status_code == 200, done.text
+    status, registry, people = _steps(client, session["session_id"])
+    assert (status, registry["status"], people["status"]) == ("Declined", "Approved", "Declined")

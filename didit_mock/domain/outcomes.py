@@ -47,6 +47,10 @@ FEATURE_ALIASES = {
     "DATABASE_VALIDATION": wf.DATABASE_VALIDATION, "QUESTIONNAIRE": wf.QUESTIONNAIRE,
     "AGE_ESTIMATION": wf.AGE_ESTIMATION, "AGE": wf.AGE_ESTIMATION,
 }
+#: The KYB steps a test may give an outcome, only on a session whose workflow runs them.
+KYB_STEP_ALIASES = {wf.KYB_REGISTRY: wf.KYB_REGISTRY, wf.KYB_KEY_PEOPLE: wf.KYB_KEY_PEOPLE}
+#: Every feature name an outcome may choose (admin API, scenario outcomes).
+STEP_ALIASES = {**FEATURE_ALIASES, **KYB_STEP_ALIASES}
 
 #: Risk code -> (short description, long description).
 RISKS: dict[str, tuple[str, str]] = {
@@ -57,6 +61,8 @@ RISKS: dict[str, tuple[str, str]] = {
     "MINIMUM_AGE_NOT_MET": ("Minimum age not met", "The person is younger than the minimum age of the workflow."),
     "ID_DOCUMENT_IN_BLOCKLIST": ("Document in blocklist", "The identity document matches a blocklisted document."),
     "KYB_REGISTRY_MISMATCH": ("Registry mismatch", "The company data does not match the business registry."),
+    "KYB_KEY_PEOPLE_DECLINED": ("Key people declined", "A key person of the company failed verification."),
+    "KYB_KEY_PEOPLE_IN_REVIEW": ("Key people in review", "A key person of the company needs a manual review."),
     "DATA_INCONSISTENT": ("NFC data inconsistent", "The NFC chip data is inconsistent with the printed document."),
     "NFC_CHIP_NOT_VERIFIED": ("NFC chip not verified", "The NFC chip authenticity could not be verified."),
     "LIVENESS_FACE_ATTACK": ("Liveness attack", "A presentation attack was detected during the liveness check."),
@@ -180,9 +186,25 @@ class FeatureOutcome:
 
 def normalise_feature(name: str) -> str:
     key = str(name).strip().upper().replace("-", "_").replace(" ", "_")
-    if key not in FEATURE_ALIASES:
+    if key not in STEP_ALIASES:
         raise ValidationFailed({"features": {str(name): [f'"{name}" is not a known feature.']}})
-    return FEATURE_ALIASES[key]
+    return STEP_ALIASES[key]
+
+
+def not_a_step(name: str) -> ValidationFailed:
+    """The 400 of a KYB step chosen for a session whose workflow does not run it."""
+    return ValidationFailed({"features": {str(name): [f'"{name}" is not a step of this workflow.']}})
+
+
+def _explicit(workflow: wf.Workflow, features: dict[str, Any] | None) -> dict[str, Any]:
+    """The caller's choices by canonical feature; a KYB step must be one the workflow runs."""
+    explicit = {}
+    for name, choice in (features or {}).items():
+        feature = normalise_feature(name)
+        if feature in wf.KYB_OUTCOME_FEATURES and feature not in workflow.kyb_features:
+            raise not_a_step(name)
+        explicit[feature] = choice
+    return explicit
 
 
 # ---------------------------------------------------------------- sandbox scenarios
@@ -249,10 +271,10 @@ def plan_outcome(
     to `{"status", "risk", "data"}`.
     """
     workflow = session.workflow
-    workflow_features = [*workflow.features, *(f for f in workflow.kyb_features if f in wf.KYB_OUTCOME_FEATURES)]
+    workflow_features = list(workflow.outcome_features)
+    explicit = _explicit(workflow, features)
     outcomes = {f: FeatureOutcome(f) for f in workflow_features}
     scenario = sandbox_scenario(session.sandbox_scenario) if session.sandbox_scenario else None
-    explicit = {normalise_feature(k): v for k, v in (features or {}).items()}
 
     if status is None and scenario is not None:
         status = scenario.status

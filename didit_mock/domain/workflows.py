@@ -67,6 +67,11 @@ class Workflow:
             return tuple(f for f in KYB_FEATURES if f in named)
         return (KYB_REGISTRY,) if self.template == "kyb" else ()
 
+    @property
+    def outcome_features(self) -> tuple[str, ...]:
+        """The steps that get an outcome when a session finishes: the KYC features, then the KYB steps."""
+        return (*self.features, *(f for f in self.kyb_features if f in KYB_OUTCOME_FEATURES))
+
 
 KYC_ID = "d1d17000-0000-4000-8000-000000000001"
 AGE_ID = "d1d17000-0000-4000-8000-000000000002"

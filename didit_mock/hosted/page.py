@@ -32,8 +32,8 @@ from ..domain.outcomes import (
     DEFAULT_DECLINE_ORDER,
     DEFAULT_REVIEW_ORDER,
     DEFAULT_RISKS,
-    FEATURE_ALIASES,
     RISKS,
+    STEP_ALIASES,
     sandbox_scenario,
 )
 from ..domain.sessions import Session
@@ -57,6 +57,8 @@ STEP_NAMES: dict[str, tuple[str, str]] = {
     wf.DATABASE_VALIDATION: ("Database validation", "The personal data is checked against a government database."),
     wf.AML: ("AML screening", "The person is screened against sanctions and PEP lists."),
     wf.IP_ANALYSIS: ("IP analysis", "The device location and connection are analysed."),
+    wf.KYB_REGISTRY: ("Company registry", "Find the company in its business registry."),
+    wf.KYB_KEY_PEOPLE: ("Key people", "The company's officers and owners are checked."),
 }
 
 #: Feature -> the risks the page offers as decline / review reasons (the default risks first).
@@ -74,6 +76,8 @@ FEATURE_RISKS: dict[str, tuple[str, ...]] = {
     wf.DATABASE_VALIDATION: ("DATABASE_NO_MATCH", "DATABASE_PARTIAL_MATCH"),
     wf.AML: ("POSSIBLE_MATCH_FOUND",),
     wf.IP_ANALYSIS: ("IP_IN_BLOCKLIST", "VPN_OR_TOR_DETECTED"),
+    wf.KYB_REGISTRY: ("KYB_REGISTRY_MISMATCH",),
+    wf.KYB_KEY_PEOPLE: ("KYB_KEY_PEOPLE_DECLINED", "KYB_KEY_PEOPLE_IN_REVIEW"),
 }
 
 #: Form `outcome` value -> the status finish_session is called with (None: the sandbox scenario's).
@@ -100,6 +104,12 @@ FINISHED_MESSAGES = {
     st.KYC_EXPIRED: "This verification has expired; a new one is needed.",
     st.AWAITING_USER: "This verification is waiting for other people to finish theirs.",
 }
+
+
+def page_steps(session: Session) -> list[str]:
+    """The steps the page shows and takes reasons for: the KYB steps with an outcome first, then the KYC ones."""
+    workflow = session.workflow
+    return [*(f for f in workflow.kyb_features if f in wf.KYB_OUTCOME_FEATURES), *workflow.features]
 
 
 def step_title(feature: str) -> str:
@@ -215,9 +225,9 @@ def parse_choice(session: Session, form: FormData) -> Choice:
         return Choice(status, None)
     if not feature_name:
         raise BadSubmission("Choose the feature the reason applies to.")
-    feature = FEATURE_ALIASES.get(feature_name.upper().replace("-", "_").replace(" ", "_"))
-    if feature is None or feature not in session.workflow.features:
-        steps = ", ".join(session.workflow.features)
+    feature = STEP_ALIASES.get(feature_name.upper().replace("-", "_").replace(" ", "_"))
+    if feature is None or feature not in page_steps(session):
+        steps = ", ".join(page_steps(session))
         raise BadSubmission(f'"{feature_name}" is not a step of this workflow. Choose one of: {steps}.')
     if risk and risk not in RISKS:
         raise BadSubmission(f'"{risk}" is not a known reason.')
@@ -284,7 +294,7 @@ def session_context(request: Request, tenant: Tenant, session: Session) -> dict[
         "language": request.path_params.get("language") or session.language or "en",
         "workflow_label": session.workflow.label,
         "steps": [{"feature": f, "title": step_title(f), "hint": STEP_NAMES.get(f, ("", ""))[1]}
-                  for f in session.workflow.features],
+                  for f in page_steps(session)],
     }
 
 
@@ -308,7 +318,7 @@ def reason_groups(features: list[str]) -> list[dict[str, Any]]:
 
 
 def flow_context(request: Request, tenant: Tenant, session: Session) -> dict[str, Any]:
-    features = list(session.workflow.features)
+    features = page_steps(session)
     reasons = reason_groups(features)
     scenario = sandbox_scenario(session.sandbox_scenario) if session.sandbox_scenario else None
     return {

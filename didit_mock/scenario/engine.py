@@ -36,7 +36,7 @@ from ..domain.outcomes import plan_outcome, sandbox_scenario
 from ..domain.rng import TenantRandom, derive_seed
 from ..domain.sessions import Session
 from ..domain.tenant import Tenant, TenantConfig, TenantRegistry
-from ..domain.workflows import BUILTIN_WORKFLOWS, Workflow
+from ..domain.workflows import BUILTIN_WORKFLOWS, KYB_OUTCOME_FEATURES, Workflow
 from .loader import TENANT, LoadedScenario, Problem, load_paths_or_raise
 
 if TYPE_CHECKING:  # the models load with the first scenario (the gateway's fault step imports this module)
@@ -314,14 +314,14 @@ def outcome_features(outcome: Outcome | None) -> dict[str, dict[str, Any]]:
     """A scenario outcome in `finish_session`'s format: {"FEATURE": {"status", "risks", "data"}}."""
     if outcome is None:
         return {}
-    from .schema import canonical_feature
+    from .schema import outcome_feature
 
     result: dict[str, dict[str, Any]] = {}
     preset = sandbox_scenario(outcome.preset) if outcome.preset else None
     if preset is not None and preset.feature is not None and preset.risk is not None:
         result[preset.feature] = {"status": preset.status, "risks": [preset.risk], "data": dict(preset.data)}
     for name, spec in outcome.features.items():
-        feature = canonical_feature(name) or name
+        feature = outcome_feature(name) or name
         data = dict(spec.data)
         if spec.score is not None:
             data["score"] = spec.score
@@ -333,6 +333,12 @@ def outcome_features(outcome: Outcome | None) -> dict[str, dict[str, Any]]:
             data["expired_document"] = True
         result[feature] = {"status": spec.status, "risks": list(spec.risks), "data": data}
     return result
+
+
+def _steps_of(session: Session, features: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The choices that apply to the session: a KYB step only when its workflow runs it."""
+    kyb = session.workflow.kyb_features
+    return {name: choice for name, choice in features.items() if name not in KYB_OUTCOME_FEATURES or name in kyb}
 
 
 def outcome_status(outcome: Outcome | None) -> str | None:
@@ -358,7 +364,7 @@ class _Run:
         self.session = session
         self.rule = rule
         self.label = label
-        self.features = outcome_features(rule.outcome)
+        self.features = _steps_of(session, outcome_features(rule.outcome))
         self.status = outcome_status(rule.outcome)
         self.outcome_applied = False
         #: the status the timeline left the session in; anyone else moving it stops the timeline

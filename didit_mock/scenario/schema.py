@@ -40,7 +40,7 @@ from pydantic_core import CoreSchema
 from ..domain import statuses as st
 from ..domain.clock import parse_iso
 from ..domain.otp.phone_facts import LINE_TYPE_VALUES
-from ..domain.outcomes import FEATURE_ALIASES, SANDBOX_SLUGS, sandbox_scenario
+from ..domain.outcomes import FEATURE_ALIASES, SANDBOX_SLUGS, STEP_ALIASES, sandbox_scenario
 from ..domain.risks import risk_problem
 from ..domain.standalone.armed import ENDPOINTS
 from ..domain.workflows import BUILTIN_WORKFLOWS
@@ -55,6 +55,9 @@ TEMPLATES = ("KYC", "Adaptive Age Verification", "Biometric Authentication", "Ad
              "Questionnaire")
 FEATURE_NAMES = tuple(sorted(FEATURE_ALIASES))
 CANONICAL_FEATURES = tuple(sorted(set(FEATURE_ALIASES.values())))
+#: An outcome may also choose the KYB steps (for sessions of KYB workflows).
+OUTCOME_FEATURE_NAMES = tuple(sorted(STEP_ALIASES))
+CANONICAL_OUTCOME_FEATURES = tuple(sorted(set(STEP_ALIASES.values())))
 PRESETS = tuple(slug for slug in SANDBOX_SLUGS if sandbox_scenario(slug) is not None)
 FeatureStatus = Literal["Approved", "Declined", "In Review", "Not Finished"]
 OutcomeStatus = Literal["Approved", "Declined", "In Review", "Abandoned"]
@@ -259,7 +262,9 @@ class Outcome(_Model):
     preset: Literal[PRESETS] | None = Field(  # type: ignore[valid-type]
         None, description="a sandbox scenario slug whose result is the starting point")
     features: dict[str, FeatureSpec] = Field(
-        default_factory=dict, json_schema_extra={"propertyNames": {"enum": list(FEATURE_NAMES)}})
+        default_factory=dict, json_schema_extra={"propertyNames": {"enum": list(OUTCOME_FEATURE_NAMES)}},
+        description="per-feature results; KYB_REGISTRY and KYB_KEY_PEOPLE apply to sessions of workflows "
+                    "that run them")
 
 
 class Step(_Model):
@@ -456,6 +461,12 @@ def canonical_feature(name: str) -> str | None:
     return FEATURE_ALIASES.get(key)
 
 
+def outcome_feature(name: str) -> str | None:
+    """The canonical name of a feature an outcome chooses (a KYC feature or a KYB step)."""
+    key = str(name).strip().upper().replace("-", "_").replace(" ", "_")
+    return STEP_ALIASES.get(key)
+
+
 def semantic_errors(scenario: Scenario) -> list[tuple[Loc, str]]:
     """Problems JSON Schema cannot express, each with the location of the value at fault."""
     errors: list[tuple[Loc, str]] = []
@@ -494,10 +505,12 @@ def _check_tenants(scenario: Scenario, errors: list[tuple[Loc, str]]) -> None:
         keys.setdefault(spec.api_key, i)
 
 
-def _unknown_feature(name: str) -> str:
-    close = difflib.get_close_matches(str(name).upper(), FEATURE_NAMES, n=1)
+def _unknown_feature(name: str, outcome: bool = False) -> str:
+    names, canonical = (OUTCOME_FEATURE_NAMES, CANONICAL_OUTCOME_FEATURES) if outcome else (
+        FEATURE_NAMES, CANONICAL_FEATURES)
+    close = difflib.get_close_matches(str(name).upper(), names, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"unknown feature {name!r}{hint}; features: {', '.join(CANONICAL_FEATURES)}"
+    return f"unknown feature {name!r}{hint}; features: {', '.join(canonical)}"
 
 
 def _check_rule(rule: SessionRule, loc: Loc, errors: list[tuple[Loc, str]]) -> None:
@@ -514,9 +527,9 @@ def _check_rule(rule: SessionRule, loc: Loc, errors: list[tuple[Loc, str]]) -> N
         seen: dict[str, str] = {}
         for name, spec in outcome.features.items():
             floc = loc + ("outcome", "features", name)
-            canonical = canonical_feature(name)
+            canonical = outcome_feature(name)
             if canonical is None:
-                errors.append((floc, _unknown_feature(name)))
+                errors.append((floc, _unknown_feature(name, outcome=True)))
                 continue
             if canonical in seen:
                 errors.append((floc, f"{name} is the same feature as {seen[canonical]}"))
