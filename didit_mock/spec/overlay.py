@@ -7,7 +7,9 @@ their family.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from .operation import Operation
@@ -178,11 +180,14 @@ class Placement:
     aliases: tuple[str, ...] = field(default=())
 
 
+#: Every family by its name (read-only).
+FAMILIES_BY_NAME: Mapping[str, Family] = MappingProxyType({f.name: f for f in (*FAMILIES, *EXTRA_FAMILIES)})
+
+
 def family_of(operation: Operation) -> Family:
-    families = {f.name: f for f in (*FAMILIES, *EXTRA_FAMILIES)}
     override = OPERATION_OVERRIDES.get(operation.operation_id)
     if override is not None and override.family is not None:
-        return families[override.family]
+        return FAMILIES_BY_NAME[override.family]
     for family in FAMILIES:
         if any(tag in family.tags for tag in operation.tags):
             return family
