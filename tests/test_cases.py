@@ -425,3 +425,16 @@ def test_a_report_from_the_reports_page_joins_its_case(client: httpx.Client, org
     assert unknown.status_code == 400 and list(unknown.json()) == ["template"]
     bare = client.post(f"{org}/cases/{case['uuid']}/regulatory-reports/", json={})
     assert bare.json() == {"report_type": ["This field is required."], "jurisdiction": ["This field is required."]}
+
+
+def test_a_case_moved_to_an_automatic_blueprint_unassigned_is_routed_there(client: httpx.Client, org: str) -> None:
+    team = blueprint(client, org, assignee_pool=[OTHER], assignment_method="AUTOMATIC")
+    desk = blueprint(client, org, transfer_enabled=True, escalation_enabled=True, escalation_blueprint=team["uuid"])
+    moved = new_case(client, org, blueprint=desk["uuid"])
+    transferred = client.post(f"{org}/cases/{moved['uuid']}/transfer/", json={"target_blueprint": team["uuid"]})
+    assert transferred.json()["assigned_to"] == {"uuid": OTHER}
+    assert events(client, org, moved)[-2:] == ["TRANSFERRED", "ASSIGNED"]
+    kept = new_case(client, org, blueprint=desk["uuid"])
+    client.post(f"{org}/cases/{kept['uuid']}/assign/", json={"assignee_user_id": POOL[0]})
+    escalated = client.post(f"{org}/cases/{kept['uuid']}/escalate/").json()
+    assert escalated["blueprint"]["uuid"] == team["uuid"] and escalated["assigned_to"] == {"uuid": POOL[0]}

@@ -72,12 +72,17 @@ def create_case(call: Call) -> Response:
                     "label": str(item.get("label") or ""), "order": item.get("order", position),
                     "is_completed": False, "completed_by": None, "completed_at": None}, parent=case["uuid"])
         record(store, case, "CREATED", who, new_status=case["status"])
-        assignee = automatic_assignee(store, blueprint) if blueprint is not None and not case.get("assigned_to") \
-            else None
-        if assignee is not None:
-            case.update(assigned_to={"uuid": assignee}, assigned_at=store.now())
-            record(store, case, "ASSIGNED", who, metadata={"assignee_user_id": assignee, "automatic": True})
+        if blueprint is not None:
+            _route(store, case, blueprint, who)
         return json_response(detail(store, case), 201)
+
+
+def _route(store: ResourceStore, case: Document, blueprint: Document, who: tuple[str, str]) -> None:
+    """An unassigned case arriving on an `AUTOMATIC` blueprint goes to a member of its pool."""
+    assignee = None if case.get("assigned_to") else automatic_assignee(store, blueprint)
+    if assignee is not None:
+        case.update(assigned_to={"uuid": assignee}, assigned_at=store.now())
+        record(store, case, "ASSIGNED", who, metadata={"assignee_user_id": assignee, "automatic": True})
 
 
 @operation("get_case")
@@ -182,8 +187,10 @@ def escalate_case(call: Call) -> Document:
         if not blueprint.get("escalation_enabled") or not blueprint.get("escalation_blueprint"):
             raise DiditError({"detail": "Escalation is not enabled on this case's blueprint."}, 400)
         target = active_blueprint(store, blueprint["escalation_blueprint"], "escalation_blueprint")
-        return _move(call, store, case, "escalate_case", {"blueprint": _snapshot(target)}, "ESCALATED",
-                     {"from_blueprint": blueprint["uuid"], "to_blueprint": target["uuid"]})
+        _move(call, store, case, "escalate_case", {"blueprint": _snapshot(target)}, "ESCALATED",
+              {"from_blueprint": blueprint["uuid"], "to_blueprint": target["uuid"]})
+        _route(store, case, target, actor(call))
+        return detail(store, case)
 
 
 @operation("transfer_case")
@@ -198,8 +205,10 @@ def transfer_case(call: Call) -> Document:
         target = active_blueprint(store, call.body["target_blueprint"], "target_blueprint")
         if target["uuid"] == blueprint["uuid"]:
             raise DiditError({"target_blueprint": ["The case is already on this blueprint."]}, 400)
-        return _move(call, store, case, "transfer_case", {"blueprint": _snapshot(target)}, "TRANSFERRED",
-                     {"from_blueprint": blueprint["uuid"], "to_blueprint": target["uuid"]})
+        _move(call, store, case, "transfer_case", {"blueprint": _snapshot(target)}, "TRANSFERRED",
+              {"from_blueprint": blueprint["uuid"], "to_blueprint": target["uuid"]})
+        _route(store, case, target, actor(call))
+        return detail(store, case)
 
 
 def _checker(call: Call, case: Document) -> None:
