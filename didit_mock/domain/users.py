@@ -104,7 +104,9 @@ class EntityBook:
         return found
 
     def blocks(self, vendor_data: str) -> bool:
-        return any((e := self.by_vendor(kind, vendor_data)) is not None and e.blocklisted for kind in (USER, BUSINESS))
+        by_vendor = self._by_vendor
+        user, business = by_vendor.get((USER, vendor_data)), by_vendor.get((BUSINESS, vendor_data))
+        return (user is not None and user.blocklisted) or (business is not None and business.blocklisted)
 
     def create(self, kind: str, vendor_data: str | None, values: dict[str, Any]) -> Entity:
         if vendor_data is not None and self.by_vendor(kind, vendor_data) is not None:
@@ -114,12 +116,15 @@ class EntityBook:
         status = values.get("status") or ACTIVE
         entity = Entity(
             kind=kind, didit_internal_id=self.tenant.rng.uuid4(), vendor_data=vendor_data, status=status,
-            profile={k: value for k in PROFILE_FIELDS[kind] if (value := values.get(k)) is not None} or NOTHING,
-            metadata=dict(values.get("metadata") or {}) or NOTHING,
-            lists={k: list(values[k]) for k in ("approved_emails", "approved_phones", "issuing_states")
-                   if values.get(k) is not None} or NOTHING,
+            profile=NOTHING, metadata=NOTHING, lists=NOTHING,
             created_at=now, updated_at=now, last_activity_at=now, blocklisted=status == BLOCKED,
         )
+        if values:  # a user made through the API (the first session of a vendor_data gives none)
+            entity.profile = {k: value for k in PROFILE_FIELDS[kind] if (value := values.get(k)) is not None} \
+                or NOTHING
+            entity.metadata = dict(values.get("metadata") or {}) or NOTHING
+            entity.lists = {k: list(values[k]) for k in ("approved_emails", "approved_phones", "issuing_states")
+                            if values.get(k) is not None} or NOTHING
         self._add(entity)
         return entity
 
