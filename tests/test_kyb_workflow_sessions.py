@@ -372,3 +372,85 @@ def test_the_hosted_page_lists_the_kyb_steps_and_declines_the_one_chosen(client:
         assert done.status_code == 200, done.text
     status, registry, people = _steps(client, session["session_id"])
     assert (status, registry["status"], people["status"]) == ("Declined", "Approved", "Declined")
+
+
+# ---------------------------------------------------------------- the documents step (KYB_DOCUMENTS)
+
+DOCUMENTS_FLOW = ("KYB_REGISTRY", "KYB_DOCUMENTS", "KYB_KEY_PEOPLE")
+
+
+def _documents(body: dict) -> dict:
+    blocks = body["document_verifications"]
+    assert isinstance(blocks, list) and len(blocks) == 1
+    return blocks[0]
+
+
+def test_a_kyb_documents_session_has_its_company_documents(client: httpx.Client) -> None:
+    session_id = kyb_session(client, kyb_workflow(client, *DOCUMENTS_FLOW))
+    assert decision(client, session_id)["document_verifications"] is None  # not finished yet
+    complete(client, session_id, "Approved")
+    body = decision(client, session_id)
+    assert body["features"] == list(DOCUMENTS_FLOW)
+    block = _documents(body)
+    schema = response_schema("GET", DECISION, 200)
+    assert schema is not None
+    block_schema = schema["properties"]["document_verifications"]["items"]
+    document_keys = set(block_schema["properties"]["items"]["items"]["properties"])
+    metadata_keys = set(block_schema["properties"]["items"]["items"]["properties"]["document_metadata"]["properties"])
+    assert set(block) == set(block_schema["properties"])
+    assert block["status"] == "Approved" and block["node_id"] == "feature_kyb_documents_1" and block["warnings"] == []
+    company = company_of(body)
+    assert [(d["document_type"], d["document_subtype"]) for d in block["items"]] == [
+        ("LEGAL_PRESENCE", "CERTIFICATE_OF_INCORPORATION"), ("COMPANY_DETAILS", "PROOF_OF_ADDRESS")]
+    for document in block["items"]:
+        assert set(document) == document_keys and set(document["document_metadata"]) == metadata_keys
+        assert document["status"] == "Approved" and document["document_group"] == document["document_type"]
+        assert document["ocr_data"]["company_name"] == company["company_name"] == "ACME CO LTD"
+        assert document["ocr_data"]["registration_number"] == company["registration_number"]
+        assert all(c["match"] for c in document["cross_check_result"]["critical"].values())
+    assert len({d["uuid"] for d in block["items"]}) == 2
+    assert block["required_groups"] == ["LEGAL_PRESENCE", "COMPANY_DETAILS"]
+    assert block["groups"]["LEGAL_PRESENCE"]["total"] == block["groups"]["LEGAL_PRESENCE"]["approved"] == 1
+    assert decision(client, session_id) == body  # stable across reads
+    # a workflow without the documents step keeps the block null
+    plain = kyb_session(client)
+    complete(client, plain, "Approved")
+    assert decision(client, plain)["document_verifications"] is None
+
+
+def test_the_documents_step_takes_its_chosen_outcome(client: httpx.Client) -> None:
+    session_id = kyb_session(client, kyb_workflow(client, *DOCUMENTS_FLOW))
+    finished = complete(client, session_id, None, KYB_REGISTRY="Approved", KYB_DOCUMENTS="Declined")
+    assert finished["status"] == "Declined"
+    body = decision(client, session_id)
+    block = _documents(body)
+    assert (body["status"], body["registry_checks"][0]["status"], block["status"]) == (
+        "Declined", "Approved", "Declined")
+    assert [(w["risk"], w["node_id"]) for w in block["warnings"]] == [
+        ("KYB_DOCUMENTS_DECLINED", "feature_kyb_documents_1")]
+    assert [d["status"] for d in block["items"]] == ["Declined", "Approved"]
+    assert block["groups"]["LEGAL_PRESENCE"]["declined"] == 1
+    # without a choice for the step, the block follows the session
+    reviewed = kyb_session(client, kyb_workflow(client, *DOCUMENTS_FLOW), vendor_data="maybe-co")
+    complete(client, reviewed, None, KYB_KEY_PEOPLE="In Review")
+    assert _documents(decision(client, reviewed))["status"] == "Approved"  # the step itself got Approved
+    # a workflow without the step refuses it
+    plain = kyb_session(client)
+    refused = client.post(f"/_mock/sessions/{plain}/complete", json={"features": {"KYB_DOCUMENTS": "Declined"}})
+    assert refused.status_code == 400
+    assert refused.json() == {"features": {"KYB_DOCUMENTS": ['"KYB_DOCUMENTS" is not a step of this workflow.']}}
+
+
+def test_the_documents_are_the_same_on_two_servers_with_the_same_seed() -> None:
+    key, bodies = new_key(), []
+    for _ in range(2):
+        with MockServer(freeze_clock=True, seed=4321) as running, \
+                httpx.Client(base_url=running.url, headers={"x-api-key": key}, timeout=10) as http:
+            session_id = kyb_session(http, kyb_workflow(http, *DOCUMENTS_FLOW))
+            complete(http, session_id, "Approved")
+            block = _documents(decision(http, session_id))
+            # the server's address and its (frozen) start time differ between runs; the rest is the seed's
+            bodies.append((session_id, [
+                (d["uuid"], d["document_subtype"], d["file_size"], urlsplit(d["file_url"]).path, d["ocr_data"],
+                 d["cross_check_result"], d["status"]) for d in block["items"]]))
+    assert bodies[0] == bodies[1]

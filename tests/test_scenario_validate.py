@@ -52,7 +52,7 @@ BROKEN = [
     ("feature.yaml", "sessions:\n  - match: {vendor_data: x}\n    outcome:\n      features:\n        LIVENES: Declined\n",
      "5: sessions[0].outcome.features.LIVENES: unknown feature 'LIVENES' (did you mean 'LIVENESS'?); features: "
      "AGE_ESTIMATION, AML, DATABASE_VALIDATION, EMAIL_VERIFICATION, FACE_MATCH, ID_VERIFICATION, IP_ANALYSIS, "
-     "KYB_KEY_PEOPLE, KYB_REGISTRY, LIVENESS, NFC, PHONE, POA, QUESTIONNAIRE"),
+     "KYB_DOCUMENTS, KYB_KEY_PEOPLE, KYB_REGISTRY, LIVENESS, NFC, PHONE, POA, QUESTIONNAIRE"),
     ("two-triggers.yaml", "faults:\n  - path: /v3/session/\n    first: 1\n    every: 2\n    status: 500\n",
      "4: faults[0].every: choose one of first, every, calls or probability (also first)"),
     ("drop-status.yaml", "faults:\n  - drop: true\n    status: 502\n",

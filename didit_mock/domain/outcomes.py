@@ -48,7 +48,8 @@ FEATURE_ALIASES = {
     "AGE_ESTIMATION": wf.AGE_ESTIMATION, "AGE": wf.AGE_ESTIMATION,
 }
 #: The KYB steps a test may give an outcome, only on a session whose workflow runs them.
-KYB_STEP_ALIASES = {wf.KYB_REGISTRY: wf.KYB_REGISTRY, wf.KYB_KEY_PEOPLE: wf.KYB_KEY_PEOPLE}
+KYB_STEP_ALIASES = {wf.KYB_REGISTRY: wf.KYB_REGISTRY, wf.KYB_DOCUMENTS: wf.KYB_DOCUMENTS,
+                    wf.KYB_KEY_PEOPLE: wf.KYB_KEY_PEOPLE}
 #: Every feature name an outcome may choose (admin API, scenario outcomes).
 STEP_ALIASES = {**FEATURE_ALIASES, **KYB_STEP_ALIASES}
 
@@ -61,6 +62,8 @@ RISKS: dict[str, tuple[str, str]] = {
     "MINIMUM_AGE_NOT_MET": ("Minimum age not met", "The person is younger than the minimum age of the workflow."),
     "ID_DOCUMENT_IN_BLOCKLIST": ("Document in blocklist", "The identity document matches a blocklisted document."),
     "KYB_REGISTRY_MISMATCH": ("Registry mismatch", "The company data does not match the business registry."),
+    "KYB_DOCUMENTS_DECLINED": ("Company documents declined", "A company document failed verification."),
+    "KYB_DOCUMENTS_IN_REVIEW": ("Company documents in review", "A company document needs a manual review."),
     "KYB_KEY_PEOPLE_DECLINED": ("Key people declined", "A key person of the company failed verification."),
     "KYB_KEY_PEOPLE_IN_REVIEW": ("Key people in review", "A key person of the company needs a manual review."),
     "DATA_INCONSISTENT": ("NFC data inconsistent", "The NFC chip data is inconsistent with the printed document."),
@@ -101,15 +104,17 @@ DEFAULT_RISKS = {
     wf.AGE_ESTIMATION: ("MINIMUM_AGE_NOT_MET", "MINIMUM_AGE_NOT_MET"),
     # Didit documents no KYB risk codes; these are PROPOSED.
     wf.KYB_REGISTRY: ("KYB_REGISTRY_MISMATCH", "KYB_REGISTRY_MISMATCH"),
+    wf.KYB_DOCUMENTS: ("KYB_DOCUMENTS_DECLINED", "KYB_DOCUMENTS_IN_REVIEW"),
     wf.KYB_KEY_PEOPLE: ("KYB_KEY_PEOPLE_DECLINED", "KYB_KEY_PEOPLE_IN_REVIEW"),
 }
 
 #: Which feature a test's plain "Declined" or "In Review" lands on, in order of preference.
 DEFAULT_DECLINE_ORDER = [wf.ID_VERIFICATION, wf.LIVENESS, wf.FACE_MATCH, wf.POA, wf.AGE_ESTIMATION,
                          wf.AML, wf.QUESTIONNAIRE, wf.PHONE, wf.EMAIL_VERIFICATION, wf.IP_ANALYSIS,
-                         wf.KYB_REGISTRY, wf.KYB_KEY_PEOPLE]
+                         wf.KYB_REGISTRY, wf.KYB_KEY_PEOPLE, wf.KYB_DOCUMENTS]
 DEFAULT_REVIEW_ORDER = [wf.AML, wf.FACE_MATCH, wf.LIVENESS, wf.POA, wf.ID_VERIFICATION, wf.QUESTIONNAIRE,
-                        wf.PHONE, wf.EMAIL_VERIFICATION, wf.IP_ANALYSIS, wf.KYB_REGISTRY, wf.KYB_KEY_PEOPLE]
+                        wf.PHONE, wf.EMAIL_VERIFICATION, wf.IP_ANALYSIS, wf.KYB_REGISTRY, wf.KYB_KEY_PEOPLE,
+                        wf.KYB_DOCUMENTS]
 
 
 @dataclass(slots=True)

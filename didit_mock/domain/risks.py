@@ -52,6 +52,7 @@ FEATURE_RISKS: dict[str, tuple[str, ...]] = {
     wf.QUESTIONNAIRE: ("QUESTIONNAIRE_ANSWER_FLAGGED",),
     # Didit documents no KYB risk codes: these are the mock's (outcomes.DEFAULT_RISKS).
     wf.KYB_REGISTRY: ("KYB_REGISTRY_MISMATCH",),
+    wf.KYB_DOCUMENTS: ("KYB_DOCUMENTS_DECLINED", "KYB_DOCUMENTS_IN_REVIEW"),
     wf.KYB_KEY_PEOPLE: ("KYB_KEY_PEOPLE_DECLINED", "KYB_KEY_PEOPLE_IN_REVIEW"),
 }
 

@@ -58,6 +58,7 @@ STEP_NAMES: dict[str, tuple[str, str]] = {
     wf.AML: ("AML screening", "The person is screened against sanctions and PEP lists."),
     wf.IP_ANALYSIS: ("IP analysis", "The device location and connection are analysed."),
     wf.KYB_REGISTRY: ("Company registry", "Find the company in its business registry."),
+    wf.KYB_DOCUMENTS: ("Company documents", "Upload the company's incorporation and address documents."),
     wf.KYB_KEY_PEOPLE: ("Key people", "The company's officers and owners are checked."),
 }
 
@@ -77,6 +78,7 @@ FEATURE_RISKS: dict[str, tuple[str, ...]] = {
     wf.AML: ("POSSIBLE_MATCH_FOUND",),
     wf.IP_ANALYSIS: ("IP_IN_BLOCKLIST", "VPN_OR_TOR_DETECTED"),
     wf.KYB_REGISTRY: ("KYB_REGISTRY_MISMATCH",),
+    wf.KYB_DOCUMENTS: ("KYB_DOCUMENTS_DECLINED", "KYB_DOCUMENTS_IN_REVIEW"),
     wf.KYB_KEY_PEOPLE: ("KYB_KEY_PEOPLE_DECLINED", "KYB_KEY_PEOPLE_IN_REVIEW"),
 }
 

@@ -263,8 +263,8 @@ class Outcome(_Model):
         None, description="a sandbox scenario slug whose result is the starting point")
     features: dict[str, FeatureSpec] = Field(
         default_factory=dict, json_schema_extra={"propertyNames": {"enum": list(OUTCOME_FEATURE_NAMES)}},
-        description="per-feature results; KYB_REGISTRY and KYB_KEY_PEOPLE apply to sessions of workflows "
-                    "that run them")
+        description="per-feature results; KYB_REGISTRY, KYB_DOCUMENTS and KYB_KEY_PEOPLE apply to sessions of "
+                    "workflows that run them")
 
 
 class Step(_Model):

@@ -17,6 +17,7 @@ from .face_match import face_match_item
 from .id_verification import id_verification_item
 from .ip_analysis import ip_analysis_item
 from .key_people import key_people_item
+from .kyb_documents import document_verifications_item
 from .layout import API_TEMPLATE, ARRAY_OF, FEATURE_ARRAYS, TOP_LEVEL_KEYS
 from .liveness import liveness_item
 from .nfc import nfc_item
@@ -179,13 +180,14 @@ def build_decision(tenant: Tenant, session: Session) -> dict[str, Any]:
         "document_verifications": None,
     }
     decision.update(arrays)
-    _stored_results(session, decision)
+    _stored_results(tenant, session, decision)
     return {key: decision[key] for key in TOP_LEVEL_KEYS}
 
 
-def _stored_results(session: Session, decision: dict[str, Any]) -> None:
+def _stored_results(tenant: Tenant, session: Session, decision: dict[str, Any]) -> None:
     """What a saved Document AI call, a KYB registry retrieval or a KYB workflow's session keeps as rendered
-    results: the company in `registry_checks` and its people in `key_people_checks`."""
+    results: the company in `registry_checks`, its people in `key_people_checks` and, when the workflow has
+    a documents step, its documents in `document_verifications`."""
     overrides = session.data_overrides
     document_ai = overrides.get("DOCUMENT_AI")
     if document_ai and isinstance(document_ai.get("group"), dict):
@@ -209,6 +211,9 @@ def _stored_results(session: Session, decision: dict[str, Any]) -> None:
         decision["session_kind"] = "business"
         decision["registry_checks"] = [check]
         decision["key_people_checks"] = [key_people_item(registry, outcomes.get(wf.KYB_KEY_PEOPLE))]
+        if wf.KYB_DOCUMENTS in session.workflow.kyb_features:
+            decision["document_verifications"] = [document_verifications_item(
+                Context(tenant, session, outcomes), registry, outcomes.get(wf.KYB_DOCUMENTS))]
 
 
 def _build_imported(tenant: Tenant, session: Session) -> dict[str, Any]:
