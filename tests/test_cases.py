@@ -438,3 +438,29 @@ def test_a_case_moved_to_an_automatic_blueprint_unassigned_is_routed_there(clien
     client.post(f"{org}/cases/{kept['uuid']}/assign/", json={"assignee_user_id": POOL[0]})
     escalated = client.post(f"{org}/cases/{kept['uuid']}/escalate/").json()
     assert escalated["blueprint"]["uuid"] == team["uuid"] and escalated["assigned_to"] == {"uuid": POOL[0]}
+
+
+def test_a_template_seeds_its_own_fields_and_they_are_checked(client: httpx.Client, org: str) -> None:
+    """A template's field_config wins over the documented defaults (its submission code stays M), and
+    what it brings is checked as a body is."""
+    case = new_case(client, org)
+    manual = client.post(f"{org}/report-templates/", json={
+        "name": "manual", "jurisdiction": "US", "report_type": "SAR", "field_config": {"submission_code": "M"}}).json()
+    made = client.post(f"{org}/cases/{case['uuid']}/regulatory-reports/", json={"template": manual["uuid"]})
+    assert made.status_code == 201 and made.json()["submission_code"] == "M"
+    plain = client.post(f"{org}/cases/{case['uuid']}/regulatory-reports/", json={"report_type": "SAR",
+                                                                                "jurisdiction": "US"})
+    assert plain.json()["submission_code"] == "E"  # the documented default
+    broken = client.post(f"{org}/report-templates/", json={
+        "name": "broken", "jurisdiction": "US", "report_type": "SAR", "field_config": {"transactions": "nope"}}).json()
+    refused = client.post(f"{org}/cases/{case['uuid']}/regulatory-reports/", json={"template": broken["uuid"]})
+    assert refused.status_code == 400 and list(refused.json()) == ["transactions"]
+    assert len(client.get(f"{org}/cases/{case['uuid']}/regulatory-reports/").json()["results"]) == 2
+
+
+def test_a_case_created_with_an_assignee_keeps_it(client: httpx.Client, org: str) -> None:
+    routed = blueprint(client, org, assignee_pool=[POOL[0]], assignment_method="AUTOMATIC")
+    made = new_case(client, org, blueprint=routed["uuid"], assigned_to=OTHER)
+    assert made["assigned_to"] == {"uuid": OTHER} and made["assigned_at"] is not None
+    assert events(client, org, made) == ["CREATED", "ASSIGNED"]
+    assert new_case(client, org, assigned_to=OTHER)["assigned_to"] == {"uuid": OTHER}

@@ -454,3 +454,18 @@ def test_the_documents_are_the_same_on_two_servers_with_the_same_seed() -> None:
                 (d["uuid"], d["document_subtype"], d["file_size"], urlsplit(d["file_url"]).path, d["ocr_data"],
                  d["cross_check_result"], d["status"]) for d in block["items"]]))
     assert bodies[0] == bodies[1]
+
+
+def test_a_workflow_turned_kyb_lists_each_session_by_its_own_version(client: httpx.Client) -> None:
+    """A workflow's versions may run different steps: each session is a user's or a business's by the
+    version it runs, not by the workflow's first session."""
+    made = client.post("/v3/workflows/", json={"features": [{"feature": "OCR"}]}).json()
+    person = kyb_session(client, made["workflow_id"], vendor_data="person-2")
+    newer = client.patch(f"/v3/workflows/{made['uuid']}/", json={"status": "published",
+                                                                   "features": [{"feature": "KYB_REGISTRY"}]})
+    assert newer.status_code == 200, newer.text
+    company = kyb_session(client, made["workflow_id"], vendor_data="acme-co")
+    users = client.get("/v3/sessions/").json()["results"]
+    business = client.get("/v3/sessions/", params={"session_kind": "business"}).json()["results"]
+    assert [row["session_id"] for row in users] == [person]
+    assert [(row["session_id"], row["session_kind"]) for row in business] == [(company, "business")]

@@ -101,6 +101,7 @@ class SessionBook:
         self._by_status: dict[str, dict[str, Session]] | None = None
         self._by_workflow: dict[str, dict[str, Session]] | None = None
         self._by_token: dict[str, Session] | None = None
+        self._of_kyb_workflows: dict[str, Session] | None = None
 
     def next_number(self) -> int:
         return next(self._numbers)
@@ -142,6 +143,13 @@ class SessionBook:
             self._by_token = {s.session_token: s for s in self.by_id.values()}
         return self._by_token
 
+    @property
+    def of_kyb_workflows(self) -> dict[str, Session]:
+        """The sessions whose workflow (version) runs KYB steps: business sessions, by id."""
+        if self._of_kyb_workflows is None:
+            self._of_kyb_workflows = {s.session_id: s for s in self.by_id.values() if s.workflow.kyb_features}
+        return self._of_kyb_workflows
+
     # ---------------------------------------------------------------- changes
 
     def add(self, session: Session) -> None:
@@ -156,6 +164,8 @@ class SessionBook:
             _bucket(self._by_workflow, session.workflow.workflow_id)[session.session_id] = session
         if self._by_token is not None:
             self._by_token[session.session_token] = session
+        if self._of_kyb_workflows is not None and session.workflow.kyb_features:
+            self._of_kyb_workflows[session.session_id] = session
 
     def remove(self, session: Session) -> None:
         self.by_id.pop(session.session_id, None)
@@ -174,6 +184,8 @@ class SessionBook:
             self._by_workflow.get(session.workflow.workflow_id, {}).pop(session.session_id, None)
         if self._by_token is not None:
             self._by_token.pop(session.session_token, None)
+        if self._of_kyb_workflows is not None:
+            self._of_kyb_workflows.pop(session.session_id, None)
 
     def reindex_status(self, session: Session, old: str) -> None:
         if self._by_status is not None:

@@ -72,7 +72,10 @@ def create_case(call: Call) -> Response:
                     "label": str(item.get("label") or ""), "order": item.get("order", position),
                     "is_completed": False, "completed_by": None, "completed_at": None}, parent=case["uuid"])
         record(store, case, "CREATED", who, new_status=case["status"])
-        if blueprint is not None:
+        if body.get("assigned_to"):  # "User UUID to assign immediately"
+            case.update(assigned_to={"uuid": str(body["assigned_to"])}, assigned_at=store.now())
+            record(store, case, "ASSIGNED", who, metadata={"assignee_user_id": case["assigned_to"]["uuid"]})
+        elif blueprint is not None:
             _route(store, case, blueprint, who)
         return json_response(detail(store, case), 201)
 

@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from ..domain.errors import DiditError, NotFound
+from ..resources.declaration import Collection
 from ..resources.families import BLUEPRINTS, CASE_CHECKLIST, CASE_EVENTS, CASE_LINKS, CASE_NOTES, CASES
 from ..resources.store import Document, ResourceStore
 from ..spec.schemas import blank, json_schema
@@ -94,12 +95,17 @@ def blueprint_of(store: ResourceStore, case: Document) -> Document | None:
         return None
 
 
-def find_blueprint(store: ResourceStore, key: Any, field: str) -> Document:
-    """A blueprint named in a request, or DRF's 400 for an unknown primary key."""
+def known(store: ResourceStore, collection: Collection, key: Any, field: str) -> Document:
+    """A document a request names in `field`, or DRF's 400 for an unknown primary key."""
     try:
-        return store.get(BLUEPRINTS, str(key))
+        return store.get(collection, str(key))
     except NotFound:
         raise DiditError({field: [f'Invalid pk "{key}" - object does not exist.']}, 400) from None
+
+
+def find_blueprint(store: ResourceStore, key: Any, field: str) -> Document:
+    """A blueprint named in a request, or DRF's 400 for an unknown primary key."""
+    return known(store, BLUEPRINTS, key, field)
 
 
 def checklist(store: ResourceStore, case_uuid: str) -> list[Document]:

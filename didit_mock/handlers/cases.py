@@ -15,16 +15,17 @@ from starlette.responses import Response
 from ..domain.clock import parse_iso
 from ..domain.errors import DiditError, NotFound
 from ..domain.sessions import book as session_book
-from ..resources.declaration import Collection
 from ..resources.families import BLUEPRINTS, CASE_LINKS, CASES, REGULATORY_REPORTS, REPORT_TEMPLATES
 from ..resources.store import Document, ResourceStore
+from ..spec.operation import JSON
 from ..spec.schemas import blank, json_schema
 from ..spec.table import api_operations
 from ..web.http import json_response
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
 from ..web.store import created_fields
-from .case_log import actor, console_store, record, template
+from ..web.validation import request_validator
+from .case_log import actor, console_store, known, record, template
 
 #: Didit's blueprint presets (`GET .../cases/blueprints/presets/`).
 PRESETS: tuple[dict[str, str], ...] = (
@@ -184,29 +185,29 @@ def create_report(call: Call) -> Response:
     """The Reports page's create: the case is named in the body (the report joins it as from the case)."""
     store = console_store(call)
     with call.tenant.lock:
-        case = _known(store, CASES, call.body["case"], "case")
+        case = known(store, CASES, call.body["case"], "case")
         return json_response(_new_report(call, store, case), 201)
-
-
-def _known(store: ResourceStore, collection: Collection, key: Any, field: str) -> Document:
-    try:
-        return store.get(collection, str(key))
-    except NotFound:
-        raise DiditError({field: [f'Invalid pk "{key}" - object does not exist.']}, 400) from None
 
 
 def _new_report(call: Call, store: ResourceStore, case: Document) -> Document:
     """A DRAFT report of `case`: a template gives what the body leaves out (its report type, its
-    jurisdiction, its `field_config`), and the transactions default to those linked to the case."""
-    body = created_fields(call)
-    body.pop("case", None)
-    given_template = body.pop("template", None)
+    jurisdiction, the report fields of its `field_config`, checked as the body is), then the
+    documented defaults; the transactions default to those linked to the case."""
+    body = dict(call.body or {})
+    given_template = body.get("template")
     if given_template is not None:
-        chosen = _known(store, REPORT_TEMPLATES, given_template, "template")
-        for name, value in {"report_type": chosen.get("report_type"), "jurisdiction": chosen.get("jurisdiction"),
-                            **(chosen.get("field_config") or {})}.items():
-            if body.get(name) is None:
-                body[name] = copy.deepcopy(value)
+        chosen = known(store, REPORT_TEMPLATES, given_template, "template")
+        fields = json_schema(call.operation.request_schemas.get(JSON), for_request=True).get("properties") or {}
+        seeded = {"report_type": chosen.get("report_type"), "jurisdiction": chosen.get("jurisdiction"),
+                  **(chosen.get("field_config") or {})}
+        body.update({name: copy.deepcopy(value) for name, value in seeded.items()
+                     if name in fields and name not in ("case", "template") and body.get(name) is None})
+        check = request_validator(call.operation, JSON)
+        if check is not None:
+            body = check(body)  # what the template brings is checked as the body was
+    body.pop("case", None)
+    body.pop("template", None)
+    body = created_fields(call, body)
     missing = {name: ["This field is required."] for name in ("report_type", "jurisdiction") if not body.get(name)}
     if missing:
         raise DiditError(missing, 400)

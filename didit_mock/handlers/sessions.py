@@ -214,10 +214,7 @@ BUSINESS_COUNT_CAP = 100
 def _business_sessions(tenant: Tenant, sessions: domain.SessionBook) -> list[Session]:
     """The business (KYB) sessions, newest first: KYB registry retrievals and KYB workflows' sessions."""
     found = {s.session_id: s for i in kyb_domain.business_session_ids(tenant) if (s := sessions.get(i)) is not None}
-    for group in sessions.by_workflow.values():
-        first = next(iter(group.values()), None)
-        if first is not None and first.workflow.kyb_features:
-            found.update(group)
+    found.update(sessions.of_kyb_workflows)
     return sorted(found.values(), key=lambda s: s.session_number, reverse=True)
 
 

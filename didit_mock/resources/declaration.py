@@ -12,7 +12,8 @@ class Transition:
 
     `sets` values may be `$now` (the tenant clock), `$body.<field>` (from the request or the values a
     handler passes), `$self.<path>` (the document before the change) or `{"$if": <value>, "then": ...,
-    "else": ...}`; a member of an object set to `$omit` is left out of it. The action is refused
+    "else": ...}`; a member set to `$omit` is left out (of its object; at the top level the field
+    keeps its value). The action is refused
     (`refused`) when `field` is not one of `allowed_from` (if given) or is one of `refused_when`.
     """
 

@@ -120,7 +120,8 @@ class ResourceStore:
         if refused is not None and document.get(refused[0]) in refused[1] and step.field == refused[0]:
             raise DiditError({"detail": refused[2]}, 409)
         self.check(step, document)
-        values = {name: self.value(value, body, document) for name, value in step.sets.items()}
+        values = {name: value for name, spec in step.sets.items()
+                  if (value := self.value(spec, body, document)) is not OMITTED}
         document.update(values)
         if "updated_at" in document:
             document["updated_at"] = self.now()

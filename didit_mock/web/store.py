@@ -107,13 +107,13 @@ def _list_extras(call: Call) -> dict[str, Any]:
     return copy.deepcopy(extras)
 
 
-def created_fields(call: Call) -> Document:
-    """A create's body with the defaults its request schema documents for the fields it leaves out
-    (as DRF's serializer fills them in)."""
+def created_fields(call: Call, body: Document | None = None) -> Document:
+    """A create's body (`call.body` unless given) with the defaults its request schema documents
+    for the fields it leaves out (as DRF's serializer fills them in)."""
     schema = json_schema(call.operation.request_schemas.get(JSON), for_request=True)
     defaults = {name: copy.deepcopy(field["default"]) for name, field in (schema.get("properties") or {}).items()
                 if isinstance(field, dict) and "default" in field}
-    return {**defaults, **(call.body or {})}
+    return {**defaults, **(call.body if body is None else body or {})}
 
 
 def _create(collection: Collection, template: Template, parent: Collection | None, status: int) -> Callable[..., Any]:
