@@ -189,11 +189,16 @@ class FeatureOutcome:
             self.status = status
 
 
+def canonical_step(name: str) -> str | None:
+    """The canonical name of a feature or KYB step (any case, `-` or space for `_`, an alias), or None."""
+    return STEP_ALIASES.get(str(name).strip().upper().replace("-", "_").replace(" ", "_"))
+
+
 def normalise_feature(name: str) -> str:
-    key = str(name).strip().upper().replace("-", "_").replace(" ", "_")
-    if key not in STEP_ALIASES:
+    feature = canonical_step(name)
+    if feature is None:
         raise ValidationFailed({"features": {str(name): [f'"{name}" is not a known feature.']}})
-    return STEP_ALIASES[key]
+    return feature
 
 
 def not_a_step(name: str) -> ValidationFailed:

@@ -116,14 +116,17 @@ def update_case(call: Call) -> Document:
 # ---------------------------------------------------------------- the state machine
 
 def _move(call: Call, store: ResourceStore, case: Document, operation_id: str, values: dict[str, Any],
-          event: str, metadata: dict[str, Any] | None = None) -> Document:
-    """Apply a declared transition and log it (with the status change, if any)."""
+          event: str, metadata: dict[str, Any] | None = None, routed_by: Document | None = None) -> Document:
+    """Apply a declared transition and log it (with the status change, if any); a case moved to
+    another blueprint (`routed_by`) is then routed by it."""
     who = actor(call)
     previous = case.get("status")
     store.transition(CASES, case["uuid"], STEPS[operation_id], {**values, "actor_email": who[0],
                                                                  "actor_name": who[1]})
     current = case.get("status")
     record(store, case, event, who, previous_status=previous, new_status=current, metadata=metadata)
+    if routed_by is not None:
+        _route(store, case, routed_by, who)
     return detail(store, case)
 
 
@@ -190,10 +193,8 @@ def escalate_case(call: Call) -> Document:
         if not blueprint.get("escalation_enabled") or not blueprint.get("escalation_blueprint"):
             raise DiditError({"detail": "Escalation is not enabled on this case's blueprint."}, 400)
         target = active_blueprint(store, blueprint["escalation_blueprint"], "escalation_blueprint")
-        _move(call, store, case, "escalate_case", {"blueprint": _snapshot(target)}, "ESCALATED",
-              {"from_blueprint": blueprint["uuid"], "to_blueprint": target["uuid"]})
-        _route(store, case, target, actor(call))
-        return detail(store, case)
+        return _move(call, store, case, "escalate_case", {"blueprint": _snapshot(target)}, "ESCALATED",
+                     {"from_blueprint": blueprint["uuid"], "to_blueprint": target["uuid"]}, routed_by=target)
 
 
 @operation("transfer_case")
@@ -208,10 +209,8 @@ def transfer_case(call: Call) -> Document:
         target = active_blueprint(store, call.body["target_blueprint"], "target_blueprint")
         if target["uuid"] == blueprint["uuid"]:
             raise DiditError({"target_blueprint": ["The case is already on this blueprint."]}, 400)
-        _move(call, store, case, "transfer_case", {"blueprint": _snapshot(target)}, "TRANSFERRED",
-              {"from_blueprint": blueprint["uuid"], "to_blueprint": target["uuid"]})
-        _route(store, case, target, actor(call))
-        return detail(store, case)
+        return _move(call, store, case, "transfer_case", {"blueprint": _snapshot(target)}, "TRANSFERRED",
+                     {"from_blueprint": blueprint["uuid"], "to_blueprint": target["uuid"]}, routed_by=target)
 
 
 def _checker(call: Call, case: Document) -> None:

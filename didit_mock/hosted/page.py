@@ -33,7 +33,7 @@ from ..domain.outcomes import (
     DEFAULT_REVIEW_ORDER,
     DEFAULT_RISKS,
     RISKS,
-    STEP_ALIASES,
+    canonical_step,
     sandbox_scenario,
 )
 from ..domain.sessions import Session
@@ -227,7 +227,7 @@ def parse_choice(session: Session, form: FormData) -> Choice:
         return Choice(status, None)
     if not feature_name:
         raise BadSubmission("Choose the feature the reason applies to.")
-    feature = STEP_ALIASES.get(feature_name.upper().replace("-", "_").replace(" ", "_"))
+    feature = canonical_step(feature_name)
     if feature is None or feature not in page_steps(session):
         steps = ", ".join(page_steps(session))
         raise BadSubmission(f'"{feature_name}" is not a step of this workflow. Choose one of: {steps}.')

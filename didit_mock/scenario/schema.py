@@ -40,7 +40,7 @@ from pydantic_core import CoreSchema
 from ..domain import statuses as st
 from ..domain.clock import parse_iso
 from ..domain.otp.phone_facts import LINE_TYPE_VALUES
-from ..domain.outcomes import FEATURE_ALIASES, SANDBOX_SLUGS, STEP_ALIASES, sandbox_scenario
+from ..domain.outcomes import FEATURE_ALIASES, SANDBOX_SLUGS, STEP_ALIASES, canonical_step, sandbox_scenario
 from ..domain.risks import risk_problem
 from ..domain.standalone.armed import ENDPOINTS
 from ..domain.workflows import BUILTIN_WORKFLOWS
@@ -463,8 +463,7 @@ def canonical_feature(name: str) -> str | None:
 
 def outcome_feature(name: str) -> str | None:
     """The canonical name of a feature an outcome chooses (a KYC feature or a KYB step)."""
-    key = str(name).strip().upper().replace("-", "_").replace(" ", "_")
-    return STEP_ALIASES.get(key)
+    return canonical_step(name)
 
 
 def semantic_errors(scenario: Scenario) -> list[tuple[Loc, str]]:
