@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -83,3 +84,20 @@ def complete(client: httpx.Client, session_id: str, status: str | None = "Approv
 def advance(client: httpx.Client, seconds: float) -> None:
     response = client.post("/_mock/clock/advance", json={"seconds": seconds})
     assert response.status_code == 200, response.text
+
+
+#: The instant `twice_from_scratch` starts each run at.
+FIXED_NOW = "2026-03-01T10:00:00Z"
+
+
+def twice_from_scratch(server: MockServer, api_key: str, run: Callable[[httpx.Client], Any]) -> list[Any]:
+    """`run`'s result, twice, each time on the key's tenant reset and its clock frozen at `FIXED_NOW`
+    (for asserting that the same calls give the same answers on the same seed)."""
+    answers = []
+    for _ in range(2):
+        with httpx.Client(base_url=server.url, headers={"x-api-key": api_key}) as http:
+            http.post("/_mock/reset")
+            http.post("/_mock/clock/freeze")
+            assert http.post("/_mock/clock/set", json={"now": FIXED_NOW}).status_code == 200
+            answers.append(run(http))
+    return answers

@@ -9,6 +9,7 @@ import zipfile
 import httpx
 from PIL import Image
 
+from tests.conftest import twice_from_scratch
 from tests.test_standalone_faces import PHOTO, TINY, fixture
 
 PAYSLIP = [
@@ -154,14 +155,8 @@ def test_no_key_is_a_403(anon: httpx.Client) -> None:
 
 
 def test_the_same_call_gives_the_same_bytes_on_the_same_seed(server, api_key: str) -> None:
-    answers = []
-    for _ in range(2):
-        with httpx.Client(base_url=server.url, headers={"x-api-key": api_key}) as http:
-            http.post("/_mock/reset")
-            http.post("/_mock/clock/freeze")
-            assert http.post("/_mock/clock/set", json={"now": "2026-03-01T10:00:00Z"}).status_code == 200
-            answers.append(document_ai(http, vendor_data="same", expected_first_name="A",
-                                       expected_last_name="B").content)
+    answers = twice_from_scratch(server, api_key, lambda http: document_ai(
+        http, vendor_data="same", expected_first_name="A", expected_last_name="B").content)
     assert answers[0] == answers[1]
 
 

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from tests.conftest import advance
+from tests.conftest import advance, twice_from_scratch
 
 
 def search(client: httpx.Client, **body: object) -> httpx.Response:
@@ -44,15 +44,12 @@ def test_tesco_finds_didits_example_candidates(client: httpx.Client) -> None:
 
 
 def test_other_names_find_made_up_companies_the_same_on_the_same_seed(server, api_key: str) -> None:
-    answers = []
-    for _ in range(2):
-        with httpx.Client(base_url=server.url, headers={"x-api-key": api_key}) as http:
-            http.post("/_mock/reset")
-            http.post("/_mock/clock/freeze")
-            assert http.post("/_mock/clock/set", json={"now": "2026-03-01T10:00:00Z"}).status_code == 200
-            found = search(http, name="Acme Widgets", country_code="de").json()
-            handle = found["kyb_registry"]["companies"][0]["kyb_response_id"]
-            answers.append((json.dumps(found), select(http, handle, vendor_data="acme").content))
+    def search_then_select(http: httpx.Client) -> tuple[str, bytes]:
+        found = search(http, name="Acme Widgets", country_code="de").json()
+        handle = found["kyb_registry"]["companies"][0]["kyb_response_id"]
+        return json.dumps(found), select(http, handle, vendor_data="acme").content
+
+    answers = twice_from_scratch(server, api_key, search_then_select)
     assert answers[0] == answers[1]
     companies = json.loads(answers[0][0])["kyb_registry"]["companies"]
     assert 1 <= len(companies) <= 2 and all("ACME WIDGETS" in c["name"] for c in companies)

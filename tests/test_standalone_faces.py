@@ -8,7 +8,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.conftest import create_session
+from tests.conftest import create_session, twice_from_scratch
 
 
 def png(width: int = 256, height: int = 256, color: tuple[int, int, int] = (120, 90, 60)) -> bytes:
@@ -89,13 +89,7 @@ def test_no_key_is_a_403_before_the_body_is_read(anon: httpx.Client) -> None:
 
 
 def test_the_same_call_gives_the_same_bytes_on_the_same_seed(server, api_key: str) -> None:
-    answers = []
-    for _ in range(2):
-        with httpx.Client(base_url=server.url, headers={"x-api-key": api_key}) as http:
-            http.post("/_mock/reset")
-            http.post("/_mock/clock/freeze")
-            assert http.post("/_mock/clock/set", json={"now": "2026-03-01T10:00:00Z"}).status_code == 200
-            answers.append(liveness(http, vendor_data="same").content)
+    answers = twice_from_scratch(server, api_key, lambda http: liveness(http, vendor_data="same").content)
     assert answers[0] == answers[1]
 
 
