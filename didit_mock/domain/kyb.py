@@ -10,6 +10,7 @@ session of the `vendor_data`'s business whose decision carries the company in `r
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -114,11 +115,9 @@ def _registry(companies: list[dict[str, Any]], resolved: bool) -> dict[str, Any]
 def _found(tenant: Tenant, query: SearchQuery, directive: Directive | None) -> list[Company]:
     companies = find(tenant.seed, query.country_code, query.name, query.registration_number)
     if _wants(directive, "dissolved", "decline_kyb_registry_mismatch"):
-        companies = [Company(c.name, c.registration_number, c.country_code, "dissolved", c.type, c.kind, c.pending)
-                     for c in companies]
+        companies = [dataclasses.replace(c, status="dissolved") for c in companies]
     if _wants(directive, "pending"):
-        companies = [Company(c.name, c.registration_number, c.country_code, c.status, c.type, c.kind, True)
-                     for c in companies]
+        companies = [dataclasses.replace(c, pending=True) for c in companies]
     return companies
 
 
@@ -341,9 +340,7 @@ def _workflow_company(tenant: Tenant, session: Session) -> Company:
         words = "".join(c if c.isalnum() else " " for c in session.vendor_data or "").split()
         name = " ".join(words) or None
     found = find(tenant.seed, country, name, number) or find(tenant.seed, country, None, None)
-    company = found[0]
-    return Company(company.name, company.registration_number, company.country_code, company.status, company.type,
-                   company.kind)
+    return dataclasses.replace(found[0], pending=False)  # the user picked it: its registry data is there
 
 
 def _workflow_status(session: Session) -> str:

@@ -23,7 +23,7 @@ from ..spec.table import api_operations
 from ..web.http import json_response
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
-from ..web.store import created_fields
+from ..web.store import created_fields, request_fields
 from ..web.validation import request_validator
 from .case_log import actor, console_store, known, record, template
 
@@ -197,7 +197,7 @@ def _new_report(call: Call, store: ResourceStore, case: Document) -> Document:
     given_template = body.get("template")
     if given_template is not None:
         chosen = known(store, REPORT_TEMPLATES, given_template, "template")
-        fields = json_schema(call.operation.request_schemas.get(JSON), for_request=True).get("properties") or {}
+        fields = request_fields(call.operation)
         seeded = {"report_type": chosen.get("report_type"), "jurisdiction": chosen.get("jurisdiction"),
                   **(chosen.get("field_config") or {})}
         body.update({name: copy.deepcopy(value) for name, value in seeded.items()

@@ -107,11 +107,15 @@ def _list_extras(call: Call) -> dict[str, Any]:
     return copy.deepcopy(extras)
 
 
+def request_fields(operation: Operation) -> dict[str, Any]:
+    """The top-level fields of `operation`'s JSON body, by name (their schemas, `$ref`s inlined)."""
+    return json_schema(operation.request_schemas.get(JSON), for_request=True).get("properties") or {}
+
+
 def created_fields(call: Call, body: Document | None = None) -> Document:
     """A create's body (`call.body` unless given) with the defaults its request schema documents
     for the fields it leaves out (as DRF's serializer fills them in)."""
-    schema = json_schema(call.operation.request_schemas.get(JSON), for_request=True)
-    defaults = {name: copy.deepcopy(field["default"]) for name, field in (schema.get("properties") or {}).items()
+    defaults = {name: copy.deepcopy(field["default"]) for name, field in request_fields(call.operation).items()
                 if isinstance(field, dict) and "default" in field}
     return {**defaults, **(call.body if body is None else body or {})}
 
