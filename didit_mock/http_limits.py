@@ -42,9 +42,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._in_head = False
-        self._raw_head = 0  # bytes received since the head began (an upper bound of its size)
-        self._head_size = 0  # the request line and the headers parsed so far
-        self._header_count = 0
+        self._raw_head = 0  # bytes of earlier chunks since the head began (an upper bound of its size)
+        self._chunk = 0  # the size of the chunk being parsed
         self._refusal: str | None = None
         self._head_timer: asyncio.TimerHandle | None = None
         self._head_began = 0.0  # the loop time the current head began at
@@ -60,34 +59,36 @@ class HeadLimitedProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refusal is not None:
             return
+        self._chunk = len(data)
         super().data_received(data)
-        if self._in_head and self._refusal is None:
+        if self._in_head and self._refusal is None:  # a head still arriving: no waiting for its end
             self._raw_head += len(data)
-            if self._raw_head > self.max_head_bytes:  # a head that never ends: no waiting for its end
+            if len(self.headers) > self.max_headers:
+                self._refuse(TOO_MANY_HEADERS.format(limit=self.max_headers))
+            elif self._raw_head > self.max_head_bytes:
                 self._refuse(HEAD_TOO_LARGE.format(limit=self.max_head_bytes))
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head = True
-        self._raw_head = self._head_size = self._header_count = 0
+        self._raw_head = 0
         self._head_began = self.loop.time()
         if self._head_timer is None:  # a timer still pending from an earlier head watches this one too
             self._arm_head_timer()
 
-    def on_url(self, url: bytes) -> None:
-        super().on_url(url)
-        self._count(len(url), 0)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._head_size += len(name) + len(value) + 4
-        self._header_count += 1
-        if self._header_count > self.max_headers or self._head_size > self.max_head_bytes:
-            self._count(0, 0)
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
+        """The head's limits, checked once it is whole (a head spread over chunks is watched as it comes)."""
         # The head timer is left to run out: one timer serves every head of a busy connection.
         self._in_head = False
+        headers = self.headers
+        if len(headers) > self.max_headers:
+            self._refusal = TOO_MANY_HEADERS.format(limit=self.max_headers)
+            raise _HeadRefused()
+        # Only a head that may pass the limit (with what came before it in this chunk) is measured.
+        if self._raw_head + self._chunk > self.max_head_bytes and \
+                len(self.url) + sum(len(name) + len(value) + 4 for name, value in headers) > self.max_head_bytes:
+            self._refusal = HEAD_TOO_LARGE.format(limit=self.max_head_bytes)
+            raise _HeadRefused()
         super().on_headers_complete()
 
     def _arm_head_timer(self, seconds: float | None = None) -> None:
@@ -112,16 +113,6 @@ class HeadLimitedProtocol(HttpToolsProtocol):
             self._refuse(HEAD_TIMEOUT.format(limit=self.head_timeout), status=b"408 Request Timeout")
         elif self.cycle is None:  # not a byte since the connection opened
             self.transport.close()
-
-    def _count(self, size: int, fields: int) -> None:
-        self._head_size += size
-        self._header_count += fields
-        if self._header_count > self.max_headers:
-            self._refusal = TOO_MANY_HEADERS.format(limit=self.max_headers)
-        elif self._head_size > self.max_head_bytes:
-            self._refusal = HEAD_TOO_LARGE.format(limit=self.max_head_bytes)
-        if self._refusal is not None:
-            raise _HeadRefused()
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to a parser error: ours when the error is a refused head."""

@@ -192,6 +192,16 @@ def test_a_few_more_headers_than_allowed_are_refused_and_the_server_carries_on(l
     assert big.status_code == 200
 
 
+def test_a_head_sent_whole_over_the_byte_limit_is_refused(limited: MockServer) -> None:
+    """Fewer headers than allowed, but more bytes, arriving together with the end of the head."""
+    size = limited.settings.max_header_bytes
+    fields = b"".join(b"X-H%d: %s\r\n" % (n, b"v" * 1000) for n in range(size // 1000 + 5))
+    assert fields.count(b"\r\n") < limited.settings.max_headers
+    answer, _ = exchange(limited.url, [b"GET /system/healthcheck HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n"])
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+    assert detail_of(answer).startswith("Request header fields too large")
+
+
 def test_a_head_that_never_ends_is_answered_408(limited: MockServer) -> None:
     answer, took = exchange(limited.url, [b"GET /system/healthcheck HTTP/1.1\r\nHost: x\r\nX-Slow: "])
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:300]
