@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import BaseRoute
+from starlette.types import Receive, Scope, Send
 
 from . import webhook_delivery
 from .admin import scenarios, state
@@ -86,6 +88,19 @@ class DiditApp(Starlette):
     settings: Settings
     registry: TenantRegistry
     api: ApiRoute
+    gateway: Gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An HTTP request enters at the gateway, which answers every error itself (`web.gateway`).
+
+        Inside it, what is not an operation of the API goes through Starlette's exception layer and
+        router; Starlette's own stack serves the lifespan.
+        """
+        if scope["type"] == "http":
+            scope["app"] = self
+            await self.gateway(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, registry: TenantRegistry | None = None) -> DiditApp:
@@ -118,8 +133,9 @@ def create_app(settings: Settings | None = None, registry: TenantRegistry | None
     app.router.redirect_slashes = False
     app.router.default = NotFound(app.router.routes)
     app.api = api
-    # One layer for the admin gate, journal, faults, rate limits and body rules (see api/gateway.py).
-    app.add_middleware(Gateway, settings=settings, registry=registry, api=api)
+    # One outer layer for the admin gate, journal, faults, rate limits and body rules (see web/gateway.py).
+    app.gateway = Gateway(ExceptionMiddleware(app.router, handlers=dict(EXCEPTION_HANDLERS)),
+                          settings=settings, registry=registry, api=api)
     app.settings = settings
     app.registry = registry
     app.state.on_startup = []
