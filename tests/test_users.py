@@ -9,11 +9,12 @@ import httpx
 import pytest
 
 from didit_mock.server import MockServer
-from tests.conftest import complete, create_session, new_key
+from tests.conftest import complete, create_session, new_key, twice_from_scratch
 from tests.scenario_helpers import receiver
 
 BLOCKED = {"vendor_data": "This user or business has been blocked and cannot create new verification sessions."}
 COMPLETE_KYC = "d1d17000-0000-4000-8000-000000000006"
+KYC = "d1d17000-0000-4000-8000-000000000001"
 
 
 def user(client: httpx.Client, vendor_data: str) -> dict:
@@ -41,6 +42,35 @@ def test_the_first_session_of_a_vendor_data_makes_its_user(client: httpx.Client)
     assert len(again["issuing_states"]) == 1 and len(again["issuing_states"][0]) == 3
     assert again["features"]["LIVENESS"] in ("Approved", "Declined")
     assert again["first_session_at"] <= again["last_session_at"]
+
+
+def test_users_made_by_sessions_are_the_same_whenever_they_are_first_read(server: MockServer) -> None:
+    """The id of a session's user is drawn with its first session, whenever the user is first read:
+    reading the users after every step or only at the end gives the same users, and the ids of what
+    follows (an API-made user, the next session) do not move either."""
+    def steps(http: httpx.Client, read_each_time: bool) -> list[object]:
+        seen: list[object] = []
+        for step, workflow in (("ann", KYC), ("ben", KYC), ("ann", COMPLETE_KYC), ("cleo", KYC)):
+            made = http.post("/v3/session/", json={"workflow_id": workflow, "vendor_data": step}).json()
+            seen.append(made["session_id"])
+            http.post("/_mock/clock/advance", json={"seconds": 60})
+            if read_each_time:
+                http.get("/v3/users/")
+        seen.append(http.post("/v3/users/create/", json={"vendor_data": "dee"}).json()["didit_internal_id"])
+        users = http.get("/v3/users/").json()["results"]
+        seen.append(sorted((u["vendor_data"], u["didit_internal_id"], u["created_at"], u["last_activity_at"])
+                           for u in users))
+        return seen
+
+    key = new_key()
+    eager = twice_from_scratch(server, key, lambda http: steps(http, True))
+    lazy = twice_from_scratch(server, key, lambda http: steps(http, False))
+    assert eager[0] == eager[1] == lazy[0] == lazy[1]
+    users = lazy[0][-1]
+    assert [u[0] for u in users] == ["ann", "ben", "cleo", "dee"]
+    assert len({u[1] for u in users}) == 4
+    ann = users[0]
+    assert ann[2] < ann[3]  # made by the first session, active at the third
 
 
 def test_create_patch_and_list(client: httpx.Client) -> None:

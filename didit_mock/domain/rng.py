@@ -15,6 +15,12 @@ _UUID_V4 = (4 << 76) | (0x8000 << 48)
 _ALNUM_UPPER = string.ascii_uppercase + string.digits
 
 
+def uuid4_of(bits: int) -> str:
+    """The version-4 UUID string of 128 random bits (see `TenantRandom.uuid4_bits`)."""
+    h = (bits & _UUID_CLEAR | _UUID_V4).to_bytes(16, "big").hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def derive_seed(*parts: object) -> int:
     """A stable 64-bit seed from any parts (stable across processes, unlike `hash`)."""
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).digest()
@@ -30,8 +36,11 @@ class TenantRandom:
 
     def uuid4(self) -> str:
         """A version-4 UUID string (the same as `str(uuid.UUID(int=bits, version=4))`, built faster)."""
-        h = (self._random.getrandbits(128) & _UUID_CLEAR | _UUID_V4).to_bytes(16, "big").hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return uuid4_of(self._random.getrandbits(128))
+
+    def uuid4_bits(self) -> int:
+        """The draw of one `uuid4`, to be spelled later by `uuid4_of` (the same UUID, the same sequence)."""
+        return self._random.getrandbits(128)
 
     def token(self, length: int = 12) -> str:
         """A URL-safe token such as a 12-character `session_token` (letters, digits, `-` and `_`)."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import statuses as st
 from .errors import NotFound, ValidationFailed
+from .rng import uuid4_of
 
 if TYPE_CHECKING:
     from .sessions import NewSession, Session
@@ -86,14 +87,45 @@ class EntityBook:
 
     def __init__(self, tenant: Tenant):
         self.tenant = tenant
-        self.entities: dict[str, dict[str, Entity]] = {USER: {}, BUSINESS: {}}
+        self._entities: dict[str, dict[str, Entity]] = {USER: {}, BUSINESS: {}}
         self._by_vendor: dict[tuple[str, str], Entity] = {}
+        #: The entities first sessions made that nobody has read yet, built on the first read:
+        #: (kind, vendor_data) -> [the bits of the id drawn at the session, created_at, last_activity_at].
+        self._unbuilt: dict[tuple[str, str], list[Any]] = {}
+
+    @property
+    def entities(self) -> dict[str, dict[str, Entity]]:
+        """Every entity by kind and `didit_internal_id`, in the order they were made."""
+        if self._unbuilt:
+            self._build()
+        return self._entities
+
+    def _build(self) -> None:
+        unbuilt, self._unbuilt = self._unbuilt, {}
+        for (kind, vendor_data), (bits, created_at, last_activity_at) in unbuilt.items():
+            self._add(Entity(kind, uuid4_of(bits), vendor_data, ACTIVE, NOTHING, NOTHING, NOTHING,
+                             created_at, created_at, last_activity_at))
 
     def by_vendor(self, kind: str, vendor_data: str) -> Entity | None:
+        if self._unbuilt:
+            self._build()
         return self._by_vendor.get((kind, vendor_data))
 
+    def record_session(self, kind: str, session: Session) -> None:
+        """A session of `session.vendor_data`: its entity's last activity, or a new entity (built when read)."""
+        key = (kind, session.vendor_data)
+        entity = self._by_vendor.get(key)
+        if entity is not None:
+            entity.last_activity_at = session.created_at
+            return
+        unbuilt = self._unbuilt.get(key)
+        if unbuilt is not None:
+            unbuilt[2] = session.created_at
+        else:  # the id is drawn now, so that ids follow the order of creation as always
+            self._unbuilt[key] = [self.tenant.rng.uuid4_bits(), session.created_at, session.created_at]
+
     def _add(self, entity: Entity) -> None:
-        self.entities[entity.kind][entity.didit_internal_id] = entity
+        self._entities[entity.kind][entity.didit_internal_id] = entity
         if entity.vendor_data is not None:
             self._by_vendor[(entity.kind, entity.vendor_data)] = entity
 
@@ -104,7 +136,7 @@ class EntityBook:
         return found
 
     def blocks(self, vendor_data: str) -> bool:
-        by_vendor = self._by_vendor
+        by_vendor = self._by_vendor  # an entity not built yet is new, hence active
         user, business = by_vendor.get((USER, vendor_data)), by_vendor.get((BUSINESS, vendor_data))
         return (user is not None and user.blocklisted) or (business is not None and business.blocklisted)
 
@@ -209,8 +241,9 @@ class EntityBook:
         entity.last_activity_at = now
 
     def restore(self, entities: list[Entity]) -> None:
-        self.entities = {USER: {}, BUSINESS: {}}
+        self._entities = {USER: {}, BUSINESS: {}}
         self._by_vendor = {}
+        self._unbuilt = {}
         for entity in entities:
             self._add(entity)
 
@@ -238,15 +271,8 @@ def guard_session(tenant: Tenant, request: NewSession) -> None:
 
 def record_session(tenant: Tenant, session: Session) -> None:
     """The first session of a vendor_data creates its user (or business)."""
-    if session.vendor_data is None:
-        return
-    entities = tenant.component(EntityBook)
-    kind = kind_of(session)
-    entity = entities.by_vendor(kind, session.vendor_data)
-    if entity is None:
-        entity = entities.create(kind, session.vendor_data, {})
-        entity.created_at = session.created_at
-    entity.last_activity_at = session.created_at
+    if session.vendor_data is not None:
+        tenant.component(EntityBook).record_session(kind_of(session), session)
 
 
 # ---------------------------------------------------------------- rendering
