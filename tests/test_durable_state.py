@@ -134,3 +134,26 @@ def test_temporary_files_of_a_killed_write_are_removed_at_start(tmp_path: Path) 
     finally:
         _stop(process)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+
+def test_a_restart_on_another_port_moves_every_link_to_it(tmp_path: Path) -> None:
+    """The hosted links, media links and the tenant's base URL follow the server to its new port."""
+    state_file = tmp_path / "state.json"
+    first, second, key = free_port(), free_port(), new_key()
+    with served(state_file, first, key) as http:
+        made = create_session(http, vendor_data="moved")
+        http.post(f"/_mock/sessions/{made['session_id']}/complete", json={"status": "Approved"})
+        before = http.get(f"/v3/session/{made['session_id']}/decision/").text
+    assert f"127.0.0.1:{first}/" in before
+    with served(state_file, second, key) as http:
+        decision = http.get(f"/v3/session/{made['session_id']}/decision/")
+        listed = http.get("/v3/sessions/").json()["results"][0]
+        new = create_session(http, vendor_data="after")
+        tenant = http.get("/_mock/tenant").json()
+        hosted = httpx.get(decision.json()["session_url"])
+    old_base, new_base = f"http://127.0.0.1:{first}", f"http://127.0.0.1:{second}"
+    assert old_base not in decision.text and old_base not in json.dumps(listed)
+    assert decision.text == before.replace(old_base, new_base)
+    assert new["url"].startswith(new_base + "/session/")
+    assert tenant["settings"]["public_base_url"] == new_base
+    assert hosted.status_code == 200

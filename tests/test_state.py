@@ -686,14 +686,32 @@ def _as_in(value: Any, model: Any) -> Any:
     return value
 
 
+def _links_moved(value: Any, old: str, new: str) -> Any:
+    """`value` with every string that is a link on `old` (begins with it) on `new` instead."""
+    if isinstance(value, str):
+        return new + value[len(old):] if value.startswith(old) else value
+    if isinstance(value, dict):
+        return {key: _links_moved(item, old, new) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_links_moved(item, old, new) for item in value]
+    return value
+
+
 def test_a_version_1_document_of_an_earlier_server_imports_and_answers_the_same() -> None:
     """`fixtures/state_v1.json` was written before the core state moved onto state sections
     (`fixtures/make_state_v1.py`): it still imports, exports back to the same document, and the
-    restored tenant answers the bodies the earlier server gave."""
+    restored tenant answers the bodies the earlier server gave (with this server's links)."""
     text = (FIXTURES / "state_v1.json").read_text()
-    document, answers = json.loads(text), json.loads((FIXTURES / "state_v1_answers.json").read_text())
+    answers_text = (FIXTURES / "state_v1_answers.json").read_text()
     # A server of its own: the fixture's seeds give application ids other tests' tenants may hold.
     with MockServer(freeze_clock=True, seed=1234, validate_responses=True) as fresh:
+        # Its links were the earlier server's: they are this server's once imported. What the request
+        # journal recorded (bodies holding links) stays as the clients saw it.
+        earlier = json.loads(text)["tenants"][0]["config"]["public_base_url"]
+        assert earlier in text and earlier != fresh.url
+        document = _links_moved(json.loads(text), earlier, fresh.url)
+        assert document != json.loads(text)
+        answers = json.loads(answers_text.replace(earlier, fresh.url))
         imported = domain_state.import_registry(fresh.app.registry, json.loads(text))
         assert [t.api_key for t in imported] == [t["api_key"] for t in document["tenants"]]
         again = json.loads(json.dumps(domain_state.document([domain_state.export_tenant(t) for t in imported])))

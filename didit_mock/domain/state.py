@@ -460,7 +460,7 @@ def import_registry(registry: TenantRegistry, data: Any) -> list[Tenant]:
 
 def _import(registry: TenantRegistry, entries: list[Reader]) -> list[Tenant]:
     sections = ordered_sections(registry)
-    parsed = [_parse_tenant(r, sections) for r in entries]
+    parsed = [_parse_tenant(_on_this_server(registry, r), sections) for r in entries]
     unique([p.api_key for p in parsed], "tenants", "api_key")
     unique([p.application_id for p in parsed], "tenants", "application_id")
     replaced = {p.api_key for p in parsed}
@@ -483,6 +483,34 @@ def _import(registry: TenantRegistry, entries: list[Reader]) -> list[Tenant]:
             registry.key_configs[p.api_key] = TenantConfig(**p.key_config)
     registry.install(built, tokens)
     return built
+
+
+def _on_this_server(registry: TenantRegistry, entry: Reader) -> Reader:
+    """A tenant exported by a server at another address (another port, say), as if made on this one.
+
+    A tenant's `public_base_url` is always its server's: every URL the tenant's state holds that
+    begins with it (hosted links, media and file links, the tenant's own config) is moved to this
+    server's base URL.
+    """
+    config = entry.data.get("config")
+    old = config.get("public_base_url") if isinstance(config, dict) else None
+    new = registry.defaults.public_base_url
+    if not isinstance(old, str) or not old or old.rstrip("/") == new.rstrip("/"):
+        return entry
+    return Reader(_rebased(entry.data, old.rstrip("/"), new.rstrip("/")), entry.path)
+
+
+def _rebased(value: Any, old: str, new: str) -> Any:
+    """`value` with each string that is `old` or begins with `old/` (or `old?`) beginning with `new` instead."""
+    if isinstance(value, str):
+        if value.startswith(old) and (len(value) == len(old) or value[len(old)] in "/?#"):
+            return new + value[len(old):]
+        return value
+    if isinstance(value, dict):
+        return {key: _rebased(item, old, new) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rebased(item, old, new) for item in value]
+    return value
 
 
 def _build(registry: TenantRegistry, p: _Parsed, sections: list[StateSection]) -> Tenant:
