@@ -63,6 +63,21 @@ def test_a_registration_number_finds_one_company(client: httpx.Client) -> None:
     assert [c["registration_number"] for c in other] == ["12345678"]
 
 
+def test_the_search_type_decides_which_names_match(client: httpx.Client) -> None:
+    def names(**query: str) -> list[str]:
+        response = search(client, **query)
+        assert response.status_code == 200, response.text
+        return [c["name"] for c in response.json()["kyb_registry"]["companies"]]
+
+    assert names(name="Tesco") == names(name="Tesco", search_type="contains") == ["Tesco PLC", "E-TESCO LTD"]
+    assert names(name="Tesco", search_type="start_with") == ["Tesco PLC"]
+    assert names(name="e-tesco", search_type="start_with") == ["E-TESCO LTD"]
+    assert names(name="Tesko", search_type="fuzzy") == ["Tesco PLC", "E-TESCO LTD"]
+    assert "Tesco PLC" not in names(name="Tesko")  # a misspelling is found by a fuzzy search only
+    made = names(name="Acme Widgets", search_type="start_with")
+    assert made and all(name.startswith("ACME WIDGETS") for name in made)
+
+
 def test_search_errors(client: httpx.Client) -> None:
     assert search(client).json() == {"non_field_errors": ["Either 'name' or 'registration_number' is required."]}
     assert search(client, name="x", country_code="GBR").json() == {

@@ -113,7 +113,7 @@ def _registry(companies: list[dict[str, Any]], resolved: bool) -> dict[str, Any]
 
 
 def _found(tenant: Tenant, query: SearchQuery, directive: Directive | None) -> list[Company]:
-    companies = find(tenant.seed, query.country_code, query.name, query.registration_number)
+    companies = find(tenant.seed, query.country_code, query.name, query.registration_number, query.search_type)
     if _wants(directive, "dissolved", "decline_kyb_registry_mismatch"):
         companies = [dataclasses.replace(c, status="dissolved") for c in companies]
     if _wants(directive, "pending"):

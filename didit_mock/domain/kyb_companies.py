@@ -1,7 +1,9 @@
 """The mock's company registry (§1.11, §3.4): who a KYB search finds and what a retrieval returns.
 
 * a name containing `Tesco` (or the number `00445790`) finds Didit's own example candidates, and
-  Tesco PLC retrieves the documented profile (`In Review` while `active`, no ownership data);
+  Tesco PLC retrieves the documented profile (`In Review` while `active`, no ownership data); the
+  `search_type` decides which of them: `contains` (the default) both, `start_with` those whose
+  name starts with the name searched, `fuzzy` also a misspelt `Tesco` (`Tesko`, `Tescco`);
 * `Dissolved` finds one dissolved company: retrieving it declines;
 * `Pending` finds companies whose registry is slow: a search with `webhook_url` and every
   retrieval stay pending until the admin API resolves them;
@@ -15,6 +17,7 @@ from __future__ import annotations
 import random
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from difflib import SequenceMatcher
 from typing import Any
 
 from .people import seeded_fake
@@ -57,13 +60,37 @@ def _country(code: str) -> str:
     return code.split("-", 1)[0]
 
 
-def find(seed: int, country_code: str, name: str | None, number: str | None) -> list[Company]:
+#: Search types (`search_type`): how a name searched matches a registry's names.
+CONTAINS, START_WITH, FUZZY = "contains", "start_with", "fuzzy"
+#: How alike a word searched must be to `tesco` for a fuzzy search to find Didit's example.
+FUZZY_RATIO = 0.8
+
+
+def _names_tesco(query: str, search_type: str) -> bool:
+    if "tesco" in query:
+        return True
+    return search_type == FUZZY and any(SequenceMatcher(None, word, "tesco").ratio() >= FUZZY_RATIO
+                                        for word in query.replace("-", " ").split())
+
+
+def _matches(company: str, query: str, search_type: str) -> bool:
+    """Whether a name the registry holds answers the name searched, by the search type."""
+    if search_type == START_WITH:
+        return company.lower().startswith(query)
+    return True  # contains, fuzzy: the query named the company
+
+
+def find(seed: int, country_code: str, name: str | None, number: str | None,
+         search_type: str = CONTAINS) -> list[Company]:
     """The candidates of a search (deterministic in the seed and the query)."""
     query = _words(name)
-    if "tesco" in query or (number or "").strip() == TESCO_NUMBER:
+    named = _names_tesco(query, search_type)
+    if named or (number or "").strip() == TESCO_NUMBER:
         found = [Company("Tesco PLC", TESCO_NUMBER, country_code, "active", "Public Limited Company", "tesco"),
                  Company("E-TESCO LTD", "15168476", country_code, "active", "Private Limited Company")]
-        return found if "tesco" in query else found[:1]
+        if not named:  # found by its number
+            return found[:1]
+        return [company for company in found if _matches(company.name, query, search_type)]
     if "no match" in query or "nomatch" in query:
         return []
     pending = "pending" in query
