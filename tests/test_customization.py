@@ -85,4 +85,5 @@ def test_the_branding_survives_a_state_file_restart(tmp_path: Path) -> None:
         assert kept["logo_square"] is not None
     with MockServer(state_file=str(state_file), warm_up=False) as second, \
             httpx.Client(base_url=second.url, headers={"x-api-key": key}, timeout=10) as http:
-        assert http.get(BRANDING).json() == kept
+        assert http.get(BRANDING).json() == {**kept, "logo_square": kept["logo_square"].replace(first.url, second.url)}
+        assert httpx.get(kept["logo_square"].replace(first.url, second.url)).content == png(64, 64)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -184,7 +186,8 @@ def test_saved_calls_armed_outcomes_and_idempotency_survive_a_state_file_restart
         http.post("/_mock/standalone/face-match/outcomes", json={"status": "Declined"})
     with MockServer(state_file=str(state_file), freeze_clock=True) as second, \
             httpx.Client(base_url=second.url, headers={"x-api-key": key}, timeout=10) as http:
-        assert http.get(f"/v3/session/{saved['request_id']}/decision/").json() == decision
+        moved = json.loads(json.dumps(decision).replace(first.url, second.url))  # its links follow the server
+        assert http.get(f"/v3/session/{saved['request_id']}/decision/").json() == moved
         assert aml(http, {"Idempotency-Key": "k1"}, full_name="Maria Adversa").content == screened.content
         assert aml(http, {"Idempotency-Key": "k1"}, full_name="Other Name").status_code == 409
         armed = http.get("/_mock/standalone/outcomes").json()
