@@ -67,6 +67,11 @@ class OperationTable:
             self._insert(operation.segments, operation)
         for template, operation in aliases:
             self._insert(split_template(template)[0], operation)
+        #: The answers for paths without parameters, found at once (a path matches its literals first).
+        self._static: dict[str, Found] = {}
+        for template in [operation.path for operation in self.operations] + [template for template, _ in aliases]:
+            if "{" not in template and (found := _descend(self._root, template.split("/")[1:])) is not None:
+                self._static[template] = found
 
     def _insert(self, segments: tuple[str | None, ...], operation: Operation) -> None:
         node = self._root
@@ -97,6 +102,9 @@ class OperationTable:
 
     def find(self, path: str) -> Found | None:
         """The operations of `path` (a request path), or None when no operation has that path."""
+        found = self._static.get(path)
+        if found is not None:
+            return found
         if not path.startswith("/"):
             return None
         parts = path.split("/")[1:]
