@@ -48,22 +48,28 @@ def timed(receive: Receive, head: RequestHead, method: str, seconds: float) -> R
         nonlocal complete
         if complete:
             return await receive()
-        waiting = receive()
-        try:  # the first step: a body the server already holds is returned without waiting
-            pending = waiting.send(None)
-        except StopIteration as done:
-            message: Message = done.value
-        else:  # the body is still on its way: wait for it, at most `seconds`
-            try:
-                async with asyncio.timeout(seconds):
-                    message = await _resumed(waiting, pending)
-            except TimeoutError:
-                raise BodyTimeout(seconds) from None
+        message = await next_message(receive, seconds)
         if message["type"] != "http.request" or not message.get("more_body", False):
             complete = True
         return message
 
     return timed_receive
+
+
+async def next_message(receive: Receive, seconds: float) -> Message:
+    """`receive()`, raising `BodyTimeout` when it waits longer than `seconds` (0: no limit)."""
+    waiting = receive()
+    try:  # the first step: a body the server already holds is returned without waiting
+        pending = waiting.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    if not seconds:
+        return await _resumed(waiting, pending)
+    try:  # the body is still on its way: wait for it, at most `seconds`
+        async with asyncio.timeout(seconds):
+            return await _resumed(waiting, pending)
+    except TimeoutError:
+        raise BodyTimeout(seconds) from None
 
 
 @types.coroutine

@@ -110,26 +110,29 @@ class Gateway:
         # Faults and rate limits apply to the API calls of a key, not to session-token or admin calls.
         api_tenant = tenant if head.api_key and not on_admin else None
         method: str = scope["method"]
+        seconds = self.settings.body_timeout  # a body that stops arriving for this long: 408
         try:
             try:
-                receive = body_deadline.timed(receive, head, method, self.settings.body_timeout)  # 408
                 found = found_for(self.api.table, scope) if not on_admin else None
                 operation = None if found is None else found.operation(method)
                 placement = None if operation is None else self.api.placements[operation.operation_id]
                 if api_tenant is not None:
                     rate_scope = None if placement is None else placement.rate
                     decision = fault_for(api_tenant, method, path, rate_scope)
-                    if decision is not None and await apply_fault(decision, receive, observed):
+                    if decision is not None and await apply_fault(
+                            decision, body_deadline.timed(receive, head, method, seconds), observed):
                         return
                     if operation is not None and path.startswith(LIMITED_PREFIXES):
                         ratelimit.admit(api_tenant, method, rate_scope)  # RateLimited: 429
                 limit = self.settings.max_body_bytes
                 limits.refuse_declared_size(head, limit)
                 if method in limits.BODY_METHODS and path.startswith(limits.CHECKED_PREFIXES):
-                    first = await receive()
+                    # The gateway reads the body itself; it is handed on whole (`replay`).
+                    first = await body_deadline.next_message(receive, seconds)
                     body = limits.single_body(first, limit)
                     if body is None:
-                        body = await limits.read_body(receive, limit, first)
+                        body = await limits.read_body(body_deadline.timed(receive, head, method, seconds), limit,
+                                                      first)
                     if journal is not None:
                         head.body_read(body)
                     if on_admin:
@@ -142,7 +145,8 @@ class Gateway:
                         scope, body = limits.checked(scope, head, body, api=api, free_form=free_form)
                     receive = limits.replay(body, receive)
                 elif head.content_length not in ("", "0") or method in limits.BODY_METHODS:
-                    receive = limits.counting(receive, limit, head.body_read if journal is not None else None)
+                    receive = limits.counting(body_deadline.timed(receive, head, method, seconds), limit,
+                                              head.body_read if journal is not None else None)
                 # else: a GET or HEAD without a declared body; their handlers never read one
             except DiditError as refused:
                 await error_response(refused)(scope, receive, observed)
