@@ -368,6 +368,27 @@ def test_a_created_session_holds_each_field_of_its_request() -> None:
     assert registry.by_token(session.session_token) is tenant
 
 
+def test_a_create_request_puts_each_field_in_its_place() -> None:
+    """The create route builds its request positionally: each field of the body lands in its own place."""
+    app = create_app(Settings.from_env(environ={}, port=0))
+    body = {"workflow_id": WORKFLOWS[0], "vendor_data": "user-8", "metadata": {"m": 2},
+            "callback": "https://cb.example/y", "callback_method": "completer", "language": "de",
+            "contact_details": {"email": "c@d.co", "send_notification_emails": True, "email_lang": "de",
+                                "phone": "+14155552671"},
+            "expected_details": {"first_name": "Bea"}}
+    status, answer = _run(_call_in_chunks(app, "/v3/session/", [json.dumps(body).encode()]))
+    assert status == 201, answer
+    tenant = app.registry.get("sk_chunks")  # type: ignore[attr-defined]
+    session = sessions_domain.book(tenant).get(json.loads(answer)["session_id"])
+    assert (session.workflow.workflow_id, session.vendor_data, session.metadata, session.callback,
+            session.callback_method, session.language) == (
+        WORKFLOWS[0], "user-8", {"m": 2}, "https://cb.example/y", "completer", "de")
+    assert session.contact_details == body["contact_details"]
+    assert session.expected_details == {"first_name": "Bea"}
+    assert session.portrait_digest is None and session.sandbox_scenario is None
+    assert session.url.endswith(f"/de/session/{session.session_token}")
+
+
 def test_the_journal_keeps_no_more_than_the_start_of_a_big_body() -> None:
     app = create_app(Settings.from_env(environ={}, port=0))
     metadata = {"blob": "x" * (4 * BODY_LIMIT)}

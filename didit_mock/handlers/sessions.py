@@ -55,13 +55,17 @@ async def create_session(call: Call) -> Response:
     if contact is not None:
         contact = {"email": contact.get("email"), "send_notification_emails": contact.get("send_notification_emails",
                    False), "email_lang": contact.get("email_lang"), "phone": contact.get("phone")}
-    new = NewSession(
-        workflow_id=body["workflow_id"], vendor_data=get("vendor_data"), metadata=get("metadata"),
-        callback=get("callback"), callback_method=get("callback_method", "initiator"), language=get("language"),
-        contact_details=contact,
-        expected_details=get("expected_details"),  # only the keys the client sent: the decision echoes those
-        portrait_digest=get("portrait_image"),  # the image's digest (the `portrait_digest` rule)
-        sandbox_scenario=get("sandbox_scenario"),
+    new = NewSession(  # positionally, in the declared order of the fields
+        body["workflow_id"],
+        get("vendor_data"),
+        get("metadata"),
+        get("callback"),
+        get("callback_method", "initiator"),
+        get("language"),
+        contact,  # contact_details
+        get("expected_details"),  # only the keys the client sent: the decision echoes those
+        get("portrait_image"),  # portrait_digest: the image's digest (the `portrait_digest` rule)
+        get("sandbox_scenario"),
     )
     with tenant.lock:
         session, _ = domain.create_session(tenant, new)
