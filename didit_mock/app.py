@@ -48,6 +48,7 @@ ROUTE_MODULES: tuple[tuple[str, tuple[str, ...]] | tuple[str, tuple[str, ...], t
     ("admin.billing", ("/_mock/billing",)),
     ("admin.standalone", ("/_mock/fixtures/", "/_mock/kyb/", "/_mock/standalone/")),
     ("admin.transactions", ("/_mock/transactions/", "/_mock/travel-rule/")),
+    ("admin.imports", ("/_mock/imports/",)),
     ("downloads", ("/files/",)),
 )
 #: Modules whose routes load with the app, and `install(app)` what wires each into a new app (tenant

@@ -282,6 +282,58 @@ def test_one_active_job_per_application(live: httpx.Client) -> None:
     assert upload(live, CSV).status_code == 201
 
 
+def act(client: httpx.Client, job_id: str, action: str) -> httpx.Response:
+    return client.post(f"/_mock/imports/{job_id}/{action}")
+
+
+def test_a_paused_job_waits_stays_active_and_resumes_where_it_was(live: httpx.Client) -> None:
+    job_id = upload(live, CSV).json()["uuid"]
+    advance(live, imports_domain.START_AFTER / 4)
+    paused = act(live, job_id, "pause")
+    assert paused.status_code == 200, paused.text
+    assert paused.json() == job(live, job_id) and paused.json()["status"] == "PAUSED"
+    advance(live, 3600)
+    assert job(live, job_id)["status"] == "PAUSED"  # the clock moved on: the paused job did not
+    assert upload(live, CSV).status_code == 429  # still the application's active job
+    assert act(live, job_id, "resume").json()["status"] == "PENDING"
+    advance(live, imports_domain.START_AFTER * 3 / 4 - 0.01)
+    assert job(live, job_id)["status"] == "PENDING"  # the quarter it had waited counts
+    advance(live, 0.01)
+    assert job(live, job_id)["status"] == "PROCESSING"
+    assert act(live, job_id, "pause").json()["status"] == "PAUSED"  # a processing job pauses too
+    advance(live, 3600)
+    assert job(live, job_id)["processed_rows"] == 0
+    assert act(live, job_id, "resume").json()["status"] == "PROCESSING"
+    advance(live, 1)
+    done = job(live, job_id)
+    assert done["status"] == "COMPLETED" and done["created_count"] == 2
+
+
+def test_a_cancelled_job_imports_nothing_more_and_frees_the_application(live: httpx.Client) -> None:
+    job_id = upload(live, CSV).json()["uuid"]
+    advance(live, imports_domain.START_AFTER)
+    assert job(live, job_id)["status"] == "PROCESSING"
+    cancelled = act(live, job_id, "cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "CANCELLED"
+    assert cancelled.json()["completed_at"] is not None
+    advance(live, 60)
+    assert job(live, job_id)["status"] == "CANCELLED" and job(live, job_id)["created_count"] == 0
+    assert live.get("/v3/sessions/").json()["count"] == 0
+    assert upload(live, CSV).status_code == 201  # no longer active
+
+
+def test_pause_resume_and_cancel_refuse_a_job_in_another_status(live: httpx.Client) -> None:
+    done = imported(live)
+    for action in ("pause", "resume", "cancel"):
+        refused = act(live, done["uuid"], action)
+        assert refused.status_code == 409 and "COMPLETED" in refused.json()["detail"]
+    pending = upload(live, CSV.replace("ext-", "other-")).json()["uuid"]
+    assert act(live, pending, "resume").status_code == 409  # not paused
+    assert act(live, UNKNOWN, "pause").status_code == 404
+    assert act(live, pending, "cancel").json()["status"] == "CANCELLED"
+    assert act(live, pending, "cancel").status_code == 409
+
+
 def test_unknown_jobs_are_404s(live: httpx.Client) -> None:
     for path in (f"{IMPORTS}{UNKNOWN}/", f"{IMPORTS}{UNKNOWN}/errors/"):
         response = live.get(path)
@@ -308,12 +360,17 @@ def test_jobs_sessions_and_a_pending_job_survive_a_restart(tmp_path: Path) -> No
         done = imported(http)
         pending = upload(http, CSV.replace("ext-", "second-")).json()
         assert pending["status"] == "PENDING"
+        advance(http, imports_domain.START_AFTER / 2)
+        assert act(http, pending["uuid"], "pause").json()["status"] == "PAUSED"
     with served(state_file, port, key) as http:
         again = job(http, done["uuid"])
         assert again == done
         assert http.get(f"{IMPORTS}{done['uuid']}/errors/").json()["count"] == 2
         assert {r["vendor_data"] for r in http.get("/v3/sessions/").json()["results"]} == {"alice", "carol"}
-        assert job(http, pending["uuid"])["status"] == "PENDING"
+        assert job(http, pending["uuid"])["status"] == "PAUSED"
+        assert act(http, pending["uuid"], "resume").json()["status"] == "PENDING"
+        advance(http, imports_domain.START_AFTER / 2)
+        assert job(http, pending["uuid"])["status"] == "PROCESSING"  # half its wait was before the restart
         finished = run(http, pending["uuid"])  # the restored job is scheduled again
         assert finished["status"] == "COMPLETED" and finished["created_count"] == 2
         assert http.get("/v3/users/alice/").json()["session_count"] == 2

@@ -148,6 +148,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         responses={200: _OBJECT}),
     ("GET", "/_mock/travel-rule/{transfer_uuid}/pickup"): Operation(
         summary="The pickup token e-mailed to the counterparty of an EMAIL-rail transfer", responses={200: _OBJECT}),
+    ("POST", "/_mock/imports/{import_id}/pause"): Operation(
+        summary="Pause a pending or processing session import (PAUSED)", responses={200: _OBJECT, 404: _OBJECT,
+                                                                                   409: _OBJECT}),
+    ("POST", "/_mock/imports/{import_id}/resume"): Operation(
+        summary="Resume a paused session import where it was", responses={200: _OBJECT, 404: _OBJECT, 409: _OBJECT}),
+    ("POST", "/_mock/imports/{import_id}/cancel"): Operation(
+        summary="Cancel an active session import (CANCELLED)", responses={200: _OBJECT, 404: _OBJECT, 409: _OBJECT}),
     ("GET", "/_mock/phone/codes"): Operation(summary="Fixed phone codes", responses={200: _OBJECT}),
     ("POST", "/_mock/phone/codes"): Operation(
         summary="Fix (or with code null, drop) the code for a phone prefix", request="otp:PhoneCodeBody",

@@ -10,6 +10,11 @@ end FAILED with `last_error`.
 
 Rows are idempotent per application by `external_id`: the same row again is skipped, a changed
 row updates its session. One job at a time is active per application.
+
+A job's status can also be PAUSED or CANCELLED, which no call of Didit's API asks for; the admin API
+sets them here (`pause`, `resume`, `cancel`): a paused job keeps its place and the time its next
+step had left, and stays the application's active job; a cancelled one ends without importing
+the rows it had not imported yet.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ if TYPE_CHECKING:
     from .workflows import Workflow
 
 PENDING, PROCESSING, COMPLETED, FAILED = "PENDING", "PROCESSING", "COMPLETED", "FAILED"
-ACTIVE_STATUSES = frozenset({PENDING, PROCESSING, "PAUSED"})
+PAUSED, CANCELLED = "PAUSED", "CANCELLED"
+ACTIVE_STATUSES = frozenset({PENDING, PROCESSING, PAUSED})
 #: Seconds a job waits before a worker takes it, and rows processed per second of the tenant clock.
 START_AFTER = 1.0
 ROWS_PER_SECOND = 100
@@ -105,6 +111,11 @@ class ImportJob:
     completed_at: float | None = None
     #: When a PROCESSING job completes (tenant clock).
     finish_due: float | None = None
+    #: When a PENDING job starts (tenant clock; None: `START_AFTER` after its creation).
+    start_due: float | None = None
+    #: A PAUSED job's status before the pause, and the seconds its next step had left.
+    paused_from: str | None = None
+    paused_left: float = 0.0
     #: The rows read at the start, kept until the job completes.
     pending_rows: list[dict[str, Any]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
@@ -258,12 +269,64 @@ def create_job(tenant: Tenant, request: NewImport) -> ImportJob:
 
 # ---------------------------------------------------------------- running a job on the clock
 
+def _start_due(job: ImportJob) -> float:
+    return job.start_due if job.start_due is not None else job.created_at + START_AFTER
+
+
 def _schedule(tenant: Tenant, job: ImportJob) -> None:
     """Schedule the job's next step (after a restart too)."""
     if job.status == PENDING:
-        tenant.scheduler.at(job.created_at + START_AFTER, _start, tenant, job.uuid)
+        tenant.scheduler.at(_start_due(job), _start, tenant, job.uuid)
     elif job.status == PROCESSING and job.finish_due is not None:
         tenant.scheduler.at(job.finish_due, _finish, tenant, job.uuid)
+
+
+def _step_is_due(tenant: Tenant, due: float) -> bool:
+    """Whether a step scheduled for an earlier instant still stands (a resumed job's moved later)."""
+    return tenant.clock.timestamp() >= due
+
+
+# ---------------------------------------------------------------- pause, resume, cancel (admin API)
+
+def pause(tenant: Tenant, job_id: str) -> ImportJob:
+    """PENDING or PROCESSING -> PAUSED, keeping what its next step had left (409 otherwise)."""
+    job = book(tenant).get(job_id)
+    if job.status not in (PENDING, PROCESSING):
+        raise DiditError({"detail": f"Only a pending or processing import can be paused; this one is {job.status}."},
+                         409)
+    now = tenant.clock.timestamp()
+    due = _start_due(job) if job.status == PENDING else (job.finish_due if job.finish_due is not None else now)
+    job.paused_from, job.paused_left = job.status, max(0.0, due - now)
+    job.status, job.updated_at = PAUSED, now
+    return job
+
+
+def resume(tenant: Tenant, job_id: str) -> ImportJob:
+    """PAUSED -> the status it had; its next step comes as long after now as it had left (409 otherwise)."""
+    job = book(tenant).get(job_id)
+    if job.status != PAUSED:
+        raise DiditError({"detail": f"Only a paused import can be resumed; this one is {job.status}."}, 409)
+    now = tenant.clock.timestamp()
+    job.status, job.updated_at = job.paused_from or PENDING, now
+    if job.status == PENDING:
+        job.start_due = now + job.paused_left
+    else:
+        job.finish_due = now + job.paused_left
+    job.paused_from, job.paused_left = None, 0.0
+    _schedule(tenant, job)
+    return job
+
+
+def cancel(tenant: Tenant, job_id: str) -> ImportJob:
+    """A pending, processing or paused job -> CANCELLED: the rows it had not imported never are (409 otherwise)."""
+    job = book(tenant).get(job_id)
+    if job.status not in ACTIVE_STATUSES:
+        raise DiditError({"detail": f"Only an active import can be cancelled; this one is {job.status}."}, 409)
+    now = tenant.clock.timestamp()
+    job.status, job.completed_at, job.updated_at = CANCELLED, now, now
+    job.finish_due, job.paused_from, job.paused_left = None, None, 0.0
+    job.source_text, job.pending_rows = None, []
+    return job
 
 
 def _fail(job: ImportJob, message: str, at: float) -> None:
@@ -278,9 +341,9 @@ def _start(tenant: Tenant, job_id: str) -> None:
     """PENDING -> PROCESSING: read the file; a job that cannot run fails here. Times are the step's
     own instant, so one long move of the clock runs every step that falls within it."""
     job = book(tenant).jobs.get(job_id)
-    if job is None or job.status != PENDING:
+    if job is None or job.status != PENDING or not _step_is_due(tenant, _start_due(job)):
         return
-    at = job.created_at + START_AFTER
+    at = _start_due(job)
     if job.source_url is not None:
         problem: str | None = FETCH_FAILED
     elif job.import_type not in rows_domain.ROW_TYPES:
@@ -307,7 +370,8 @@ def _start(tenant: Tenant, job_id: str) -> None:
 def _finish(tenant: Tenant, job_id: str) -> None:
     """PROCESSING -> COMPLETED: every row imported or listed as an error."""
     job = book(tenant).jobs.get(job_id)
-    if job is None or job.status != PROCESSING:
+    if job is None or job.status != PROCESSING or (job.finish_due is not None
+                                                   and not _step_is_due(tenant, job.finish_due)):
         return
     now = job.finish_due if job.finish_due is not None else tenant.clock.timestamp()
     seen: set[str] = set()
