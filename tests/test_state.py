@@ -731,3 +731,33 @@ def test_each_lazily_loaded_section_declares_what_its_section_says() -> None:
         real = lazy.section()
         assert (lazy.name, lazy.after, lazy.needs, lazy.fields) == (real.name, real.after, real.needs, real.fields)
         assert lazy.export is real.export and lazy.restore is real.restore
+
+
+def test_links_move_to_the_importing_server_but_what_was_sent_stays_as_sent() -> None:
+    """A tenant made by a server at another address: its links move to this server's base URL,
+    except in the request journal and in the webhooks already sent (the payloads and requests
+    clients received); webhooks still to send move too."""
+    old, new = "http://127.0.0.1:8790", "http://127.0.0.1:9000"
+    registry = TenantRegistry(defaults=TenantConfig(public_base_url=new + "/"))
+    link = old + "/session/abc"
+    entry = {
+        "config": {"public_base_url": old},
+        "sessions": {"sessions": [{"url": link, "note": "http://127.0.0.1:87900/elsewhere"}]},
+        "webhooks": {
+            "deliveries": [{"state": "delivered", "payload": {"session_url": link}},
+                           {"state": "pending", "payload": {"session_url": link}}],
+            "attempts": [{"request": {"url": old + "/_mock/webhook/receiver"}}],
+            "legacy": {"url": old + "/_mock/webhook/receiver"},
+        },
+        "extensions": {"journal": {"entries": [{"path": link}]}, "media": {"link": old + "?a=1"}},
+    }
+    moved = domain_state._on_this_server(registry, domain_state.Reader(entry, "tenants[0]")).data
+    assert moved["config"]["public_base_url"] == new
+    assert moved["sessions"]["sessions"][0] == {"url": new + "/session/abc", "note": "http://127.0.0.1:87900/elsewhere"}
+    sent, pending = moved["webhooks"]["deliveries"]
+    assert sent["payload"]["session_url"] == link and pending["payload"]["session_url"] == new + "/session/abc"
+    assert moved["webhooks"]["attempts"] == entry["webhooks"]["attempts"]
+    assert moved["webhooks"]["legacy"]["url"] == new + "/_mock/webhook/receiver"
+    assert moved["extensions"]["journal"] == entry["extensions"]["journal"]
+    assert moved["extensions"]["media"]["link"] == new + "?a=1"
+    assert entry["config"]["public_base_url"] == old  # the document read is not changed

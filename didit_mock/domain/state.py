@@ -489,15 +489,34 @@ def _on_this_server(registry: TenantRegistry, entry: Reader) -> Reader:
     """A tenant exported by a server at another address (another port, say), as if made on this one.
 
     A tenant's `public_base_url` is always its server's: every URL the tenant's state holds that
-    begins with it (hosted links, media and file links, the tenant's own config) is moved to this
-    server's base URL.
+    begins with it (hosted links, media and file links, webhooks still to send, the tenant's own
+    config) is moved to this server's base URL. What was already sent stays as it was sent: the
+    request journal, and the webhook deliveries made and their attempts.
     """
     config = entry.data.get("config")
     old = config.get("public_base_url") if isinstance(config, dict) else None
     new = registry.defaults.public_base_url
     if not isinstance(old, str) or not old or old.rstrip("/") == new.rstrip("/"):
         return entry
-    return Reader(_rebased(entry.data, old.rstrip("/"), new.rstrip("/")), entry.path)
+    old, new = old.rstrip("/"), new.rstrip("/")
+    moved: dict[str, Any] = {}
+    for key, value in entry.data.items():
+        if key == "extensions" and isinstance(value, dict):
+            moved[key] = {name: part if name == "journal" else _rebased(part, old, new) for name, part in value.items()}
+        elif key == "webhooks" and isinstance(value, dict):
+            moved[key] = {name: _webhooks_part(name, part, old, new) for name, part in value.items()}
+        else:
+            moved[key] = _rebased(value, old, new)
+    return Reader(moved, entry.path)
+
+
+def _webhooks_part(name: str, part: Any, old: str, new: str) -> Any:
+    """The webhooks' state on this server: deliveries still pending move, sent ones and attempts stay."""
+    if name == "attempts":
+        return part
+    if name == "deliveries" and isinstance(part, list):
+        return [_rebased(d, old, new) if not isinstance(d, dict) or d.get("state") == "pending" else d for d in part]
+    return _rebased(part, old, new)
 
 
 def _rebased(value: Any, old: str, new: str) -> Any:
