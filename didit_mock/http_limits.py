@@ -6,7 +6,9 @@ protocol class `head_limited(settings)` builds refuses, with
 
 * a request line and headers larger than `Settings.max_header_bytes` in all, counted as the
   bytes arrive (a single endless header is cut off, not buffered);
-* more than `Settings.max_headers` header fields.
+* more than `Settings.max_headers` header fields;
+
+whichever of the two the head passes first. Trailer fields after a chunked body count with the head.
 
 A head that takes longer than `Settings.head_timeout` seconds to arrive in all (a client sending
 it a byte at a time) gets `408 {"detail": "..."}`; a connection that sends nothing at all for
@@ -44,6 +46,7 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self._in_head = False
         self._raw_head = 0  # bytes of earlier chunks since the head began (an upper bound of its size)
         self._chunk = 0  # the size of the chunk being parsed
+        self._head_fields = 0  # the fields of the current request's head (more are trailers)
         self._refusal: str | None = None
         self._head_timer: asyncio.TimerHandle | None = None
         self._head_began = 0.0  # the loop time the current head began at
@@ -61,12 +64,19 @@ class HeadLimitedProtocol(HttpToolsProtocol):
             return
         self._chunk = len(data)
         super().data_received(data)
-        if self._in_head and self._refusal is None:  # a head still arriving: no waiting for its end
+        if self._refusal is not None:
+            return
+        if self._in_head:  # a head still arriving: no waiting for its end
             self._raw_head += len(data)
-            if len(self.headers) > self.max_headers:
-                self._refuse(TOO_MANY_HEADERS.format(limit=self.max_headers))
-            elif self._raw_head > self.max_head_bytes:
-                self._refuse(HEAD_TOO_LARGE.format(limit=self.max_head_bytes))
+            refusal = self._over_limits()
+            if refusal is None and self._raw_head > self.max_head_bytes:
+                refusal = HEAD_TOO_LARGE.format(limit=self.max_head_bytes)
+        elif len(self.headers) > self._head_fields:  # trailers after a chunked body count with the head
+            refusal = self._over_limits()
+        else:
+            return
+        if refusal is not None:
+            self._refuse(refusal)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -80,16 +90,32 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         """The head's limits, checked once it is whole (a head spread over chunks is watched as it comes)."""
         # The head timer is left to run out: one timer serves every head of a busy connection.
         self._in_head = False
-        headers = self.headers
-        if len(headers) > self.max_headers:
-            self._refusal = TOO_MANY_HEADERS.format(limit=self.max_headers)
-            raise _HeadRefused()
-        # Only a head that may pass the limit (with what came before it in this chunk) is measured.
-        if self._raw_head + self._chunk > self.max_head_bytes and \
-                len(self.url) + sum(len(name) + len(value) + 4 for name, value in headers) > self.max_head_bytes:
-            self._refusal = HEAD_TOO_LARGE.format(limit=self.max_head_bytes)
-            raise _HeadRefused()
+        self._head_fields = len(self.headers)
+        # Only a head that may pass a limit (with what came before it in this chunk) is measured.
+        if self._head_fields > self.max_headers or self._raw_head + self._chunk > self.max_head_bytes:
+            self._refusal = self._over_limits()
+            if self._refusal is not None:
+                raise _HeadRefused()
         super().on_headers_complete()
+
+    def _over_limits(self) -> str | None:
+        """The refusal of the first limit the parsed head passes, field by field, or None.
+
+        Sizes are of the request line and the fields as parsed (uvicorn strips the spaces around a
+        value); a head still arriving is also held to its raw size in `data_received`.
+        """
+        headers = self.headers
+        if len(headers) <= self.max_headers and len(self.url) + len(headers) * 4 + sum(
+                len(name) + len(value) for name, value in headers) <= self.max_head_bytes:
+            return None
+        size = len(self.url)
+        for count, (name, value) in enumerate(headers, 1):
+            size += len(name) + len(value) + 4
+            if count > self.max_headers:
+                return TOO_MANY_HEADERS.format(limit=self.max_headers)
+            if size > self.max_head_bytes:
+                return HEAD_TOO_LARGE.format(limit=self.max_head_bytes)
+        return None
 
     def _arm_head_timer(self, seconds: float | None = None) -> None:
         if self.head_timeout:

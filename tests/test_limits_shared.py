@@ -126,7 +126,7 @@ def test_the_cap_is_a_setting() -> None:
 
 @pytest.fixture(scope="module")
 def limited() -> Iterator[MockServer]:
-    with MockServer(body_timeout=0.5, head_timeout=0.5) as running:
+    with MockServer(body_timeout=0.5, head_timeout=0.5, warm_up=False) as running:  # no warm-up thread slowing the 0.5 s heads
         yield running
 
 
@@ -200,6 +200,25 @@ def test_a_head_sent_whole_over_the_byte_limit_is_refused(limited: MockServer) -
     answer, _ = exchange(limited.url, [b"GET /system/healthcheck HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n"])
     assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
     assert detail_of(answer).startswith("Request header fields too large")
+
+
+def test_a_head_past_both_limits_is_refused_for_the_one_it_passes_first(limited: MockServer) -> None:
+    fields = b"".join(b"X-H%d: %s\r\n" % (n, b"v" * 1000) for n in range(limited.settings.max_headers + 50))
+    answer, _ = exchange(limited.url, [b"GET /system/healthcheck HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n"])
+    assert answer.startswith(b"HTTP/1.1 431 ") and detail_of(answer).startswith("Request header fields too large")
+
+
+def test_trailer_fields_after_a_chunked_body_count_with_the_head(limited: MockServer) -> None:
+    """Too many trailers close the connection with a 431, as too many fields in the head do."""
+    host, port = limited.url.removeprefix("http://").split(":")
+    start = b"GET /system/healthcheck HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+    trailers = b"".join(b"X-T%d: v\r\n" % n for n in range(limited.settings.max_headers + 1))
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(start + trailers)
+        answer = b""
+        while chunk := sock.recv(65536):  # the server closes the connection after its 431
+            answer += chunk
+    assert b"HTTP/1.1 431 " in answer and b"Too many request header fields" in answer
 
 
 def test_a_head_that_never_ends_is_answered_408(limited: MockServer) -> None:
