@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -280,6 +281,19 @@ def test_one_active_job_per_application(live: httpx.Client) -> None:
     assert upload(live, CSV).status_code == 429  # PROCESSING is active too
     run(live, first["uuid"])
     assert upload(live, CSV).status_code == 201
+
+
+def test_a_user_made_by_an_imported_row_was_created_then_and_updated_at_the_import(live: httpx.Client) -> None:
+    text = "external_id,vendor_data,status,created_at,first_name\nold-1,erin,Approved,2023-01-02T10:00:00Z,Erin\n"
+    done = imported(live, text)
+    assert done["created_count"] == 1, done
+    erin = live.get("/v3/users/erin/").json()
+    assert erin["created_at"].startswith("2023-01-02T10:00:00")
+    assert _instant(erin["updated_at"]) >= _instant(done["created_at"])  # the import's own time, not the row's
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def act(client: httpx.Client, job_id: str, action: str) -> httpx.Response:

@@ -204,6 +204,15 @@ def test_a_kyb_workflow_session_makes_a_business(client: httpx.Client) -> None:
     assert client.get("/v3/users/kyb-co/").status_code == 404
 
 
+def test_entities_are_kept_in_the_order_they_were_made(client: httpx.Client) -> None:
+    """A business a session made comes before one created afterwards, with or without a vendor_data."""
+    made = client.post("/v3/workflows/", json={"features": [{"feature": "KYB_REGISTRY"}]}).json()
+    client.post("/v3/session/", json={"workflow_id": made["workflow_id"], "vendor_data": "kyb-first"})
+    assert client.post("/v3/businesses/create/", json={"legal_name": "No Vendor Ltd"}).status_code == 201
+    exported = client.get("/_mock/state").json()["tenants"][0]["extensions"]["entities"]
+    assert [(e["kind"], e["vendor_data"]) for e in exported] == [("business", "kyb-first"), ("business", None)]
+
+
 def test_users_answer_401_without_a_key_and_businesses_403(anon: httpx.Client) -> None:
     assert anon.get("/v3/users/").json() == {
         "detail": "You must be authenticated with a valid access token to access this endpoint."}

@@ -89,8 +89,8 @@ class EntityBook:
         self.tenant = tenant
         self._entities: dict[str, dict[str, Entity]] = {USER: {}, BUSINESS: {}}
         self._by_vendor: dict[tuple[str, str], Entity] = {}
-        #: The entities first sessions made that nobody has read yet, built on the first read:
-        #: (kind, vendor_data) -> [the bits of the id drawn at the session, created_at, last_activity_at].
+        #: The entities first sessions made that nobody has read yet, built on the first read: (kind,
+        #: vendor_data) -> [the bits of the id drawn at the session, created_at, updated_at, last_activity_at].
         self._unbuilt: dict[tuple[str, str], list[Any]] = {}
 
     @property
@@ -102,9 +102,9 @@ class EntityBook:
 
     def _build(self) -> None:
         unbuilt, self._unbuilt = self._unbuilt, {}
-        for (kind, vendor_data), (bits, created_at, last_activity_at) in unbuilt.items():
+        for (kind, vendor_data), (bits, created_at, updated_at, last_activity_at) in unbuilt.items():
             self._add(Entity(kind, uuid4_of(bits), vendor_data, ACTIVE, NOTHING, NOTHING, NOTHING,
-                             created_at, created_at, last_activity_at))
+                             created_at, updated_at, last_activity_at))
 
     def by_vendor(self, kind: str, vendor_data: str) -> Entity | None:
         if self._unbuilt:
@@ -120,9 +120,10 @@ class EntityBook:
             return
         unbuilt = self._unbuilt.get(key)
         if unbuilt is not None:
-            unbuilt[2] = session.created_at
+            unbuilt[3] = session.created_at
         else:  # the id is drawn now, so that ids follow the order of creation as always
-            self._unbuilt[key] = [self.tenant.rng.uuid4_bits(), session.created_at, session.created_at]
+            self._unbuilt[key] = [self.tenant.rng.uuid4_bits(), session.created_at, self.tenant.clock.timestamp(),
+                                  session.created_at]
 
     def _add(self, entity: Entity) -> None:
         self._entities[entity.kind][entity.didit_internal_id] = entity
@@ -141,6 +142,8 @@ class EntityBook:
         return (user is not None and user.blocklisted) or (business is not None and business.blocklisted)
 
     def create(self, kind: str, vendor_data: str | None, values: dict[str, Any]) -> Entity:
+        if self._unbuilt:  # those made earlier come first
+            self._build()
         if vendor_data is not None and self.by_vendor(kind, vendor_data) is not None:
             label = "A user" if kind == USER else "A business"
             raise ValidationFailed.field("vendor_data", f"{label} with this vendor_data already exists.")
