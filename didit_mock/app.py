@@ -92,7 +92,7 @@ class DiditApp(Starlette):
     gateway: Gateway
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """An HTTP request enters at the gateway, which answers every error itself (`web.gateway`).
+        """An HTTP request enters at the gateway, which answers the errors of its handling itself (`web.gateway`).
 
         Inside it, what is not an operation of the API goes through Starlette's exception layer and
         router; Starlette's own stack serves the lifespan.
