@@ -71,6 +71,9 @@ def test_the_search_type_decides_which_names_match(client: httpx.Client) -> None
 
     assert names(name="Tesco") == names(name="Tesco", search_type="contains") == ["Tesco PLC", "E-TESCO LTD"]
     assert names(name="Tesco", search_type="start_with") == ["Tesco PLC"]
+    assert names(name="tesco  plc", search_type="start_with") == ["Tesco PLC"]  # spaces as typed
+    assert names(name="e-tesco", registration_number="00445790", search_type="start_with") == [
+        "Tesco PLC", "E-TESCO LTD"]  # the number finds its company whatever the name matches
     assert names(name="e-tesco", search_type="start_with") == ["E-TESCO LTD"]
     assert names(name="Tesko", search_type="fuzzy") == ["Tesco PLC", "E-TESCO LTD"]
     assert "Tesco PLC" not in names(name="Tesko")  # a misspelling is found by a fuzzy search only

@@ -53,7 +53,7 @@ class Company:
 
 
 def _words(text: str | None) -> str:
-    return (text or "").strip().lower()
+    return " ".join((text or "").split()).lower()
 
 
 def _country(code: str) -> str:
@@ -90,7 +90,8 @@ def find(seed: int, country_code: str, name: str | None, number: str | None,
                  Company("E-TESCO LTD", "15168476", country_code, "active", "Private Limited Company")]
         if not named:  # found by its number
             return found[:1]
-        return [company for company in found if _matches(company.name, query, search_type)]
+        return [company for company in found if _matches(company.name, query, search_type)
+                or company.registration_number == (number or "").strip()]
     if "no match" in query or "nomatch" in query:
         return []
     pending = "pending" in query
