@@ -22,9 +22,11 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from didit_mock.app import create_app
 from didit_mock.domain import state as domain_state
 from didit_mock.domain.tenant import TenantConfig, TenantRegistry
 from didit_mock.server import MockServer, free_port
+from didit_mock.settings import Settings
 from tests.conftest import KYC_WORKFLOW, advance, create_session, new_key
 from tests.contract.conformance import assert_conforms
 
@@ -738,7 +740,8 @@ def test_links_move_to_the_importing_server_but_what_was_sent_stays_as_sent() ->
     except in the request journal and in the webhooks already sent (the payloads and requests
     clients received); webhooks still to send move too."""
     old, new = "http://127.0.0.1:8790", "http://127.0.0.1:9000"
-    registry = TenantRegistry(defaults=TenantConfig(public_base_url=new + "/"))
+    registry = create_app(Settings.from_env(environ={}, port=0)).registry  # with the app's state sections
+    registry.defaults.public_base_url = new + "/"
     link = old + "/session/abc"
     entry = {
         "config": {"public_base_url": old},
@@ -751,7 +754,8 @@ def test_links_move_to_the_importing_server_but_what_was_sent_stays_as_sent() ->
         },
         "extensions": {"journal": {"entries": [{"path": link}]}, "media": {"link": old + "?a=1"}},
     }
-    moved = domain_state._on_this_server(registry, domain_state.Reader(entry, "tenants[0]")).data
+    sections = domain_state.ordered_sections(registry)
+    moved = domain_state._on_this_server(registry, domain_state.Reader(entry, "tenants[0]"), sections).data
     assert moved["config"]["public_base_url"] == new
     assert moved["sessions"]["sessions"][0] == {"url": new + "/session/abc", "note": "http://127.0.0.1:87900/elsewhere"}
     sent, pending = moved["webhooks"]["deliveries"]

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -243,7 +244,12 @@ def _restore_journal(tenant: Tenant, parsed: tuple[int, list[journal_mod.Journal
     journal.import_state(next_id, entries)
 
 
-JOURNAL_SECTION = StateSection("journal", _export_journal, _parse_journal, _restore_journal)
+def _as_received(value: Any, move: Callable[[Any], Any]) -> Any:
+    """The journal keeps the bodies its clients received, links to the server they came from included."""
+    return value
+
+
+JOURNAL_SECTION = StateSection("journal", _export_journal, _parse_journal, _restore_journal, relink=_as_received)
 
 
 # ---------------------------------------------------------------- section: the tenant's scenarios

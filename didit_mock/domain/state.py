@@ -59,7 +59,9 @@ class StateSection:
     * `restore(tenant, parsed)`: after them, under the tenant lock, in section order;
     * `rearm(tenant)`: once every section is restored, re-create the scheduled jobs of the state;
     * `tokens(parsed)`: the session tokens the state holds (the registry routes them to the tenant;
-      a token another tenant keeps refuses the import).
+      a token another tenant keeps refuses the import);
+    * `relink(value, move)`: the exported value of a tenant imported from a server at another base
+      URL, with `move` applied to what links to that server (by default, `move(value)`: all of it).
 
     `fields` names the tenant entry's own fields the section is stored in (the core state of
     version 1); `parse` then gets an object of those of them that are present, with the tenant's
@@ -78,6 +80,7 @@ class StateSection:
     fields: tuple[str, ...] = ()
     rearm: Callable[[Tenant], None] | None = None
     tokens: Callable[[Any], Iterable[str]] | None = None
+    relink: Callable[[Any, Callable[[Any], Any]], Any] | None = None
 
 
 class LazySection:
@@ -460,7 +463,7 @@ def import_registry(registry: TenantRegistry, data: Any) -> list[Tenant]:
 
 def _import(registry: TenantRegistry, entries: list[Reader]) -> list[Tenant]:
     sections = ordered_sections(registry)
-    parsed = [_parse_tenant(_on_this_server(registry, r), sections) for r in entries]
+    parsed = [_parse_tenant(_on_this_server(registry, r, sections), sections) for r in entries]
     unique([p.api_key for p in parsed], "tenants", "api_key")
     unique([p.application_id for p in parsed], "tenants", "application_id")
     replaced = {p.api_key for p in parsed}
@@ -485,38 +488,40 @@ def _import(registry: TenantRegistry, entries: list[Reader]) -> list[Tenant]:
     return built
 
 
-def _on_this_server(registry: TenantRegistry, entry: Reader) -> Reader:
+def _on_this_server(registry: TenantRegistry, entry: Reader, sections: list[StateSection]) -> Reader:
     """A tenant exported by a server at another address (another port, say), as if made on this one.
 
     A tenant's `public_base_url` is always its server's: every URL the tenant's state holds that
-    begins with it (hosted links, media and file links, webhooks still to send, the tenant's own
-    config) is moved to this server's base URL. What was already sent stays as it was sent: the
-    request journal, and the webhook deliveries made and their attempts.
+    begins with it (hosted links, media and file links, the tenant's own config) is moved to this
+    server's base URL, except where a section's `relink` keeps what was already sent as it was sent.
     """
     config = entry.data.get("config")
     old = config.get("public_base_url") if isinstance(config, dict) else None
     new = registry.defaults.public_base_url
     if not isinstance(old, str) or not old or old.rstrip("/") == new.rstrip("/"):
         return entry
-    old, new = old.rstrip("/"), new.rstrip("/")
-    moved: dict[str, Any] = {}
-    for key, value in entry.data.items():
-        if key == "extensions" and isinstance(value, dict):
-            moved[key] = {name: part if name == "journal" else _rebased(part, old, new) for name, part in value.items()}
-        elif key == "webhooks" and isinstance(value, dict):
-            moved[key] = {name: _webhooks_part(name, part, old, new) for name, part in value.items()}
-        else:
-            moved[key] = _rebased(value, old, new)
+
+    def move(value: Any) -> Any:
+        return _rebased(value, old.rstrip("/"), new.rstrip("/"))
+
+    extensions = entry.data.get("extensions")
+    fields: dict[str, Any] = {}  # the entry's own fields, as the sections holding them moved them
+    parts: dict[str, Any] = {}  # the extensions, likewise
+    for section in sections:
+        relink = section.relink
+        if relink is None:
+            continue
+        if section.fields:
+            fields.update(relink({name: entry.data[name] for name in section.fields if name in entry.data}, move))
+        elif isinstance(extensions, dict) and section.name in extensions:
+            parts[section.name] = relink(extensions[section.name], move)
+    moved = {key: fields[key] if key in fields else move(value) for key, value in entry.data.items()
+             if key != "extensions"}
+    if isinstance(extensions, dict):
+        moved["extensions"] = {name: parts[name] if name in parts else move(part) for name, part in extensions.items()}
+    elif "extensions" in entry.data:
+        moved["extensions"] = extensions  # not an object: parsing says so
     return Reader(moved, entry.path)
-
-
-def _webhooks_part(name: str, part: Any, old: str, new: str) -> Any:
-    """The webhooks' state on this server: deliveries still pending move, sent ones and attempts stay."""
-    if name == "attempts":
-        return part
-    if name == "deliveries" and isinstance(part, list):
-        return [_rebased(d, old, new) if not isinstance(d, dict) or d.get("state") == "pending" else d for d in part]
-    return _rebased(part, old, new)
 
 
 def _rebased(value: Any, old: str, new: str) -> Any:

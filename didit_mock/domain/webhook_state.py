@@ -4,6 +4,7 @@ chain order), whose chains wake at their due time after an import."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
@@ -136,4 +137,18 @@ def _rearm(tenant: Tenant) -> None:
     book(tenant).rearm()
 
 
-WEBHOOKS_SECTION = StateSection("webhooks", _export, _parse, _restore, fields=("webhooks",), rearm=_rearm)
+def _relink(value: dict[str, Any], move: Callable[[Any], Any]) -> dict[str, Any]:
+    """Deliveries still to send link to the new server; those made, and their attempts, stay as sent."""
+    hooks = value.get("webhooks")
+    if not isinstance(hooks, dict):
+        return move(value)  # type: ignore[no-any-return]
+    moved = {name: part if name == "attempts" else move(part) for name, part in hooks.items() if name != "deliveries"}
+    deliveries = hooks.get("deliveries")
+    if isinstance(deliveries, list):
+        moved["deliveries"] = [move(d) if not isinstance(d, dict) or d.get("state") == "pending" else d
+                               for d in deliveries]
+    return {**value, "webhooks": moved}
+
+
+WEBHOOKS_SECTION = StateSection("webhooks", _export, _parse, _restore, fields=("webhooks",), rearm=_rearm,
+                                relink=_relink)
