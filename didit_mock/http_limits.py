@@ -104,12 +104,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         Sizes are of the request line and the fields as parsed (uvicorn strips the spaces around a
         value); a head still arriving is also held to its raw size in `data_received`.
         """
-        headers = self.headers
-        if len(headers) <= self.max_headers and len(self.url) + len(headers) * 4 + sum(
-                len(name) + len(value) for name, value in headers) <= self.max_head_bytes:
-            return None
         size = len(self.url)
-        for count, (name, value) in enumerate(headers, 1):
+        for count, (name, value) in enumerate(self.headers, 1):
             size += len(name) + len(value) + 4
             if count > self.max_headers:
                 return TOO_MANY_HEADERS.format(limit=self.max_headers)
