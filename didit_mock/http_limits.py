@@ -23,6 +23,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .http_writes import OneWriteResponses
 from .settings import Settings
 
 HEAD_TOO_LARGE = "Request header fields too large: the request line and headers may take {limit} bytes in all."
@@ -156,8 +157,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
 
 
 def head_limited(settings: Settings) -> type[HeadLimitedProtocol]:
-    """The protocol class with the head limits of `settings`."""
-    return type("HeadLimitedProtocol", (HeadLimitedProtocol,), {
+    """The server's protocol class: the head limits of `settings`, and each response in one write."""
+    return type("DiditHttpProtocol", (OneWriteResponses, HeadLimitedProtocol), {
         "max_head_bytes": settings.max_header_bytes,
         "max_headers": settings.max_headers,
         "head_timeout": settings.head_timeout,

@@ -1,0 +1,120 @@
+"""Each response leaves the server in one write: the protocol, driven over a recording transport."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import uvicorn
+from uvicorn.server import ServerState
+
+from didit_mock.http_limits import head_limited
+from didit_mock.settings import Settings
+
+
+class RecordingTransport(asyncio.Transport):
+    """A connection that records each write (one entry per `write`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:  # type: ignore[override]
+        self.writes.append(bytes(data))
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def _json_app(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    if scope["path"] == "/fails-after-start":
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+        raise RuntimeError("the app failed after starting its response")
+    body = b'{"ok":true}'
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+def _served(*chunks: bytes) -> RecordingTransport:
+    """The writes of the server's protocol to the requests in `chunks` (each chunk one read).
+
+    On a loop of its own thread: a browser test's fixture may hold this thread's loop.
+    """
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, _serve(*chunks)).result()
+
+
+async def _serve(*chunks: bytes) -> RecordingTransport:
+    config = uvicorn.Config(_json_app, http=head_limited(Settings()), lifespan="off", log_level="critical",
+                            date_header=False, server_header=False)
+    config.load()
+    protocol = config.http_protocol_class(config=config, server_state=ServerState(), app_state={})
+    transport = RecordingTransport()
+    protocol.connection_made(transport)
+    for chunk in chunks:
+        protocol.data_received(chunk)
+        for _ in range(20):  # let the request's task run to its end
+            await asyncio.sleep(0)
+    protocol.connection_lost(None)
+    return transport
+
+
+def test_a_response_is_written_in_one_piece() -> None:
+    transport = _served(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert len(transport.writes) == 1
+    head, _, body = transport.writes[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK") and b"content-length: 11" in head
+    assert body == b'{"ok":true}'
+
+
+def test_pipelined_requests_get_one_write_each_in_order() -> None:
+    transport = _served(b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert len(transport.writes) == 2
+    assert all(w.startswith(b"HTTP/1.1 200 OK") and w.endswith(b'{"ok":true}') for w in transport.writes)
+
+
+def test_a_head_request_gets_its_head_when_the_response_completes() -> None:
+    transport = _served(b"HEAD /x HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert len(transport.writes) == 1
+    assert transport.writes[0].startswith(b"HTTP/1.1 200 OK") and transport.writes[0].endswith(b"\r\n\r\n")
+
+
+def test_an_interim_100_continue_goes_at_once() -> None:
+    head = b"POST /x HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"
+    transport = _served(head, b"{}")
+    assert transport.writes[0] == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert len(transport.writes) == 2 and transport.writes[1].startswith(b"HTTP/1.1 200 OK")
+
+
+def test_a_started_response_that_fails_still_sends_its_head_before_the_cut() -> None:
+    transport = _served(b"GET /fails-after-start HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert transport.writes and transport.writes[0].startswith(b"HTTP/1.1 200 OK")
+    assert transport.closed
+
+
+@pytest.mark.parametrize("extra_headers", [b"", b"Connection: close\r\n"])
+def test_a_refused_head_is_still_answered_and_closed(extra_headers: bytes) -> None:
+    too_many = b"".join(b"X-H%d: v\r\n" % i for i in range(150))
+    transport = _served(b"GET /x HTTP/1.1\r\nHost: a\r\n" + extra_headers + too_many + b"\r\n")
+    assert len(transport.writes) == 1 and transport.writes[0].startswith(b"HTTP/1.1 431 ")
+    assert transport.closed
