@@ -364,7 +364,7 @@ def test_a_created_session_holds_each_field_of_its_request() -> None:
         ("user-7", {"m": 1}, "https://cb.example/x", "both", "fr")
     assert (session.contact_details, session.expected_details, session.portrait_digest, session.sandbox_scenario) == \
         ({"email": "a@b.co"}, {"first_name": "Ana"}, "d" * 64, None)
-    assert session.timeline == [(statuses.NOT_STARTED, session.created_at)] and session.status == statuses.NOT_STARTED
+    assert session.timeline == ((statuses.NOT_STARTED, session.created_at),) and session.status == statuses.NOT_STARTED
     assert registry.by_token(session.session_token) is tenant
 
 

@@ -454,7 +454,7 @@ def _apply(tenant: Tenant, job: ImportJob, values: dict[str, Any], at: float) ->
         status=values["status"], started_at=created, finished_at=created,
         outcomes={}, data_overrides=_identity(values), imported_decision=_decision(job),
     )
-    session.timeline.append((session.status, created))
+    session.timeline += ((session.status, created),)
     sessions.add(session)
     _announce(tenant, session, job, values)
     imports.imported[key] = Imported(session.session_id, values)
@@ -470,7 +470,7 @@ def _update(tenant: Tenant, session: Session, job: ImportJob, values: dict[str, 
     old = session.status
     if values["status"] != old:
         session.status = values["status"]
-        session.timeline.append((session.status, at))
+        session.timeline += ((session.status, at),)
         sessions.reindex_status(session, old)
     session.data_overrides = _identity(values)
     session.imported_decision = _decision(job)

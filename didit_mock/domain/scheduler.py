@@ -22,22 +22,22 @@ JobId = int
 class Scheduler:
     """A priority queue of jobs keyed by due time on one clock; ties run in scheduling order.
 
-    The heap holds `(due, id, job, args)` tuples, so ordering compares numbers, never objects. A
+    The heap holds `(due, id, job, *args)` tuples, so ordering compares numbers, never objects. A
     job is named by its id: cancelling records the id, and the job is dropped when it comes up, or
-    earlier when cancelled jobs are most of the heap (bounded memory). No handle object is made
-    per job: every session keeps an expiry job.
+    earlier when cancelled jobs are most of the heap (bounded memory). No handle object, and no
+    tuple of arguments apart, is made per job: every session keeps an expiry job.
     """
 
     def __init__(self, clock: Clock):
         self._clock = clock
-        self._heap: list[tuple[float, JobId, Job, tuple[Any, ...]]] = []
+        self._heap: list[tuple[Any, ...]] = []  # (due, id, job, *args)
         self._ids = itertools.count()
         self._cancelled: set[JobId] = set()
 
     def at(self, due: float, job: Job, *args: Any) -> JobId:
         """Run `job(*args)` once the clock reaches the Unix time `due`; returns the job's id."""
         job_id = next(self._ids)
-        heapq.heappush(self._heap, (due, job_id, job, args))
+        heapq.heappush(self._heap, (due, job_id, job, *args))
         return job_id
 
     def after(self, seconds: float, job: Job, *args: Any) -> JobId:
@@ -68,11 +68,12 @@ class Scheduler:
         ran = 0
         now = self._clock.timestamp()
         while self._heap and self._heap[0][0] <= now:
-            _, job_id, job, args = heapq.heappop(self._heap)
+            entry = heapq.heappop(self._heap)
+            job_id = entry[1]
             if job_id in self._cancelled:
                 self._cancelled.discard(job_id)
             else:
-                job(*args)
+                entry[2](*entry[3:])
                 ran += 1
         return ran
 

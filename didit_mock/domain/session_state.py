@@ -181,7 +181,7 @@ def _parse_session(r: Reader, custom: dict[str, Workflow]) -> Session:
         outcomes=outcomes,
         data_overrides=overrides,
         reviews=[_parse_review(x) for x in r.items("reviews", [])],
-        timeline=timeline,
+        timeline=tuple(timeline),
         shared_from_session=r("shared_from_session", "str?", None),
         imported_decision=r("imported_decision", "object?", None),
         resubmit_nodes=resubmit,

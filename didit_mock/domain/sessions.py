@@ -63,7 +63,9 @@ class Session:
     expected_details: dict[str, Any] | None = None
     portrait_digest: str | None = None
     sandbox_scenario: str | None = None
-    timeline: list[tuple[str, float]] = field(default_factory=list)
+    #: (status, instant) pairs, oldest first: a tuple (grown by replacing it), which the garbage
+    #: collector stops watching once its pairs are seen, as it never stops watching a list.
+    timeline: tuple[tuple[str, float], ...] = ()
     status: str = st.NOT_STARTED
     started_at: float | None = None
     finished_at: float | None = None
@@ -324,7 +326,7 @@ def create_session(tenant: Tenant, request: NewSession) -> tuple[Session, bool]:
         request.expected_details,
         request.portrait_digest,
         request.sandbox_scenario,
-        [(st.NOT_STARTED, now)],  # timeline
+        ((st.NOT_STARTED, now),),  # timeline
     )
     sessions.add(session)
     tenant.registry.index_token(token, tenant)
@@ -358,7 +360,7 @@ def set_status(tenant: Tenant, session: Session, status: str, extra: dict[str, A
     old = session.status
     now = tenant.clock.timestamp()
     session.status = status
-    session.timeline.append((status, now))
+    session.timeline += ((status, now),)
     session.touch()
     book(tenant).reindex_status(session, old)
     tenant.events.emit(DomainEvent(STATUS_UPDATED, "session", session.session_id, status, now, extra or {}))

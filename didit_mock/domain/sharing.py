@@ -204,7 +204,7 @@ def import_session(
         shared_from_session=source.session_id,
         imported_decision=snapshot.decision,
     )
-    clone.timeline.append((status, now))
+    clone.timeline += ((status, now),)
     book.add(clone)
     for hook in receiver.registry.wiring.session_imported:
         hook(receiver, clone)

@@ -90,8 +90,9 @@ class EntityBook:
         self._entities: dict[str, dict[str, Entity]] = {USER: {}, BUSINESS: {}}
         self._by_vendor: dict[tuple[str, str], Entity] = {}
         #: The entities first sessions made that nobody has read yet, built on the first read: (kind,
-        #: vendor_data) -> [the bits of the id drawn at the session, created_at, updated_at, last_activity_at].
-        self._unbuilt: dict[tuple[str, str], list[Any]] = {}
+        #: vendor_data) -> (the bits of the id drawn at the session, created_at, updated_at, last_activity_at).
+        #: Tuples of numbers, which the garbage collector stops watching (a list it would walk at every pass).
+        self._unbuilt: dict[tuple[str, str], tuple[int, float, float, float]] = {}
 
     @property
     def entities(self) -> dict[str, dict[str, Entity]]:
@@ -120,10 +121,10 @@ class EntityBook:
             return
         unbuilt = self._unbuilt.get(key)
         if unbuilt is not None:
-            unbuilt[3] = session.created_at
+            self._unbuilt[key] = (*unbuilt[:3], session.created_at)
         else:  # the id is drawn now, so that ids follow the order of creation as always
-            self._unbuilt[key] = [self.tenant.rng.uuid4_bits(), session.created_at, self.tenant.clock.timestamp(),
-                                  session.created_at]
+            self._unbuilt[key] = (self.tenant.rng.uuid4_bits(), session.created_at, self.tenant.clock.timestamp(),
+                                  session.created_at)
 
     def _add(self, entity: Entity) -> None:
         self._entities[entity.kind][entity.didit_internal_id] = entity

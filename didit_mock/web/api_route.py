@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
@@ -75,19 +75,27 @@ class ApiRoute(BaseRoute):
     async def serve(self, scope: Scope, receive: Receive, send: Send, operation: Operation,
                     path: dict[str, str]) -> None:
         """Run `operation`'s handler and send its answer (an error Didit renders included)."""
+        response = await self.answer(scope, receive, send, operation, self.placements[operation.operation_id], path)
+        await response(scope, receive, send)
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send, operation: Operation, placement: Placement,
+                     path: dict[str, str]) -> Response:
+        """`operation`'s answer, not yet sent: its handler's, or the error Didit renders.
+
+        An exception no handler of `EXCEPTION_HANDLERS` renders goes on to the caller.
+        """
         scope["path_params"] = path
-        request = Request(scope, receive, send)
-        call = Call(request, operation, self.placements[operation.operation_id], path)
+        call = Call(scope, receive, send, operation, placement, path)
         try:
             response = await run(call, self.handlers[operation.operation_id])
         except Exception as exc:
-            rendered = await render_exception(request, exc)
+            rendered = await render_exception(call.request, exc)
             if rendered is None:
                 raise
             response = rendered
         if self.check is not None:
             self.check(operation, response)
-        await response(scope, receive, send)
+        return response
 
     def url_path_for(self, name: str, /, **path_params: Any) -> Any:
         raise NoMatchFound(name, path_params)

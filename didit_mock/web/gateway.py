@@ -155,8 +155,16 @@ class Gateway:
                 await self.app(scope, receive, observed)
             else:  # an operation of the API: straight to its handler, past the router
                 path_values = found.values  # type: ignore[union-attr]
-                await self.api.serve(scope, receive, observed, operation,
-                                     dict(zip(operation.path_names, path_values, strict=True)) if path_values else {})
+                response = await self.api.answer(
+                    scope, receive, send, operation, placement,  # type: ignore[arg-type]
+                    dict(zip(operation.path_names, path_values, strict=True)) if path_values else {})
+                body = getattr(response, "body", None)
+                if body is None:  # a body sent in parts: the journal copies it as it goes
+                    await response(scope, receive, observed)
+                else:  # the journal takes the answer as it is, without watching each message
+                    response_start = {"status": response.status_code, "headers": response.raw_headers}
+                    response_head, response_size = body, len(body)
+                    await response(scope, receive, send)
         except Exception as exc:
             if response_start is not None:  # too late for a 500: the server cuts the connection
                 raise

@@ -54,7 +54,7 @@ def _needs_python(body: Any) -> bool:
         values = body
     else:
         return False
-    if set(map(type, values)) <= _SCALARS:
+    if _SCALARS.issuperset(map(type, values)):
         return False
     return any(_needs_python(value) for value in values if type(value) not in _SCALARS)
 

@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING, Any
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from ..domain.errors import DiditError, NotAuthenticated, PermissionDenied
 from ..spec.operation import JSON, Operation
 from ..spec.overlay import Placement
-from .http import json_response, read_json
+from .http import PARSED_JSON, json_response, read_json
 from .query import query_validator
 from .request_head import RequestHead
 from .validation import BodyRules, request_validator
@@ -95,20 +96,32 @@ def handlers_in(modules: Iterable[ModuleType], kind: str = "rules") -> dict[str,
 class Call:
     """One request to an operation, as its handler sees it."""
 
-    __slots__ = ("request", "operation", "placement", "path", "body", "_tenant", "_registry", "_settings",
-                 "_body_rule")
+    __slots__ = ("scope", "operation", "placement", "path", "body", "_receive", "_send", "_request", "_tenant",
+                 "_registry", "_settings", "_body_rule")
 
-    def __init__(self, request: Request, operation: Operation, placement: Placement, path: dict[str, str]):
-        self.request = request
+    def __init__(self, scope: Scope, receive: Receive, send: Send, operation: Operation, placement: Placement,
+                 path: dict[str, str]):
+        self.scope = scope
         self.operation = operation
         self.placement = placement
         self.path = path
         self.body: Any = None
+        self._receive = receive
+        self._send = send
+        self._request: Request | None = None
         self._tenant: Tenant | None = None
         self._body_rule: str | BodyRules | None = None
-        app = request.scope["app"]
+        app = scope["app"]
         self._registry: TenantRegistry = app.registry
         self._settings: Settings = app.settings
+
+    @property
+    def request(self) -> Request:
+        """The Starlette request (made when a handler first asks for it)."""
+        request = self._request
+        if request is None:
+            request = self._request = Request(self.scope, self._receive, self._send)
+        return request
 
     @property
     def registry(self) -> TenantRegistry:
@@ -127,7 +140,7 @@ class Call:
         """The caller's tenant, authenticated by the operation's auth profile (its due jobs run)."""
         tenant = self._tenant
         if tenant is None:
-            tenant = self._tenant = authenticate(self.request, self.placement, self._registry, self._settings)
+            tenant = self._tenant = authenticate(self.scope, self.placement, self._registry, self._settings)
         return tenant
 
     async def checked_body(self) -> Any:
@@ -136,13 +149,13 @@ class Call:
 
     def peek_tenant(self) -> Tenant | None:
         """The tenant of the request's key if it is accepted, without refusing anything."""
-        return RequestHead.of(self.request.scope).tenant_of_key(self._registry)
+        return RequestHead.of(self.scope).tenant_of_key(self._registry)
 
 
-def authenticate(request: Request, placement: Placement, registry: TenantRegistry, settings: Settings) -> Tenant:
+def authenticate(scope: Scope, placement: Placement, registry: TenantRegistry, settings: Settings) -> Tenant:
     """The tenant of the request's API key, or the profile's refusal."""
     profile = placement.auth
-    head = RequestHead.of(request.scope)
+    head = RequestHead.of(scope)
     tenant = head.key_tenant if head.key_resolved else None
     if tenant is None:
         if not head.api_key:
@@ -170,15 +183,17 @@ def _refusal(status: int, body: dict[str, Any]) -> DiditError:
 
 async def check_body(call: Call, rule: str | BodyRules | None) -> Any:
     """The request body, checked as `rule` says (see `HandlerSpec.body`)."""
-    if rule is None or call.request.method not in BODY_METHODS:
+    scope = call.scope
+    if rule is None or scope["method"] not in BODY_METHODS:
         return None
     operation = call.operation
     schemas = operation.request_schemas
     if not schemas:
         return None
-    document = await read_json(call.request)
+    # The gateway has parsed a JSON body already; any other is read here.
+    document = scope[PARSED_JSON] if PARSED_JSON in scope else await read_json(call.request)
     # One schema serves every media type; the request's is read only when there is a choice.
-    media_type = JSON if len(schemas) == 1 else RequestHead.of(call.request.scope).media_type or JSON
+    media_type = JSON if len(schemas) == 1 else RequestHead.of(scope).media_type or JSON
     validator = request_validator(operation, media_type, rule if isinstance(rule, BodyRules) else None)
     return document if validator is None else validator(document)
 
@@ -187,7 +202,7 @@ async def run(call: Call, handler: Handler) -> Response:
     """The handler's answer: its `Response`, or its document as JSON with the success status."""
     if not handler.spec.resolve_first and call.placement.auth.credential == "x-api-key":
         call.tenant  # noqa: B018 - authenticate before anything else, as the real API does
-    if call.request.scope["query_string"]:
+    if call.scope["query_string"]:
         check_query = query_validator(call.operation)
         if check_query is not None:
             check_query(call.request.query_params)
