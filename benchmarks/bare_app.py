@@ -1,4 +1,9 @@
-"""The limit of this stack: a bare Starlette app on the same uvicorn settings, answering fixed bytes."""
+"""The limit of this stack: a bare Starlette app on the same uvicorn settings, answering fixed bytes.
+
+`python -m benchmarks.bare_app PORT` serves it on uvicorn's own httptools protocol;
+`--mock-protocol` serves it on didit-mock's (uvicorn's, with head limits and gathered writes), to
+tell what the protocol gives from what the app costs.
+"""
 
 from __future__ import annotations
 
@@ -44,5 +49,11 @@ app = Starlette(routes=[
 ])
 
 if __name__ == "__main__":
+    protocol: object = "httptools"
+    if "--mock-protocol" in sys.argv[2:]:
+        from didit_mock.http_limits import head_limited
+        from didit_mock.settings import Settings
+
+        protocol = head_limited(Settings())
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False,
-                loop="uvloop", http="httptools")
+                loop="uvloop", http=protocol)  # type: ignore[arg-type]

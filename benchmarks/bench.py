@@ -352,19 +352,22 @@ def measured(process: Process, name: str, kind: str, seconds: float, session_id:
     return result
 
 
-def throughput(seconds: float, rounds: int = 1) -> list[tuple[Result, Result | None]]:
+def throughput(seconds: float, rounds: int = 1) -> list[tuple[Result, Result | None, Result | None]]:
     """Each workload against didit-mock and, for create and decision, the bare app.
 
     The servers run side by side and the runs alternate (bare, ours, bare, ours, ...) for
     `rounds` rounds, so a slow spell of the machine weighs on all of them; each figure is the
     median. Create and decision are also run against a server without the request journal
-    (`--journal-size 0`), to show what the journal costs.
+    (`--journal-size 0`), to show what the journal costs. The bare app runs twice: on uvicorn's
+    own protocol (the budgets' reference) and on didit-mock's (what the app's code costs alone).
     """
     bare_port, port, quiet_port, other_port = free_port(), free_port(), free_port(), free_port()
-    images_port = free_port()
+    images_port, same_port = free_port(), free_port()
     bare_args = [sys.executable, "-m", "benchmarks.bare_app", str(bare_port)]
+    same_args = [sys.executable, "-m", "benchmarks.bare_app", str(same_port), "--mock-protocol"]
     quiet_args = [*serve_args(quiet_port), "--journal-size", "0"]
-    with Process(bare_args, bare_port) as bare, Process(serve_args(port), port) as server, \
+    with Process(bare_args, bare_port) as bare, Process(same_args, same_port) as same, \
+            Process(serve_args(port), port) as server, \
             Process(quiet_args, quiet_port) as quiet, Process(serve_args(other_port), other_port) as other, \
             Process(serve_args(images_port), images_port) as images:
         # Create and decision run on servers that see nothing else, so that the state the other
@@ -390,12 +393,14 @@ def throughput(seconds: float, rounds: int = 1) -> list[tuple[Result, Result | N
             for kind, bare_id in baselines.items():
                 bare_kind = "decision" if kind == "store" else kind  # the bare app's GET
                 runs.setdefault("bare " + kind, []).append(measured(bare, "bare " + kind, bare_kind, seconds, bare_id))
+                runs.setdefault("same " + kind, []).append(measured(same, "same " + kind, bare_kind, seconds, bare_id))
             for name, kind, which in plan:
                 process, session_id = servers[which]
                 runs.setdefault(name, []).append(measured(process, name, kind, seconds, session_id))
     return [
         (median_result(name, runs[name]),
-         median_result("bare " + kind, runs["bare " + kind]) if kind in baselines else None)
+         median_result("bare " + kind, runs["bare " + kind]) if kind in baselines else None,
+         median_result("same " + kind, runs["same " + kind]) if kind in baselines else None)
         for name, kind, _ in plan
     ]
 
@@ -430,14 +435,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| list page p50 at 100 vs {sessions:,} sessions | {mem['list_p50_ms_100']:.2f} ms vs "
           f"{mem[f'list_p50_ms_{sessions}']:.2f} ms (x{flat:.2f}) | flat |")
     print()
-    print("| workload | req/s | p50 ms | p99 ms | errors | share of bare Starlette | server CPU per request |")
-    print("|---|---|---|---|---|---|---|")
-    for result, bare in rows:
+    print("| workload | req/s | p50 ms | p99 ms | errors | share of bare Starlette | server CPU per request "
+          "| share of bare Starlette on didit-mock's protocol |")
+    print("|---|---|---|---|---|---|---|---|")
+    for result, bare, same in rows:
         share = f"{result.rps / bare.rps:.0%} of {bare.rps:,.0f} req/s" if bare else "—"
         cpu = f"{result.cpu_us:.0f} µs" + (f" (bare {bare.cpu_us:.0f} µs)" if bare else "")
+        same_share = (f"{result.rps / same.rps:.0%} of {same.rps:,.0f} req/s ({same.cpu_us:.0f} µs)"
+                      if same else "—")
         print(f"| {result.name} | {result.rps:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} | {result.errors} | "
-              f"{share} | {cpu} |")
-    failures = sum(r.errors for r, _ in rows)
+              f"{share} | {cpu} | {same_share} |")
+    failures = sum(r.errors for r, _, _ in rows)
     return 1 if failures else 0
 
 

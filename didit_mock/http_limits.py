@@ -23,7 +23,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from .http_writes import OneWriteResponses
+from .http_writes import GatheringProtocol
 from .settings import Settings
 
 HEAD_TOO_LARGE = "Request header fields too large: the request line and headers may take {limit} bytes in all."
@@ -157,8 +157,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
 
 
 def head_limited(settings: Settings) -> type[HeadLimitedProtocol]:
-    """The server's protocol class: the head limits of `settings`, and each response in one write."""
-    return type("DiditHttpProtocol", (OneWriteResponses, HeadLimitedProtocol), {
+    """The server's protocol class: the head limits of `settings`, and writes gathered per turn of the loop."""
+    return type("DiditHttpProtocol", (GatheringProtocol, HeadLimitedProtocol), {
         "max_head_bytes": settings.max_header_bytes,
         "max_headers": settings.max_headers,
         "head_timeout": settings.head_timeout,

@@ -1,12 +1,16 @@
-"""Each HTTP response written to the connection in one piece.
+"""What a connection writes during one turn of the event loop, gathered into one write.
 
 uvicorn writes a response's head as soon as the app starts the response, and its body when it
-comes: two writes, hence two packets and two wake-ups of the client, for answers that are one JSON
-document. `OneWriteResponses` holds the head back and writes it with the first part of its body.
+comes, each straight to the socket. Every write to a client that is waiting on its socket wakes it:
+two wake-ups per response, and one per response of every other connection answered in the same
+turn of the loop. `GatheredWrites` keeps a connection's writes until the end of the loop's turn
+(a callback run before the loop waits for more input) and writes them in one piece: a response
+leaves in one packet, and the responses of a busy turn leave back to back, while the clients are
+still awake from the first.
 
-Nothing is lost or reordered: a head whose body never comes (the answer to `HEAD`, an app failing
-after it started its response) is written when the response completes or the connection closes,
-and an interim `100 Continue` goes at once.
+Nothing is reordered or delayed past the turn: closing the connection writes what is gathered
+first, and an interim `100 Continue` leaves at the end of the turn it was written in, before the
+server waits for the body it invites.
 """
 
 from __future__ import annotations
@@ -17,37 +21,29 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
-class HeadWithBody:
-    """The connection's transport as uvicorn's responses use it: a response's head waits for its body."""
+class GatheredWrites:
+    """A connection's transport whose writes leave together at the end of the event loop's turn."""
 
-    __slots__ = ("_transport", "_held", "_at_head")
+    __slots__ = ("_transport", "_loop", "_gathered")
 
-    def __init__(self, transport: asyncio.Transport):
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop):
         self._transport = transport
-        self._held: bytes | None = None
-        self._at_head = True  # the next write starts a response
+        self._loop = loop
+        self._gathered: list[bytes] = []
 
     def write(self, data: bytes) -> None:
-        held = self._held
-        if held is not None:
-            self._held = None
-            self._transport.write(held + data)
-        elif self._at_head and data[9:10] != b"1":  # `HTTP/1.1 1xx`: an interim answer goes at once
-            self._at_head = False
-            self._held = data
-        else:
-            self._transport.write(data)
-
-    def response_complete(self) -> None:
-        """The response is whole: what is held goes out, and the next write starts a response."""
-        self._at_head = True
-        self.flush()
+        gathered = self._gathered
+        if not gathered:
+            self._loop.call_soon(self.flush)
+        gathered.append(data)
 
     def flush(self) -> None:
-        held = self._held
-        if held is not None:
-            self._held = None
-            self._transport.write(held)
+        """Write what is gathered, in one piece (nothing once the connection is closing)."""
+        gathered = self._gathered
+        if gathered:
+            self._gathered = []
+            if not self._transport.is_closing():
+                self._transport.write(gathered[0] if len(gathered) == 1 else b"".join(gathered))
 
     def close(self) -> None:
         self.flush()
@@ -60,13 +56,9 @@ class HeadWithBody:
         return getattr(self._transport, name)
 
 
-class OneWriteResponses(HttpToolsProtocol):
-    """uvicorn's httptools protocol, writing each response's head together with its body."""
+class GatheringProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, writing through `GatheredWrites`."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.transport = HeadWithBody(transport)  # type: ignore[assignment]
-
-    def on_response_complete(self) -> None:
-        self.transport.response_complete()  # type: ignore[attr-defined]
-        super().on_response_complete()
+        self.transport = GatheredWrites(transport, self.loop)  # type: ignore[assignment]

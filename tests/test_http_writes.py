@@ -1,4 +1,4 @@
-"""Each response leaves the server in one write: the protocol, driven over a recording transport."""
+"""A connection's writes leave together at the end of the loop's turn: the protocol over recording transports."""
 
 from __future__ import annotations
 
@@ -55,59 +55,79 @@ async def _json_app(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
-def _served(*chunks: bytes) -> RecordingTransport:
-    """The writes of the server's protocol to the requests in `chunks` (each chunk one read).
+def _served(*chunks: bytes, connections: int = 1) -> list[RecordingTransport]:
+    """The writes of the server's protocol to the requests in `chunks` (each chunk one read), sent
+    on each of `connections` connections in the same turn of the loop.
 
     On a loop of its own thread: a browser test's fixture may hold this thread's loop.
     """
     with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, _serve(*chunks)).result()
+        return thread.submit(asyncio.run, _serve(chunks, connections)).result()
 
 
-async def _serve(*chunks: bytes) -> RecordingTransport:
+async def _serve(chunks: tuple[bytes, ...], connections: int) -> list[RecordingTransport]:
     config = uvicorn.Config(_json_app, http=head_limited(Settings()), lifespan="off", log_level="critical",
                             date_header=False, server_header=False)
     config.load()
-    protocol = config.http_protocol_class(config=config, server_state=ServerState(), app_state={})
-    transport = RecordingTransport()
-    protocol.connection_made(transport)
+    state = ServerState()
+    protocols = [config.http_protocol_class(config=config, server_state=state, app_state={})
+                 for _ in range(connections)]
+    transports = [RecordingTransport() for _ in range(connections)]
+    for protocol, transport in zip(protocols, transports, strict=True):
+        protocol.connection_made(transport)
     for chunk in chunks:
-        protocol.data_received(chunk)
-        for _ in range(20):  # let the request's task run to its end
+        for protocol in protocols:
+            protocol.data_received(chunk)
+        for _ in range(20):  # let the requests' tasks run to their end
             await asyncio.sleep(0)
-    protocol.connection_lost(None)
-    return transport
+    for protocol in protocols:
+        protocol.connection_lost(None)
+    return transports
 
 
 def test_a_response_is_written_in_one_piece() -> None:
-    transport = _served(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+    [transport] = _served(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
     assert len(transport.writes) == 1
     head, _, body = transport.writes[0].partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK") and b"content-length: 11" in head
     assert body == b'{"ok":true}'
 
 
-def test_pipelined_requests_get_one_write_each_in_order() -> None:
-    transport = _served(b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n")
-    assert len(transport.writes) == 2
-    assert all(w.startswith(b"HTTP/1.1 200 OK") and w.endswith(b'{"ok":true}') for w in transport.writes)
+def test_connections_answered_in_one_turn_get_one_write_each() -> None:
+    transports = _served(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n", connections=5)
+    assert [len(t.writes) for t in transports] == [1] * 5
+    assert all(t.writes[0].endswith(b'{"ok":true}') for t in transports)
 
 
-def test_a_head_request_gets_its_head_when_the_response_completes() -> None:
-    transport = _served(b"HEAD /x HTTP/1.1\r\nHost: a\r\n\r\n")
+def test_pipelined_requests_are_answered_whole_and_in_order() -> None:
+    [transport] = _served(b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n")
+    sent = b"".join(transport.writes)
+    assert sent.count(b"HTTP/1.1 200 OK") == 2 and sent.endswith(b'{"ok":true}')
+    first, second = sent.split(b"HTTP/1.1 200 OK")[1:]
+    assert first.endswith(b'{"ok":true}') and second.endswith(b'{"ok":true}')
+
+
+def test_a_head_request_gets_its_head_in_one_write() -> None:
+    [transport] = _served(b"HEAD /x HTTP/1.1\r\nHost: a\r\n\r\n")
     assert len(transport.writes) == 1
     assert transport.writes[0].startswith(b"HTTP/1.1 200 OK") and transport.writes[0].endswith(b"\r\n\r\n")
 
 
-def test_an_interim_100_continue_goes_at_once() -> None:
+def test_an_interim_100_continue_leaves_before_the_body_is_awaited() -> None:
     head = b"POST /x HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"
-    transport = _served(head, b"{}")
+    [transport] = _served(head, b"{}")
     assert transport.writes[0] == b"HTTP/1.1 100 Continue\r\n\r\n"
     assert len(transport.writes) == 2 and transport.writes[1].startswith(b"HTTP/1.1 200 OK")
 
 
+def test_a_closing_response_is_written_before_the_connection_closes() -> None:
+    [transport] = _served(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    assert len(transport.writes) == 1 and transport.writes[0].endswith(b'{"ok":true}')
+    assert b"connection: close" in transport.writes[0].lower() and transport.closed
+
+
 def test_a_started_response_that_fails_still_sends_its_head_before_the_cut() -> None:
-    transport = _served(b"GET /fails-after-start HTTP/1.1\r\nHost: a\r\n\r\n")
+    [transport] = _served(b"GET /fails-after-start HTTP/1.1\r\nHost: a\r\n\r\n")
     assert transport.writes and transport.writes[0].startswith(b"HTTP/1.1 200 OK")
     assert transport.closed
 
@@ -115,6 +135,6 @@ def test_a_started_response_that_fails_still_sends_its_head_before_the_cut() -> 
 @pytest.mark.parametrize("extra_headers", [b"", b"Connection: close\r\n"])
 def test_a_refused_head_is_still_answered_and_closed(extra_headers: bytes) -> None:
     too_many = b"".join(b"X-H%d: v\r\n" % i for i in range(150))
-    transport = _served(b"GET /x HTTP/1.1\r\nHost: a\r\n" + extra_headers + too_many + b"\r\n")
+    [transport] = _served(b"GET /x HTTP/1.1\r\nHost: a\r\n" + extra_headers + too_many + b"\r\n")
     assert len(transport.writes) == 1 and transport.writes[0].startswith(b"HTTP/1.1 431 ")
     assert transport.closed
