@@ -106,6 +106,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         value); a head still arriving is also held to its raw size in `data_received`.
         """
         size = len(self.url)
+        if size > self.max_head_bytes:  # the request line alone
+            return HEAD_TOO_LARGE.format(limit=self.max_head_bytes)
         for count, (name, value) in enumerate(self.headers, 1):
             size += len(name) + len(value) + 4
             if count > self.max_headers:

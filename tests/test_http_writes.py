@@ -1,4 +1,4 @@
-"""A connection's writes leave together at the end of the loop's turn: the protocol over recording transports."""
+"""The server's HTTP protocol over recording transports: writes gathered per turn of the loop, head limits."""
 
 from __future__ import annotations
 
@@ -138,3 +138,10 @@ def test_a_refused_head_is_still_answered_and_closed(extra_headers: bytes) -> No
     [transport] = _served(b"GET /x HTTP/1.1\r\nHost: a\r\n" + extra_headers + too_many + b"\r\n")
     assert len(transport.writes) == 1 and transport.writes[0].startswith(b"HTTP/1.1 431 ")
     assert transport.closed
+
+
+def test_a_request_line_alone_over_the_byte_limit_is_refused_even_in_one_read() -> None:
+    limit = Settings().max_header_bytes
+    [transport] = _served(b"GET /x?q=" + b"a" * (limit + 10) + b" HTTP/1.1\r\n\r\n")
+    assert len(transport.writes) == 1 and transport.writes[0].startswith(b"HTTP/1.1 431 ")
+    assert b"Request header fields too large" in transport.writes[0] and transport.closed
