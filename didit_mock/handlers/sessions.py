@@ -15,7 +15,7 @@ from ..domain.errors import NotFound, PermissionDenied, ValidationFailed
 from ..domain.search import session_matches
 from ..domain.sessions import NewSession, Session
 from ..domain.tenant import Tenant
-from ..web.http import JSONBytes, dumps, json_response, read_json
+from ..web.http import JSONBytes, dumps, dumps_scalars_and, json_response, read_json
 from ..web.operations import Call, operation
 from ..web.pagination import page_bounds, page_urls
 from ..web.paths import is_canonical_uuid
@@ -42,8 +42,8 @@ def created_body(session: Session) -> dict[str, Any]:
 
 
 def created_response(session: Session) -> JSONBytes:
-    """The 201 of a create."""
-    return JSONBytes(dumps(created_body(session)), 201)
+    """The 201 of a create (its only value that is not a plain scalar is the caller's `metadata`)."""
+    return JSONBytes(dumps_scalars_and(created_body(session), session.metadata), 201)
 
 
 @operation("post_v3_session_create", body=CREATE_RULES)

@@ -39,6 +39,17 @@ def dumps(body: Any) -> bytes:
     return _ENCODER.encode(body).encode("utf-8")
 
 
+def dumps_scalars_and(body: dict[str, Any], *documents: Any) -> bytes:
+    """`dumps(body)` for a `body` whose values are strings, integers, booleans and None, except
+    `documents` (a caller's own JSON, such as `metadata`): only those are looked at for floats."""
+    if not any(_needs_python(document) for document in documents):
+        try:
+            return orjson.dumps(body, option=_ORJSON_EXACT)
+        except TypeError:
+            pass
+    return _ENCODER.encode(body).encode("utf-8")
+
+
 _SCALARS = frozenset({str, int, bool, type(None)})
 
 
