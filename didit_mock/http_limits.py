@@ -72,7 +72,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
             refusal = self._over_limits()
             if refusal is None and self._raw_head > self.max_head_bytes:
                 refusal = HEAD_TOO_LARGE.format(limit=self.max_head_bytes)
-        elif len(self.headers) > self._head_fields:  # trailers after a chunked body count with the head
+        elif self.headers is not None and len(self.headers) > self._head_fields:
+            # trailers after a chunked body count with the head (no headers yet: empty lines before a request)
             refusal = self._over_limits()
         else:
             return

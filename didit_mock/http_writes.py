@@ -8,9 +8,9 @@ turn of the loop. `GatheredWrites` keeps a connection's writes until the end of 
 leaves in one packet, and the responses of a busy turn leave back to back, while the clients are
 still awake from the first.
 
-Nothing is reordered or delayed past the turn: closing the connection writes what is gathered
-first, and an interim `100 Continue` leaves at the end of the turn it was written in, before the
-server waits for the body it invites.
+Nothing is reordered or delayed past the turn: closing the connection, or the client's end of
+sending (a half-close), writes what is gathered first, and an interim `100 Continue` leaves at the
+end of the turn it was written in, before the server waits for the body it invites.
 """
 
 from __future__ import annotations
@@ -32,10 +32,16 @@ class GatheredWrites:
         self._gathered: list[bytes] = []
 
     def write(self, data: bytes) -> None:
+        if type(data) is not bytes:  # a buffer its owner may change before the turn ends
+            data = bytes(data)
         gathered = self._gathered
         if not gathered:
             self._loop.call_soon(self.flush)
         gathered.append(data)
+
+    def writelines(self, pieces: Any) -> None:
+        for piece in pieces:
+            self.write(piece)
 
     def flush(self) -> None:
         """Write what is gathered, in one piece (nothing once the connection is closing)."""
@@ -45,12 +51,23 @@ class GatheredWrites:
             if not self._transport.is_closing():
                 self._transport.write(gathered[0] if len(gathered) == 1 else b"".join(gathered))
 
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
+
     def close(self) -> None:
         self.flush()
         self._transport.close()
 
+    def abort(self) -> None:
+        self._gathered = []
+        self._transport.abort()
+
     def is_closing(self) -> bool:
         return self._transport.is_closing()
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + sum(map(len, self._gathered))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
@@ -62,3 +79,8 @@ class GatheringProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.transport = GatheredWrites(transport, self.loop)  # type: ignore[assignment]
+
+    def eof_received(self) -> None:
+        """The client stopped sending: the connection closes, after what is gathered has left."""
+        self.transport.flush()  # type: ignore[attr-defined]
+        super().eof_received()

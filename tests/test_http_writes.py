@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -11,6 +13,7 @@ import uvicorn
 from uvicorn.server import ServerState
 
 from didit_mock.http_limits import head_limited
+from didit_mock.server import MockServer
 from didit_mock.settings import Settings
 
 
@@ -145,3 +148,33 @@ def test_a_request_line_alone_over_the_byte_limit_is_refused_even_in_one_read() 
     [transport] = _served(b"GET /x?q=" + b"a" * (limit + 10) + b" HTTP/1.1\r\n\r\n")
     assert len(transport.writes) == 1 and transport.writes[0].startswith(b"HTTP/1.1 431 ")
     assert b"Request header fields too large" in transport.writes[0] and transport.closed
+
+
+def test_empty_lines_before_a_request_are_skipped() -> None:
+    """RFC 9112 section 2.2: a server ignores at least one empty line before a request line."""
+    [transport] = _served(b"\r\n", b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")  # the empty line read alone
+    assert len(transport.writes) == 1 and transport.writes[0].startswith(b"HTTP/1.1 200 OK")
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[MockServer]:
+    with MockServer(warm_up=False) as running:
+        yield running
+
+
+@pytest.mark.parametrize("request_head", [
+    b"GET /system/healthcheck HTTP/1.1\r\nHost: a\r\n\r\n",  # keep-alive
+    b"GET /system/healthcheck HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    b"GET /system/healthcheck HTTP/1.0\r\n\r\n",
+])
+def test_a_client_that_stops_sending_after_its_request_still_gets_the_answer(
+        served: MockServer, request_head: bytes) -> None:
+    """A half-close (`shutdown(SHUT_WR)`, as `nc -N` does) closes the connection only after the answer."""
+    for _ in range(10):
+        with socket.create_connection(("127.0.0.1", served.settings.port), timeout=5) as sock:
+            sock.sendall(request_head)
+            sock.shutdown(socket.SHUT_WR)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b"}"), answer
