@@ -74,8 +74,9 @@ async def drop_connection(receive: Receive, send: Send) -> None:
 
     The request body is read first: closing a socket with unread bytes would reset the connection
     (RST) instead of closing it, and the client would see a different error depending on timing.
-    The server's transport is reached through the `send` callables the layers wrap (uvicorn's
-    `send` is a method of the request cycle, which holds the transport). Closing it makes the
+    The server's transport is reached through the `send` callables the layers wrap (closures, or
+    objects naming the callable they wrap `__wrapped__`; uvicorn's `send` is a method of the
+    request cycle, which holds the transport). Closing it makes the
     client see a connection closed before any response. Where no transport can be found (another
     server), a response is started and abandoned, which servers turn into a cut connection.
     """
@@ -99,6 +100,11 @@ def _find_transport(send: Any, depth: int = 0) -> Any:
         return transport
     if depth >= 8:
         return None
+    wrapped = getattr(send, "__wrapped__", None)  # a callable object wrapping `send`
+    if wrapped is not None and wrapped is not send:
+        found = _find_transport(wrapped, depth + 1)
+        if found is not None:
+            return found
     for cell in getattr(send, "__closure__", None) or ():
         try:
             value = cell.cell_contents

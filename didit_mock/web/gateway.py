@@ -52,6 +52,35 @@ if TYPE_CHECKING:
 LIMITED_PREFIXES = ("/v1/", "/v2/", "/v3/")
 
 
+class Watched:
+    """`send` as the gateway hands it on: completing `Allow` on 405s, and keeping the response's
+    start, its first bytes and its size for the journal.
+
+    A call returns `send`'s awaitable: awaited like `send`, without a coroutine of its own for
+    each message. The `send` it wraps is its `__wrapped__`.
+    """
+
+    __slots__ = ("__wrapped__", "_scope", "start", "head", "size")
+
+    def __init__(self, send: Send, scope: Scope):
+        self.__wrapped__ = send  # the `send` it wraps, as `functools.wraps` names it
+        self._scope = scope
+        self.start: Message | None = None
+        self.head = b""
+        self.size = 0
+
+    def __call__(self, message: Message) -> Awaitable[None]:
+        if message["type"] == "http.response.start":
+            if message["status"] == 405:
+                message = limits.with_allow_header(self._scope, message)
+            self.start = message
+        elif message["type"] == "http.response.body":
+            chunk = message.get("body", b"")
+            self.head = kept(self.head, chunk) if self.size else chunk
+            self.size += len(chunk)
+        return self.__wrapped__(message)
+
+
 class Gateway:
     """Admin gate, journal, faults, rate limits, body rules and `Allow` headers (see the module doc)."""
 
@@ -86,26 +115,12 @@ class Gateway:
         if journal is not None:
             timestamp = tenant.clock.timestamp()  # type: ignore[union-attr]
             began = time.perf_counter()
+        # What the journal records of the answer: taken whole from an operation's response, or
+        # watched message by message (`Watched`) for the other answers.
         response_start: Message | None = None
         response_head = b""
         response_size = 0
-
-        def observed(message: Message) -> Awaitable[None]:
-            """`send`, completing `Allow` on 405s and copying the response into the journal.
-
-            A plain function returning `send`'s awaitable: awaited like `send`, without a coroutine
-            of its own for each message.
-            """
-            nonlocal response_start, response_head, response_size
-            if message["type"] == "http.response.start":
-                if message["status"] == 405:
-                    message = limits.with_allow_header(scope, message)
-                response_start = message
-            elif message["type"] == "http.response.body":
-                chunk = message.get("body", b"")
-                response_head = kept(response_head, chunk) if response_size else chunk
-                response_size += len(chunk)
-            return send(message)
+        watched: Watched | None = None
 
         # Faults and rate limits apply to the API calls of a key, not to session-token or admin calls.
         api_tenant = tenant if head.api_key and not on_admin else None
@@ -119,9 +134,11 @@ class Gateway:
                 if api_tenant is not None:
                     rate_scope = None if placement is None else placement.rate
                     decision = fault_for(api_tenant, method, path, rate_scope)
-                    if decision is not None and await apply_fault(
-                            decision, body_deadline.timed(receive, head, method, seconds), observed):
-                        return
+                    if decision is not None:
+                        watched = Watched(send, scope)
+                        if await apply_fault(decision, body_deadline.timed(receive, head, method, seconds), watched):
+                            return
+                        watched = None  # a delay only: the request goes on
                     if operation is not None and path.startswith(LIMITED_PREFIXES):
                         ratelimit.admit(api_tenant, method, rate_scope)  # RateLimited: 429
                 limit = self.settings.max_body_bytes
@@ -149,10 +166,12 @@ class Gateway:
                                               head.body_read if journal is not None else None)
                 # else: a GET or HEAD without a declared body; their handlers never read one
             except DiditError as refused:
-                await error_response(refused)(scope, receive, observed)
+                watched = Watched(send, scope)
+                await error_response(refused)(scope, receive, watched)
                 return
             if operation is None:
-                await self.app(scope, receive, observed)
+                watched = Watched(send, scope)
+                await self.app(scope, receive, watched)
             else:  # an operation of the API: straight to its handler, past the router
                 path_values = found.values  # type: ignore[union-attr]
                 response = await self.api.answer(
@@ -160,16 +179,20 @@ class Gateway:
                     dict(zip(operation.path_names, path_values, strict=True)) if path_values else {})
                 body = getattr(response, "body", None)
                 if body is None:  # a body sent in parts: the journal copies it as it goes
-                    await response(scope, receive, observed)
+                    watched = Watched(send, scope)
+                    await response(scope, receive, watched)
                 else:  # the journal takes the answer as it is, without watching each message
                     response_start = {"status": response.status_code, "headers": response.raw_headers}
                     response_head, response_size = body, len(body)
                     await response(scope, receive, send)
         except Exception as exc:
-            if response_start is not None:  # too late for a 500: the server cuts the connection
-                raise
-            await server_error(scope, exc)(scope, receive, observed)
+            if response_start is not None or (watched is not None and watched.start is not None):
+                raise  # too late for a 500: the server cuts the connection
+            watched = Watched(send, scope)
+            await server_error(scope, exc)(scope, receive, watched)
         finally:
             if journal is not None:
+                if watched is not None and watched.start is not None:
+                    response_start, response_head, response_size = watched.start, watched.head, watched.size
                 journal.record(scope, response_start, time.perf_counter() - began, timestamp, head.content_type,
                                head.body_head, head.body_size, response_head, response_size)
