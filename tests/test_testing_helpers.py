@@ -59,6 +59,8 @@ def test_complete_final_only_sends_the_outcome_alone(mock: DiditMock) -> None:
     with mock.receiver() as hook:
         decision = mock.complete(session["session_id"], "Approved", final_only=True)
         hook.wait(WAIT, status="Approved")
+        # The receiver sees the payload before the mock has its answer and logs the attempt.
+        mock.wait_for_webhook(WAIT, session_id=session["session_id"], status="Approved")
         statuses = [p["status"] for p in hook.payloads() if p["webhook_type"] == "status.updated"]
     assert decision["status"] == "Approved"
     assert statuses == ["Approved"]
