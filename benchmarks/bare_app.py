@@ -51,9 +51,9 @@ app = Starlette(routes=[
 if __name__ == "__main__":
     protocol: object = "httptools"
     if "--mock-protocol" in sys.argv[2:]:
-        from didit_mock.http_limits import head_limited
+        from didit_mock.http_protocol import server_protocol
         from didit_mock.settings import Settings
 
-        protocol = head_limited(Settings())
+        protocol = server_protocol(Settings())
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False,
                 loop="uvloop", http=protocol)  # type: ignore[arg-type]

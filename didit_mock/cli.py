@@ -23,7 +23,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from .http_limits import head_limited
+    from .http_protocol import server_protocol
     from .log_format import log_config
     from .settings import Settings, SettingsError
 
@@ -94,7 +94,7 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=settings.access_log,
         lifespan="on",
         loop="uvloop",
-        http=head_limited(settings),  # httptools, with limits on request heads
+        http=server_protocol(settings),  # httptools, with head limits and gathered writes
         ws="none",  # the Didit API has no websockets
     )
     _exit_zero_on_sigterm()

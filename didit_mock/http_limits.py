@@ -1,7 +1,7 @@
 """Limits on the request head, kept by the HTTP protocol before the app sees a request.
 
-uvicorn's httptools protocol reads request heads of any size and any number of headers. The
-protocol class `head_limited(settings)` builds refuses, with
+uvicorn's httptools protocol reads request heads of any size and any number of headers.
+`HeadLimitedProtocol` (with the limits of `Settings`, see `http_protocol`) refuses, with
 `431 {"detail": "..."}` and a closed connection:
 
 * a request line and headers larger than `Settings.max_header_bytes` in all, counted as the
@@ -22,9 +22,6 @@ import json
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-from .http_writes import GatheringProtocol
-from .settings import Settings
 
 HEAD_TOO_LARGE = "Request header fields too large: the request line and headers may take {limit} bytes in all."
 TOO_MANY_HEADERS = "Too many request header fields: at most {limit} are accepted."
@@ -157,12 +154,3 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         if not self.transport.is_closing():
             self.transport.write(head + body)
             self.transport.close()
-
-
-def head_limited(settings: Settings) -> type[HeadLimitedProtocol]:
-    """The server's protocol class: the head limits of `settings`, and writes gathered per turn of the loop."""
-    return type("DiditHttpProtocol", (GatheringProtocol, HeadLimitedProtocol), {
-        "max_head_bytes": settings.max_header_bytes,
-        "max_headers": settings.max_headers,
-        "head_timeout": settings.head_timeout,
-    })

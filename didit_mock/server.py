@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from .app import create_app
-from .http_limits import head_limited
+from .http_protocol import server_protocol
 from .settings import Settings
 from .warmup import start_warm_up
 
@@ -159,7 +159,7 @@ class MockServer:
             log_level="warning",
             access_log=self.settings.access_log,
             lifespan="on",
-            http=head_limited(self.settings),
+            http=server_protocol(self.settings),
             ws="none",  # the Didit API has no websockets
         )
         self._server = BackgroundServer(config, self.settings.warm_up)

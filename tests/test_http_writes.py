@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 from uvicorn.server import ServerState
 
-from didit_mock.http_limits import head_limited
+from didit_mock.http_protocol import server_protocol
 from didit_mock.server import MockServer
 from didit_mock.settings import Settings
 
@@ -69,7 +69,7 @@ def _served(*chunks: bytes, connections: int = 1) -> list[RecordingTransport]:
 
 
 async def _serve(chunks: tuple[bytes, ...], connections: int) -> list[RecordingTransport]:
-    config = uvicorn.Config(_json_app, http=head_limited(Settings()), lifespan="off", log_level="critical",
+    config = uvicorn.Config(_json_app, http=server_protocol(Settings()), lifespan="off", log_level="critical",
                             date_header=False, server_header=False)
     config.load()
     state = ServerState()
