@@ -19,6 +19,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import asyncio
     import dataclasses
 
     import uvicorn
@@ -101,7 +102,10 @@ def _serve(args: argparse.Namespace) -> int:
     from .server import AnnouncingServer
 
     tune_garbage_collector()
-    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises SIGTERM/SIGINT once it has shut down
+    # uvicorn re-raises SIGTERM/SIGINT once it has shut down. A Ctrl-C in the instant before it
+    # catches signals cancels its main task, which may come out as CancelledError: nothing else
+    # cancels that task, so it too is an interrupted start.
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         AnnouncingServer(config, settings.base_url, settings.warm_up).run(sockets=[sock])
     failure = getattr(app.state, "state_file_error", None)
     if failure:  # the state could not be written at shutdown: say so, and exit non-zero

@@ -162,12 +162,14 @@ def test_uvicorns_lines_and_the_projects_share_one_format_and_refused_keys_are_a
            "sk_only_this_one " in why
 
 
-def _interrupted_at(target: str) -> subprocess.CompletedProcess[str]:
-    """`didit-mock serve` with a Ctrl-C raised at `target` (module:function) during start-up."""
+def _interrupted_at(target: str, raised: str = "KeyboardInterrupt") -> subprocess.CompletedProcess[str]:
+    """`didit-mock serve` with a Ctrl-C (`raised`) raised at `target` (module:Class.function) during start-up."""
     module, function = target.split(":")
-    code = (f"import importlib\nmod = importlib.import_module({module!r})\n"
-            f"def interrupted(*args, **kwargs):\n    raise KeyboardInterrupt\n"
-            f"setattr(mod, {function!r}, interrupted)\n"
+    owner, _, function = function.rpartition(".")
+    holder = f"mod.{owner}" if owner else "mod"
+    code = (f"import asyncio, importlib\nmod = importlib.import_module({module!r})\n"
+            f"def interrupted(*args, **kwargs):\n    raise {raised}\n"
+            f"setattr({holder}, {function!r}, interrupted)\n"
             "from didit_mock.cli import main\nraise SystemExit(main(['serve', '--port', '0']))\n")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=ROOT,
                           timeout=60, check=False)
@@ -180,6 +182,13 @@ def test_ctrl_c_during_start_up_exits_quietly(target: str) -> None:
     assert result.returncode == 0
     assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr
     assert result.stdout == ""
+
+
+def test_a_ctrl_c_that_cancels_uvicorns_main_task_before_it_starts_exits_quietly() -> None:
+    """A SIGINT in the instant before uvicorn catches signals cancels its main task: CancelledError."""
+    result = _interrupted_at("uvicorn.server:Server.serve", raised="asyncio.CancelledError")
+    assert "Traceback" not in result.stderr and "CancelledError" not in result.stderr, result.stderr
+    assert result.returncode == 0 and result.stdout == ""
 
 
 def test_a_real_ctrl_c_while_uvicorn_starts_prints_no_traceback() -> None:
