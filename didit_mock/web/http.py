@@ -31,18 +31,18 @@ def dumps(body: Any) -> bytes:
     refuses (integers beyond 64 bits, non-string keys, lone surrogates); Python's encoder renders
     the rest (and refuses NaN and infinities, as DRF does).
     """
-    if not _needs_python(body):
-        try:
-            return orjson.dumps(body, option=_ORJSON_EXACT)
-        except TypeError:
-            pass
-    return _ENCODER.encode(body).encode("utf-8")
+    return _rendered(body, _needs_python(body))
 
 
 def dumps_scalars_and(body: dict[str, Any], *documents: Any) -> bytes:
     """`dumps(body)` for a `body` whose values are strings, integers, booleans and None, except
     `documents` (a caller's own JSON, such as `metadata`): only those are looked at for floats."""
-    if not any(_needs_python(document) for document in documents):
+    return _rendered(body, any(_needs_python(document) for document in documents))
+
+
+def _rendered(body: Any, needs_python: bool) -> bytes:
+    """`body` by orjson unless it `needs_python` or orjson refuses it, else by Python's encoder."""
+    if not needs_python:
         try:
             return orjson.dumps(body, option=_ORJSON_EXACT)
         except TypeError:
